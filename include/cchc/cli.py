@@ -1,1 +1,214 @@
-def app(): pass
+"""`cchc`: what engineers do outside Airflow. Every command prints what it did and where."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cchc.config import load_settings
+
+app = typer.Typer(
+    help="CCHC data warehouse: embedded warehouse, simulators, extraction, demo.",
+    no_args_is_help=True,
+)
+warehouse_app = typer.Typer(
+    help="The warehouse (embedded PostgreSQL unless CCHC_WAREHOUSE_URL is set).",
+    no_args_is_help=True,
+)
+simulate_app = typer.Typer(
+    help="The synthetic province and the source-system simulators.", no_args_is_help=True
+)
+night_app = typer.Typer(help="Run the nightly DAG through Airflow.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(simulate_app, name="simulate")
+app.add_typer(night_app, name="night")
+
+DateOpt = Annotated[datetime, typer.Option(formats=["%Y-%m-%d"])]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@warehouse_app.command("start")
+def warehouse_start() -> None:
+    """Start the embedded warehouse (no-op when running or when a warehouse is configured)."""
+    from cchc import warehouse
+
+    settings = load_settings()
+    try:
+        pg = warehouse.params(settings)
+    except warehouse.WarehouseError as error:
+        _fail(str(error))
+    where = f"embedded, data in {settings.pgdata}" if settings.embedded else "configured"
+    typer.echo(f"warehouse ready: {pg.url()} ({where})")
+
+
+@warehouse_app.command("stop")
+def warehouse_stop() -> None:
+    """Stop the embedded warehouse."""
+    from cchc import warehouse
+
+    stopped = warehouse.stop_embedded(load_settings())
+    typer.echo("embedded warehouse stopped" if stopped else "embedded warehouse was not running")
+
+
+@warehouse_app.command("status")
+def warehouse_status() -> None:
+    """Say whether the warehouse answers."""
+    from cchc import warehouse
+
+    settings = load_settings()
+    if settings.embedded and not warehouse.embedded_running(settings):
+        _fail(
+            f"embedded warehouse not running (data folder {settings.pgdata}); run `cchc warehouse start`"
+        )
+    with warehouse.connect(settings) as conn:
+        version = conn.execute("show server_version").fetchone()[0]
+    typer.echo(
+        f"warehouse up: PostgreSQL {version} at {warehouse.params(settings, start=False).url()}"
+    )
+
+
+@simulate_app.command("generate")
+def simulate_generate(
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day")],
+    end: Annotated[
+        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (inclusive)")
+    ],
+    seed: int = 42,
+    scale: Annotated[
+        float, typer.Option(help="1.0 = a large province (~8,000 dossiers a working day)")
+    ] = 0.02,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: <data dir>/sim)")
+    ] = None,
+) -> None:
+    """Generate the synthetic province's source data."""
+    from cchc.synthetic import generate
+
+    out = out or load_settings().data_dir / "sim"
+    store = generate(out, start.date(), end.date(), seed=seed, scale=scale)
+    typer.echo(f"synthetic data written: {store}")
+
+
+@simulate_app.command("serve")
+def simulate_serve(
+    store: Annotated[Path | None, typer.Option(help="Store from `cchc simulate generate`")] = None,
+    host: str | None = None,
+    port: int | None = None,
+) -> None:
+    """Serve the one-stop, portal and I-Office simulators (blocks)."""
+    import uvicorn
+
+    from cchc.simulators.app import create_app
+
+    settings = load_settings()
+    store = store or settings.data_dir / "sim" / "store.sqlite"
+    if not store.exists():
+        _fail(f"no synthetic data at {store}; run `cchc simulate generate` first")
+    uvicorn.run(
+        create_app(store, settings.sim_token),
+        host=host or settings.sim_host,
+        port=port or settings.sim_port,
+    )
+
+
+@app.command("extract")
+def extract_command(
+    start: Annotated[
+        datetime,
+        typer.Option(
+            "--from", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"], help="Window start, local time"
+        ),
+    ],
+    end: Annotated[
+        datetime,
+        typer.Option(
+            "--to",
+            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"],
+            help="Window end (exclusive), local time",
+        ),
+    ],
+    source: Annotated[
+        str | None, typer.Option(help="onestop, portal or ioffice (default: all)")
+    ] = None,
+    entity: Annotated[
+        str | None, typer.Option(help="One entity of the source (default: all)")
+    ] = None,
+) -> None:
+    """Extract a window from the sources into the raw layer (reruns replace, never duplicate)."""
+    from cchc.extract.connector import SourceError
+    from cchc.extract.run import extract
+    from cchc.extract.window import TZ
+
+    try:
+        results = extract(start.replace(tzinfo=TZ), end.replace(tzinfo=TZ), source, entity)
+    except (SourceError, ValueError) as error:
+        _fail(str(error))
+    for result in results:
+        typer.echo(result.summary())
+
+
+@night_app.command("run")
+def night_run(
+    night: Annotated[
+        datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="The day whose updates to load")
+    ],
+) -> None:
+    """Run the nightly DAG for one night through Airflow (`airflow dags test`)."""
+    from cchc.orchestration import local_airflow
+
+    settings = load_settings()
+    try:
+        env = local_airflow.prepare(settings)
+        run = local_airflow.run_night(settings, night.date(), env)
+    except local_airflow.AirflowRunError as error:
+        _fail(str(error))
+    typer.echo(f"night {run.night} done in {run.seconds:.1f}s (log: {run.log_file})")
+
+
+@app.command("status")
+def status() -> None:
+    """Watermarks and the latest batch of every entity."""
+    from cchc import warehouse
+    from cchc.reporting import status_lines
+
+    with warehouse.connect() as conn:
+        for line in status_lines(conn):
+            typer.echo(line)
+
+
+@app.command("demo")
+def demo(
+    start: Annotated[
+        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First night")
+    ] = datetime(2024, 4, 1),
+    nights: Annotated[int, typer.Option(help="How many nights to run")] = 7,
+    scale: Annotated[float, typer.Option(help="Size of the synthetic province")] = 0.02,
+    seed: int = 42,
+) -> None:
+    """Run the nightly pipeline end to end on the embedded warehouse and print a summary."""
+    from cchc.demo import run_demo
+
+    first = start.date()
+    run_demo(
+        load_settings(), [first + timedelta(days=i) for i in range(nights)], scale=scale, seed=seed
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -33,8 +33,15 @@ class PgParams:
     @classmethod
     def from_url(cls, url: str) -> PgParams:
         parts = urlsplit(url)
-        if parts.scheme not in ("postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"):
-            raise ValueError(f"warehouse URL must be a postgresql:// URL, got scheme {parts.scheme!r}")
+        if parts.scheme not in (
+            "postgres",
+            "postgresql",
+            "postgresql+psycopg",
+            "postgresql+psycopg2",
+        ):
+            raise ValueError(
+                f"warehouse URL must be a postgresql:// URL, got scheme {parts.scheme!r}"
+            )
         return cls(
             host=parts.hostname or "127.0.0.1",
             port=parts.port or 5432,

@@ -1,0 +1,1 @@
+"""Files a person opens: indicator workbooks and reports written from the marts."""

@@ -1,0 +1,212 @@
+"""Load one entity for one window into the raw layer: streamed, deduplicated, audited, atomic.
+
+Pages are COPYed into a session temp table as they arrive (nothing is held for the whole
+window in memory); then one short transaction, serialised per window by an advisory lock,
+replaces the window's previous batch and inserts the new rows. Rejected records go to
+`audit.quarantine`, so fetched = loaded + duplicates + quarantined for every batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import psycopg
+
+from cchc.extract.connector import Page, SourceClient
+from cchc.extract.entities import Entity
+from cchc.extract.raw_store import ensure_raw_tables
+from cchc.extract.window import Window, from_source_date
+
+log = logging.getLogger(__name__)
+
+
+class LoadAuditError(RuntimeError):
+    """The batch's counts do not reconcile: something was lost."""
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    source: str
+    entity: str
+    window: Window
+    pages: int = 0
+    fetched: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    unknown_fields: set[str] = field(default_factory=set)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.fetched == self.loaded + self.duplicates + self.quarantined
+
+    def summary(self) -> str:
+        extra = f", unknown fields: {sorted(self.unknown_fields)}" if self.unknown_fields else ""
+        return (
+            f"{self.source}/{self.entity} {self.window}: fetched {self.fetched}, loaded "
+            f"{self.loaded}, duplicates {self.duplicates}, quarantined {self.quarantined}{extra}"
+        )
+
+
+def canonical_json(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class _Rejected(ValueError):
+    pass
+
+
+def _validate(entity: Entity, record: object) -> tuple[str, datetime]:
+    if not isinstance(record, dict):
+        raise _Rejected(f"record is a {type(record).__name__}, not an object")
+    missing = [name for name in entity.required if record.get(name) in (None, "")]
+    if missing:
+        raise _Rejected(f"missing required field(s): {', '.join(missing)}")
+    try:
+        updated = from_source_date(str(record[entity.updated_field]))
+    except ValueError as error:
+        raise _Rejected(f"bad {entity.updated_field}: {error}") from error
+    return str(record[entity.key]), updated
+
+
+class _Batch:
+    """The state of one batch while its pages stream in."""
+
+    def __init__(self, conn: psycopg.Connection, entity: Entity, window: Window, known: set[str]):
+        self.conn, self.entity, self.window, self.known_fields = conn, entity, window, known
+        self.result = BatchResult(uuid.uuid4().hex, entity.source, entity.name, window)
+        self.extracted_at = datetime.now(UTC)
+        self.quarantine: list[tuple[str | None, str, str]] = []
+
+    def add_page(self, page: Page) -> None:
+        self.result.pages += 1
+        if page.items is None:
+            self.quarantine.append((None, page.error or "unparseable page", page.raw_text))
+            self.result.fetched += 1  # the page itself stands for what it held
+            self.result.quarantined += 1
+            return
+        rows = []
+        for record in page.items:
+            self.result.fetched += 1
+            try:
+                key, updated = _validate(self.entity, record)
+            except _Rejected as reason:
+                self.quarantine.append(
+                    (_key_or_none(self.entity, record), str(reason), _dump(record))
+                )
+                self.result.quarantined += 1
+                continue
+            if self.known_fields:
+                self.result.unknown_fields.update(set(record) - self.known_fields)
+            text = canonical_json(record)
+            digest = hashlib.md5(text.encode()).hexdigest()
+            rows.append((key, updated, digest, text))
+        with self.conn.cursor().copy(
+            "copy pg_temp.incoming (record_key, record_updated_at, payload_hash, payload) from stdin"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _key_or_none(entity: Entity, record: object) -> str | None:
+    if isinstance(record, dict) and record.get(entity.key) not in (None, ""):
+        return str(record[entity.key])
+    return None
+
+
+def _dump(record: object) -> str:
+    try:
+        return json.dumps(record, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(record)
+
+
+def load_window(
+    conn: psycopg.Connection,
+    client: SourceClient,
+    entity: Entity,
+    window: Window,
+    page_size: int = 500,
+    known_fields: set[str] | None = None,
+) -> BatchResult:
+    """Extract `entity` for `window` and make it the window's only batch in raw."""
+    ensure_raw_tables(conn)
+    conn.execute(
+        "create temp table if not exists incoming (record_key text, record_updated_at timestamptz,"
+        " payload_hash text, payload jsonb) on commit preserve rows"
+    )
+    conn.execute("truncate pg_temp.incoming")
+    batch = _Batch(conn, entity, window, known_fields or set())
+    for page in client.pages(entity, window, page_size):
+        batch.add_page(page)
+    conn.commit()
+    _publish(conn, batch)
+    result = batch.result
+    if not result.reconciles:
+        raise LoadAuditError(f"counts do not reconcile: {result.summary()}")
+    log.info("loaded %s", result.summary())
+    return result
+
+
+def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
+    entity, window, result = batch.entity, batch.window, batch.result
+    with conn.transaction():
+        # Two runs of the same window wait for each other instead of interleaving.
+        conn.execute(
+            "select pg_advisory_xact_lock(hashtext(%s))",
+            [f"{entity.table}|{window.start.isoformat()}|{window.end.isoformat()}"],
+        )
+        same_window = "source = %s and entity = %s and window_start = %s and window_end = %s"
+        ident = [entity.source, entity.name, window.start, window.end]
+        conn.execute(f"delete from {entity.table} where {same_window}", ident)
+        conn.execute(f"delete from audit.quarantine where {same_window}", ident)
+        inserted = conn.execute(
+            f"""
+            insert into {entity.table} (batch_id, source, entity, window_start, window_end,
+                extracted_at, record_key, record_updated_at, payload_hash, payload)
+            select distinct on (record_key, payload_hash)
+                %s, %s, %s, %s, %s, %s, record_key, record_updated_at, payload_hash, payload
+            from pg_temp.incoming
+            order by record_key, payload_hash
+            on conflict (record_key, payload_hash) do nothing
+            """,
+            [result.batch_id, *ident, batch.extracted_at],
+        ).rowcount
+        valid = result.fetched - result.quarantined
+        result.loaded, result.duplicates = inserted, valid - inserted
+        if batch.quarantine:
+            with conn.cursor().copy(
+                "copy audit.quarantine (batch_id, source, entity, window_start, window_end,"
+                " record_key, reason, raw_text) from stdin"
+            ) as copy:
+                for key, reason, raw_text in batch.quarantine:
+                    copy.write_row((result.batch_id, *ident, key, reason, raw_text))
+        conn.execute(
+            """
+            insert into audit.load_batches (batch_id, source, entity, window_start, window_end,
+                started_at, finished_at, pages, fetched, loaded, duplicates, quarantined,
+                unknown_fields, status)
+            values (%s, %s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s)
+            """,
+            [result.batch_id, *ident, batch.extracted_at, result.pages, result.fetched,
+             result.loaded, result.duplicates, result.quarantined,
+             sorted(result.unknown_fields), "loaded" if result.reconciles else "unreconciled"],
+        )  # fmt: skip
+        conn.execute(
+            """
+            insert into audit.watermarks (source, entity, loaded_until, last_batch_id)
+            values (%s, %s, %s, %s)
+            on conflict (source, entity) do update
+               set loaded_until = greatest(audit.watermarks.loaded_until, excluded.loaded_until),
+                   last_batch_id = excluded.last_batch_id, updated_at = now()
+            """,
+            [entity.source, entity.name, window.end, result.batch_id],
+        )
+    conn.execute("truncate pg_temp.incoming")
+    conn.commit()

@@ -1,0 +1,47 @@
+"""Extraction windows: the half-open [start, end) interval of source updates one batch loads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from cchc.config import LOCAL_TZ
+
+TZ = ZoneInfo(LOCAL_TZ)
+SOURCE_DATE_FORMAT = "%Y%m%d%H%M%S"  # how the source systems write dates, in local time
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime  # aware
+    end: datetime  # aware, exclusive
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("window bounds must be timezone-aware")
+        if self.start >= self.end:
+            raise ValueError(f"empty window: {self.start} >= {self.end}")
+
+    @classmethod
+    def for_interval(cls, start: datetime, end: datetime, overlap_minutes: int) -> Window:
+        """The data interval of a run, widened backwards so late-arriving updates are caught."""
+        return cls(start - timedelta(minutes=overlap_minutes), end)
+
+    def source_params(self) -> dict[str, str]:
+        return {"updatedFrom": to_source_date(self.start), "updatedTo": to_source_date(self.end)}
+
+    def __str__(self) -> str:
+        return f"[{self.start.astimezone(TZ):%Y-%m-%d %H:%M}, {self.end.astimezone(TZ):%Y-%m-%d %H:%M})"
+
+
+def to_source_date(moment: datetime) -> str:
+    return moment.astimezone(TZ).strftime(SOURCE_DATE_FORMAT)
+
+
+def from_source_date(text: str) -> datetime:
+    return datetime.strptime(text, SOURCE_DATE_FORMAT).replace(tzinfo=TZ)
+
+
+def local_midnight(day) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=TZ)

@@ -1,0 +1,1 @@
+"""Running the project's DAGs with a local Airflow (embedded mode)."""

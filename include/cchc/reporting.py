@@ -1,0 +1,45 @@
+"""What the warehouse holds, in words an engineer reads at the end of a run."""
+
+from __future__ import annotations
+
+import psycopg
+
+LAYERS = ("raw", "audit", "staging", "intermediate", "marts", "dq")
+
+
+def rows_per_layer(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
+    tables = conn.execute(
+        """
+        select table_schema, table_name from information_schema.tables
+        where table_schema = any(%s) order by array_position(%s, table_schema::text), table_name
+        """,
+        [list(LAYERS), list(LAYERS)],
+    ).fetchall()
+    return [
+        (schema, name, conn.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0])
+        for schema, name in tables
+    ]
+
+
+def status_lines(conn: psycopg.Connection) -> list[str]:
+    if not conn.execute("select to_regclass('audit.load_batches')").fetchone()[0]:
+        return ["nothing loaded yet: run `cchc extract` or `make demo`"]
+    lines = ["watermarks (loaded until):"]
+    for source, entity, until, batch in conn.execute(
+        "select source, entity, loaded_until, last_batch_id from audit.watermarks order by 1, 2"
+    ):
+        lines.append(f"  {source}/{entity}: {until:%Y-%m-%d %H:%M %Z} (batch {batch[:8]})")
+    lines.append("latest batches:")
+    for row in conn.execute(
+        """
+        select distinct on (source, entity) source, entity, window_start, window_end,
+               fetched, loaded, duplicates, quarantined, status
+        from audit.load_batches order by source, entity, finished_at desc
+        """
+    ):
+        source, entity, start, end, fetched, loaded, dups, quarantined, status = row
+        lines.append(
+            f"  {source}/{entity} [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M}): fetched {fetched}, "
+            f"loaded {loaded}, duplicates {dups}, quarantined {quarantined} ({status})"
+        )
+    return lines

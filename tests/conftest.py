@@ -1,0 +1,57 @@
+"""Test-wide setup: an isolated Airflow home and data folder, and one embedded warehouse.
+
+The environment is set before anything imports Airflow, so the tests never touch a
+developer's own `.data/` folder or warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="cchc-tests-"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+os.environ.update(
+    {
+        "CCHC_DATA_DIR": str(_SESSION_DIR / "data"),
+        "CCHC_EXPORT_DIR": str(_SESSION_DIR / "exports"),
+        "CCHC_PG_PORT_EMBEDDED": str(free_port()),
+        "CCHC_SIM_PORT": str(free_port()),
+        "AIRFLOW_HOME": str(_SESSION_DIR / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "GX_ANALYTICS_ENABLED": "False",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    }
+)
+os.environ.pop("CCHC_WAREHOUSE_URL", None)
+os.environ.pop("AIRFLOW_CONN_CCHC_WAREHOUSE", None)
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from cchc.config import load_settings
+
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def pg(settings):
+    """The session's embedded warehouse, stopped at the end."""
+    from cchc import warehouse
+
+    params = warehouse.params(settings)
+    yield params
+    warehouse.stop_embedded(settings)

@@ -1,0 +1,49 @@
+"""Every DAG imports cleanly, fast, without touching the network or the database."""
+
+from __future__ import annotations
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from cchc.config import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> DagBag:
+    return DagBag(dag_folder=str(REPO_ROOT / "dags"))
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert dagbag.dags, "no DAG found in dags/"
+
+
+def test_every_dag_has_tags_owner_and_retries(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.tags, f"{dag_id} has no tags"
+        for task in dag.tasks:
+            assert task.owner and task.owner != "airflow", f"{dag_id}.{task.task_id} has no owner"
+            assert task.retries >= 2, f"{dag_id}.{task.task_id} retries {task.retries} < 2"
+
+
+def test_nightly_schedule_is_01_local_time(dagbag):
+    dag = dagbag.dags["cchc_nightly"]
+    timetable = dag.timetable
+    assert timetable.expression == "0 1 * * *"
+    assert str(timetable.timezone) == "Asia/Ho_Chi_Minh"
+    assert timetable.interval.total_seconds() == 24 * 3600  # each night covers the day before
+    assert dag.max_active_runs == 1
+    assert not dag.catchup
+
+
+def test_sources_extract_in_parallel_with_a_pool_each(dagbag):
+    dag = dagbag.dags["cchc_nightly"]
+    extracts = [t for t in dag.tasks if t.task_id.startswith("extract_")]
+    assert {t.pool for t in extracts} == {
+        "cchc_source_onestop",
+        "cchc_source_portal",
+        "cchc_source_ioffice",
+    }
+    for task in extracts:
+        assert task.upstream_task_ids == set(), f"{task.task_id} waits for another task"
+        assert task.outlets, f"{task.task_id} publishes no asset"
