@@ -100,7 +100,9 @@ def start_embedded(settings: Settings) -> PgParams:
             f"(is another server using it? set CCHC_PG_PORT_EMBEDDED).\n{result.stderr}\n{log}"
         )
     with psycopg.connect(params.url().rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", [EMBEDDED_DB]).fetchone():
+        if not conn.execute(
+            "select 1 from pg_database where datname = %s", [EMBEDDED_DB]
+        ).fetchone():
             conn.execute(f'create database "{EMBEDDED_DB}"')
     return params
 
