@@ -1,0 +1,293 @@
+"""Checks of docker-compose.yml, .env.example and the Dockerfile that need no Docker engine.
+
+No engine runs where the tests run, so the stack is never started here: these tests catch
+the mistakes that would only show when someone runs `docker compose up` on a server.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cchc import config
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+ENV_EXAMPLE = ROOT / ".env.example"
+DOCKERFILE = ROOT / "Dockerfile"
+CONFIG_SOURCE = Path(config.__file__)
+
+AIRFLOW_SERVICES = (
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+)
+REQUIRED_SERVICES = ("warehouse", "airflow-db", *AIRFLOW_SERVICES, "simulators")
+TELEMETRY_OFF = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "GX_ANALYTICS_ENABLED": "False",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+}
+# Read by config.py but meaningless in compose: the embedded server is not used there.
+NOT_FOR_COMPOSE = {"CCHC_PG_PORT_EMBEDDED"}
+
+# `${VAR}`, `${VAR:-default}`, `${VAR:?error}`, also nested; `$${VAR}` is an escaped literal
+# for the container's shell, not an interpolation.
+INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")
+BARE_INTERPOLATION = re.compile(r"(?<!\$)\$([A-Za-z_][A-Za-z0-9_]*)")
+REQUIRED_SECRET = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}$")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|SALT|TOKEN|FERNET", re.IGNORECASE)
+# The password part of scheme://user:password@host.
+URL_PASSWORD = re.compile(r"://[^/\s:@]*:([^@\s]*)@")
+# An innermost `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:?error}`.
+INNERMOST = re.compile(r"(?<!\$)\$\{[A-Za-z_][A-Za-z0-9_]*(?:(:?-)([^${}]*)|:?\?[^${}]*)?\}")
+SET_BY_ENV = "<from-.env>"
+# Calls that read the environment; config.py uses its own `_env(...)` helper.
+ENV_READ = re.compile(
+    r"""(?:\b_env|os\.environ\.get|os\.getenv)\(\s*(f?)(["'])(.+?)\2"""
+    r"""|os\.environ\[\s*(f?)(["'])(.+?)\5\s*\]"""
+)
+PROJECT_VAR = re.compile(r"^(?:CCHC_|AIRFLOW_CONN_CCHC_)")
+
+
+@pytest.fixture(scope="module")
+def compose_text() -> str:
+    return COMPOSE_FILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def compose(compose_text: str) -> dict:
+    # safe_load resolves anchors and `<<` merge keys the same way compose does.
+    return yaml.safe_load(compose_text)
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict) -> dict:
+    return compose["services"]
+
+
+def environment(service: dict) -> dict[str, str]:
+    """A service's environment as a dict, whichever of compose's two forms it uses."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+    return {key: (None if value is None else str(value)) for key, value in env.items()}
+
+
+def literal_view(text: str) -> str:
+    """The text as it reads with nothing from .env: references become a marker, defaults stay.
+
+    Defaults are literal text in the compose file, so a credential hidden in one must be
+    seen by the checks just like a credential written out.
+    """
+    while True:
+        new = INNERMOST.sub(lambda m: m.group(2) if m.group(1) else SET_BY_ENV, text)
+        if new == text:
+            return text
+        text = new
+
+
+def env_example_names() -> set[str]:
+    """Names in .env.example, including commented-out ones (documented optional overrides)."""
+    names = set()
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^#?\s*([A-Za-z_][A-Za-z0-9_]*)=", line)
+        if match:
+            names.add(match.group(1))
+    return names
+
+
+def config_variables() -> set[str]:
+    """CCHC_* and AIRFLOW_CONN_CCHC_* names that include/cchc/config.py reads.
+
+    An f-string name such as ``f"AIRFLOW_CONN_CCHC_{s.upper()}"`` is expanded over the
+    sources it is built from.
+    """
+    names = set()
+    for match in ENV_READ.finditer(CONFIG_SOURCE.read_text(encoding="utf-8")):
+        is_fstring = bool(match.group(1) or match.group(4))
+        name = match.group(3) or match.group(6)
+        if is_fstring and "{" in name:
+            names.update(re.sub(r"\{[^}]*\}", s.upper(), name) for s in config.SOURCES)
+        else:
+            names.add(name)
+    return {name for name in names if PROJECT_VAR.match(name)}
+
+
+def test_config_scan_finds_the_known_variables():
+    # Guards the regex: an empty scan would make the coverage test below pass vacuously.
+    found = config_variables()
+    expected = {
+        "CCHC_WAREHOUSE_URL",
+        "CCHC_PROVINCE_CODE",
+        "CCHC_EXPORT_DIR",
+        *(f"AIRFLOW_CONN_CCHC_{s.upper()}" for s in config.SOURCES),
+    }
+    assert expected <= found, f"scan of {CONFIG_SOURCE.name} missed {sorted(expected - found)}"
+
+
+def test_required_services_exist(services):
+    missing = [name for name in REQUIRED_SERVICES if name not in services]
+    assert not missing, f"docker-compose.yml lacks services: {missing}"
+
+
+def test_airflow_services_share_image_and_local_executor(services):
+    images = {name: services[name].get("image") for name in AIRFLOW_SERVICES}
+    builds = {name: services[name].get("build") for name in AIRFLOW_SERVICES}
+    assert len(set(images.values())) == 1 and None not in images.values(), images
+    assert all(build == builds["airflow-init"] for build in builds.values()), builds
+    assert builds["airflow-init"], "the Airflow image must be built from the Dockerfile"
+    for name in AIRFLOW_SERVICES:
+        env = environment(services[name])
+        assert env.get("AIRFLOW__CORE__EXECUTOR") == "LocalExecutor", name
+
+
+def test_simulators_use_the_airflow_image_in_dev_profile(services):
+    simulators = services["simulators"]
+    assert simulators.get("profiles") == ["dev"]
+    assert simulators.get("image") == services["airflow-scheduler"]["image"]
+    command = simulators.get("command")
+    command = " ".join(command) if isinstance(command, list) else command
+    assert command.startswith("cchc simulate serve")
+    assert "--port 8780" in command and "--host 0.0.0.0" in command
+    assert "/onestop/health" in " ".join(simulators["healthcheck"]["test"])
+    # A service outside the default profile must not be a dependency of one inside it.
+    for name in AIRFLOW_SERVICES:
+        assert "simulators" not in (services[name].get("depends_on") or {}), name
+
+
+def test_project_settings_set_for_airflow_services(services):
+    wanted = (config_variables() - NOT_FOR_COMPOSE) | {"CCHC_PII_SALT"}
+    for name in AIRFLOW_SERVICES:
+        env = environment(services[name])
+        missing = sorted(var for var in wanted if not env.get(var))
+        assert not missing, f"{name} does not set {missing}"
+
+
+def test_airflow_settings(services):
+    for name in AIRFLOW_SERVICES:
+        env = environment(services[name])
+        assert env.get("AIRFLOW__CORE__LOAD_EXAMPLES") == "False", name
+        assert env.get("AIRFLOW__CORE__DEFAULT_TIMEZONE") == "Asia/Ho_Chi_Minh", name
+        assert env.get("CCHC_EXPORT_DIR") == "/opt/airflow/exports", name
+        assert any(v.startswith("exports:") for v in services[name].get("volumes", [])), name
+        for var, value in TELEMETRY_OFF.items():
+            assert env.get(var) == value, f"{name}: {var}"
+        assert "@warehouse:5432/cchc" in env["CCHC_WAREHOUSE_URL"], name
+        assert env["CCHC_WAREHOUSE_URL"].startswith("postgresql://"), name
+        for source in config.SOURCES:
+            uri = env[f"AIRFLOW_CONN_CCHC_{source.upper()}"]
+            assert uri.endswith(f"@simulators:8780/{source}}}"), f"{name}: dev default of {source}"
+
+
+def test_references_resolve(compose, services):
+    # What `docker compose config` would reject: dependencies on unknown or profile-only
+    # services, and named volumes that are not declared.
+    declared_volumes = set(compose.get("volumes") or {})
+    for name, service in services.items():
+        for dependency in service.get("depends_on") or {}:
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            if not service.get("profiles"):
+                assert not services[dependency].get("profiles"), f"{name} -> {dependency}"
+        for volume in service.get("volumes") or []:
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume["source"]
+            if not source.startswith((".", "/")):
+                assert source in declared_volumes, f"{name} uses undeclared volume {source}"
+
+
+def test_healthchecks(services):
+    for name in ("warehouse", "airflow-db"):
+        test = " ".join(services[name]["healthcheck"]["test"])
+        assert "pg_isready" in test, name
+    assert services["warehouse"]["environment"]["POSTGRES_DB"] == "cchc"
+    api = " ".join(services["airflow-apiserver"]["healthcheck"]["test"])
+    assert "8080" in api
+    assert services["airflow-apiserver"]["command"] == "api-server"
+
+
+def test_every_interpolated_variable_is_in_env_example(compose_text):
+    uncommented = "\n".join(
+        line.split(" #")[0]
+        for line in compose_text.splitlines()
+        if not line.lstrip().startswith("#")
+    )
+    referenced = set(INTERPOLATION.findall(uncommented))
+    # `$VAR` without braces is easy to miss in review; the file uses only `${VAR}`.
+    bare = set(BARE_INTERPOLATION.findall(uncommented))
+    assert not bare, f"use ${{VAR}} instead of $VAR for {sorted(bare)}"
+    missing = sorted(referenced - env_example_names())
+    assert not missing, f".env.example lacks {missing}"
+
+
+def test_env_example_values_are_placeholders():
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^#?\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line)
+        if match and SECRET_NAME.search(match.group(1)):
+            assert "change-me" in match.group(2), f"{match.group(1)} needs a placeholder"
+
+
+def test_env_example_comments_every_variable():
+    lines = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+    for index, line in enumerate(lines):
+        if re.match(r"^#?\s*[A-Za-z_][A-Za-z0-9_]*=", line):
+            before = lines[index - 1] if index else ""
+            assert before.startswith("# "), f"no comment above: {line}"
+
+
+def test_no_literal_secrets(compose, compose_text):
+    # Every secret-looking setting must be a required interpolation, never a value or default.
+    for name, service in compose["services"].items():
+        for key, value in environment(service).items():
+            if SECRET_NAME.search(key) and not key.endswith("_FILE"):
+                assert value and REQUIRED_SECRET.match(value), f"{name}: {key}={value!r}"
+    # Credentials inside URLs (database URLs, connection URIs) must be interpolated too,
+    # also inside defaults such as the simulators' connection URIs.
+    checked = 0
+    for line in compose_text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        for password in URL_PASSWORD.findall(literal_view(line)):
+            assert password == SET_BY_ENV, f"literal credential in: {line.strip()}"
+            checked += 1
+    assert checked >= 5, "the URL scan should see the warehouse and connection URLs"
+
+
+def test_dockerfile_basics():
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert re.search(r"^ARG AIRFLOW_VERSION=3\.3\.2$", text, re.MULTILINE)
+    assert "FROM apache/airflow:${AIRFLOW_VERSION}-python3.11" in text
+    assert "-c requirements.lock" in text
+    for var, value in TELEMETRY_OFF.items():
+        assert f"{var}={value}" in text, var
+    ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    for folder in ("dags/", "include/", "dbt_project/", "expectations/"):
+        assert f"!{folder}" in ignore, folder
+
+
+def docker_compose_available() -> bool:
+    if not shutil.which("docker"):
+        return False
+    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(
+    not docker_compose_available(), reason="`docker compose` is not available on PATH"
+)
+def test_docker_compose_config_validates():
+    for profile in ([], ["--profile", "dev"]):
+        result = subprocess.run(
+            ["docker", "compose", "--env-file", ".env.example", *profile, "config", "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
