@@ -1,0 +1,17 @@
+{#- Integer from a JSON text value; null when it is not an integer. -#}
+{% macro safe_int(text_expr) -%}
+    case when trim({{ text_expr }}) ~ '^-?\d{1,9}$' then trim({{ text_expr }})::int end
+{%- endmacro %}
+
+{#- Boolean from a JSON text value (true/false/1/0); null otherwise. -#}
+{% macro safe_bool(text_expr) -%}
+    case
+        when lower(trim({{ text_expr }})) in ('true', '1') then true
+        when lower(trim({{ text_expr }})) in ('false', '0') then false
+    end
+{%- endmacro %}
+
+{#- Number of elements of a JSON array; 0 when missing, null or not an array. -#}
+{% macro json_array_count(json_expr) -%}
+    case when jsonb_typeof({{ json_expr }}) = 'array' then jsonb_array_length({{ json_expr }}) else 0 end
+{%- endmacro %}

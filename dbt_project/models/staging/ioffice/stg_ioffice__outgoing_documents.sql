@@ -1,0 +1,30 @@
+with
+
+latest_versions as (
+
+    {{ latest_record_version(source('ioffice', 'outgoing_documents')) }}
+
+),
+
+renamed as (
+
+    select
+        record_key as document_id,
+        payload ->> 'SoKyHieu' as number_and_sign,
+        payload ->> 'LoaiVanBan' as document_type_code,
+        payload ->> 'TrichYeu' as summary,
+        {{ parse_local_timestamp("payload ->> 'NgayBanHanh'") }} as issued_at,
+        payload ->> 'DonViBanHanh' as issuing_agency_code,
+        -- the signer's name (NguoiKy) is personal data and dropped; the position is kept
+        payload ->> 'ChucVuNguoiKy' as signer_position,
+        {{ safe_int("payload ->> 'DoKhan'") }} as urgency_code,
+        {{ safe_bool("payload ->> 'CoChuKySo'") }} as is_digitally_signed,
+        payload ->> 'MaHoSoLienQuan' as related_dossier_code,
+        record_updated_at as updated_at,
+        extracted_at
+
+    from latest_versions
+
+)
+
+select * from renamed

@@ -1,0 +1,1 @@
+"""The transformation layer: running the dbt project and generating its seeds."""

@@ -1,0 +1,339 @@
+"""Build the dbt project on handcrafted raw records and check the 766 progress mart."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from cchc.config import PgParams
+from cchc.transform.dbt import DbtRunError, NodeResult, dbt_build, run_dbt
+
+RAW_COLUMNS = """
+    batch_id text not null,
+    source text not null,
+    entity text not null,
+    window_start timestamptz not null,
+    window_end timestamptz not null,
+    extracted_at timestamptz not null,
+    record_key text not null,
+    record_updated_at timestamptz,
+    payload_hash text not null,
+    payload jsonb not null
+"""
+RAW_TABLES = ("onestop__dossiers", "portal__dossier_syncs", "ioffice__outgoing_documents")
+
+AGENCIES = {"H40.12": "Sở Tư pháp", "H40.15": "Sở Xây dựng"}
+
+
+def dossier(code: str, agency: str, updated: str, **fields: object) -> dict:
+    """A one-stop dossier payload (HoSoDongBoDVC shape) with personal data filled in."""
+    payload = {
+        "MaHoSo": code,
+        "MaTTHC": "1.003560.000.00.00.H40",
+        "TenTTHC": "Cấp phiếu lý lịch tư pháp",
+        "MaLinhVuc": "G12-TP08",
+        "TenLinhVuc": "Lý lịch tư pháp",
+        "CapThucHien": 1,
+        "KenhThucHien": 2,
+        "ChuHoSo": "Nguyễn Văn An",
+        "LoaiDoiTuong": 1,
+        "SoGiayToChuHoSo": "040090001234",
+        "SoDienThoai": "0912345678",
+        "Email": "an.nguyen@example.vn",
+        "DinhDanhCHS": [{"LoaiDinhDanh": 1, "SoDinhDanh": "040090001234"}],
+        "NgayNopHoSo": None,
+        "NgayTiepNhan": None,
+        "NgayHenTra": None,
+        "NgayKetThucXuLy": None,
+        "NgayTra": None,
+        "NgayTuChoi": None,
+        "TrangThaiHoSo": 4,
+        "DonViXuLy": agency,
+        "TenDonViXuLy": AGENCIES[agency],
+        "HoSoCoThanhPhanSoHoa": 1,
+        "DuocThanhToanTrucTuyen": 0,
+        "QuaTrinhXuLy": [{"NguoiXuLy": "Trần Thị Bình", "TrangThai": 1}],
+        "DanhSachHoSoBoSung": [],
+        "NgayCapNhat": updated,
+    }
+    payload.update(fields)
+    return payload
+
+
+SUPPLEMENT = {"NgayBoSung": "20250109090000", "NgayTiepNhanBoSung": "20250110090000"}
+
+# (extracted_at UTC, payload): the first dossier comes in two versions, the second of them twice
+# (overlapping extraction windows).
+ONESTOP_ROWS = [
+    (
+        "2025-01-06 20:00",
+        dossier(
+            "H40.12-250105-0001",
+            "H40.12",
+            "20250105080000",
+            TrangThaiHoSo=2,
+            NgayNopHoSo="20250104200000",
+            NgayTiepNhan="20250105080000",
+            NgayHenTra="20250120170000",
+            TenDonViXuLy="Sở Tư Pháp (tên cũ)",
+        ),
+    ),
+    (
+        "2025-01-15 20:00",
+        dossier(
+            "H40.12-250105-0001",
+            "H40.12",
+            "20250115100000",
+            TrangThaiHoSo=9,
+            NgayNopHoSo="20250104200000",
+            NgayTiepNhan="20250105080000",
+            NgayHenTra="20250120170000",
+            NgayKetThucXuLy="20250115100000",
+        ),
+    ),
+    (
+        "2025-01-16 20:00",
+        dossier(
+            "H40.12-250105-0001",
+            "H40.12",
+            "20250115100000",
+            TrangThaiHoSo=9,
+            NgayNopHoSo="20250104200000",
+            NgayTiepNhan="20250105080000",
+            NgayHenTra="20250120170000",
+            NgayKetThucXuLy="20250115100000",
+        ),
+    ),
+    (  # late: handled five days after the appointment
+        "2025-01-25 20:00",
+        dossier(
+            "H40.12-250106-0002",
+            "H40.12",
+            "20250125100000",
+            TrangThaiHoSo=9,
+            NgayTiepNhan="20250106080000",
+            NgayHenTra="20250120170000",
+            NgayKetThucXuLy="20250125100000",
+            KenhThucHien=1,
+        ),
+    ),
+    (  # two supplement requests: late although handled before the appointment
+        "2025-01-20 20:00",
+        dossier(
+            "H40.12-250107-0003",
+            "H40.12",
+            "20250120100000",
+            TrangThaiHoSo=10,
+            NgayTiepNhan="20250107080000",
+            NgayHenTra="20250131170000",
+            NgayKetThucXuLy="20250120100000",
+            NgayTra="20250121090000",
+            DanhSachHoSoBoSung=[SUPPLEMENT, SUPPLEMENT],
+        ),
+    ),
+    (  # open: on time at the end of January, overdue at the end of February
+        "2025-01-20 20:00",
+        dossier(
+            "H40.12-250120-0004",
+            "H40.12",
+            "20250120080000",
+            TrangThaiHoSo=4,
+            NgayTiepNhan="20250120080000",
+            NgayHenTra="20250210170000",
+            DanhSachHoSoBoSung=[SUPPLEMENT],
+        ),
+    ),
+    (  # handled, then returned: ends when handled
+        "2025-02-18 20:00",
+        dossier(
+            "H40.15-250203-0001",
+            "H40.15",
+            "20250218090000",
+            TrangThaiHoSo=10,
+            NgayTiepNhan="20250203080000",
+            NgayHenTra="20250220170000",
+            NgayKetThucXuLy="20250217160000",
+            NgayTra="20250218090000",
+        ),
+    ),
+    (  # refused the day after receipt: ended on time
+        "2025-02-06 20:00",
+        dossier(
+            "H40.15-250205-0002",
+            "H40.15",
+            "20250206090000",
+            TrangThaiHoSo=3,
+            NgayTiepNhan="20250205080000",
+            NgayHenTra="20250225170000",
+            NgayTuChoi="20250206090000",
+            KenhThucHien=3,
+        ),
+    ),
+    (  # late
+        "2025-02-14 20:00",
+        dossier(
+            "H40.15-250210-0003",
+            "H40.15",
+            "20250214090000",
+            TrangThaiHoSo=9,
+            NgayTiepNhan="20250210080000",
+            NgayHenTra="20250212170000",
+            NgayKetThucXuLy="20250214090000",
+        ),
+    ),
+    (  # registered online, never received: out of scope
+        "2025-02-14 20:00",
+        dossier(
+            "H40.15-250211-0004",
+            "H40.15",
+            "20250211090000",
+            TrangThaiHoSo=1,
+            NgayNopHoSo="20250211090000",
+        ),
+    ),
+]
+
+PORTAL_PAYLOAD = {
+    "MaHoSo": "H40.12-250105-0001", "MaTTHC": "1.003560.000.00.00.H40", "DonViXuLy": "H40.12",
+    "KenhThucHien": 2, "TrangThaiHoSo": 9, "NgayTiepNhan": "20250105080000",
+    "NgayHenTra": "20250120170000", "NgayKetThucXuLy": "20250115100000",
+    "NgayDongBo": "20250115103000", "NgayCapNhat": "20250115103000",
+}  # fmt: skip
+IOFFICE_PAYLOAD = {
+    "MaVanBan": "VB-0001", "SoKyHieu": "12/TXL-STP", "LoaiVanBan": "TXL",
+    "TrichYeu": "Thư xin lỗi về việc trả kết quả quá hạn", "NgayBanHanh": "20250126090000",
+    "DonViBanHanh": "H40.12", "NguoiKy": "Lê Văn Cường", "ChucVuNguoiKy": "Giám đốc",
+    "DoKhan": 0, "CoChuKySo": True, "MaHoSoLienQuan": "H40.12-250106-0002",
+    "NgayCapNhat": "20250126090000",
+}  # fmt: skip
+
+
+def _insert(conn: psycopg.Connection, table: str, key_field: str, rows: list) -> None:
+    source, entity = table.split("__")
+    for extracted, payload in rows:
+        extracted_at = datetime.fromisoformat(extracted).replace(tzinfo=UTC)
+        text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+        conn.execute(
+            f"""
+            insert into raw.{table} (batch_id, source, entity, window_start, window_end,
+                extracted_at, record_key, record_updated_at, payload_hash, payload)
+            values (%(batch)s, %(source)s, %(entity)s, %(at)s - interval '1 day', %(at)s, %(at)s,
+                %(key)s, to_timestamp(%(updated)s, 'YYYYMMDDHH24MISS')::timestamp
+                    at time zone 'Asia/Ho_Chi_Minh',
+                md5(%(text)s), %(text)s::jsonb)
+            """,
+            {"batch": f"{table}-{extracted}", "source": source, "entity": entity,
+             "at": extracted_at, "key": payload[key_field], "updated": payload["NgayCapNhat"],
+             "text": text},
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def built(warehouse_pg: PgParams) -> tuple[list[NodeResult], float]:
+    with psycopg.connect(warehouse_pg.url(), autocommit=True) as conn:
+        from cchc.warehouse import ensure_schemas
+
+        ensure_schemas(conn)
+        for table in RAW_TABLES:
+            conn.execute(f"drop table if exists raw.{table} cascade")
+            conn.execute(f"create table raw.{table} ({RAW_COLUMNS})")
+        _insert(conn, "onestop__dossiers", "MaHoSo", ONESTOP_ROWS)
+        _insert(conn, "portal__dossier_syncs", "MaHoSo", [("2025-01-15 20:00", PORTAL_PAYLOAD)])
+        _insert(conn, "ioffice__outgoing_documents", "MaVanBan", [("2025-01-26 20:00", IOFFICE_PAYLOAD)])  # fmt: skip
+    started = time.perf_counter()
+    results = dbt_build(warehouse_pg)
+    return results, time.perf_counter() - started
+
+
+def _query(pg: PgParams, sql: str) -> list[dict]:
+    with psycopg.connect(pg.url()) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        return cur.execute(sql).fetchall()
+
+
+def test_build_passes_every_node(built):
+    results, seconds = built
+    kinds = {r.resource_type for r in results}
+    assert {"seed", "model", "test", "unit_test"} <= kinds
+    assert all(r.status in ("success", "pass") for r in results), [
+        (r.name, r.status, r.message) for r in results if r.status not in ("success", "pass")
+    ]
+    print(f"dbt build: {len(results)} nodes in {seconds:.1f}s")
+
+
+MART_COUNTS = (
+    "dossiers_in_scope", "dossiers_received", "dossiers_ended", "ended_on_time", "ended_late",
+    "open_on_time", "open_overdue", "on_time_ratio", "progress_score",
+)  # fmt: skip
+EXPECTED_MART = {
+    # January: one on time, one late, one late by two supplements, one open within its date
+    ("H40.12", "2025-01-01"): (4, 4, 3, 1, 2, 1, 0, Decimal("0.500000"), Decimal("10.00")),
+    # February: the open dossier is past its date at the end of the month
+    ("H40.12", "2025-02-01"): (1, 0, 0, 0, 0, 0, 1, Decimal("0.000000"), Decimal("0.00")),
+    # no January row for H40.15 (nothing in scope); the never-received dossier is out of scope
+    ("H40.15", "2025-02-01"): (3, 3, 3, 2, 1, 0, 0, Decimal("0.666667"), Decimal("13.33")),
+}
+
+
+def test_progress_mart_numbers(built, warehouse_pg):
+    rows = _query(warehouse_pg, "select * from marts.mart_dossier_progress_monthly")
+    got = {
+        (r["agency_code"], r["month_start"].isoformat()): tuple(r[c] for c in MART_COUNTS)
+        for r in rows
+    }
+    assert got == EXPECTED_MART
+    assert {r["agency_code"]: r["agency_name"] for r in rows} == AGENCIES
+
+
+def test_staging_keeps_latest_version_and_no_personal_data(built, warehouse_pg):
+    rows = _query(warehouse_pg, "select * from staging.stg_onestop__dossiers order by dossier_code")
+    assert len(rows) == len({payload["MaHoSo"] for _, payload in ONESTOP_ROWS})
+    first = rows[0]
+    assert first["dossier_code"] == "H40.12-250105-0001"
+    assert first["status_code"] == 9
+    assert first["received_at"] == datetime(2025, 1, 5, 1, 0, tzinfo=UTC)  # 08:00 local
+    assert first["handling_ended_at"] == datetime(2025, 1, 15, 3, 0, tzinfo=UTC)
+    assert len(first["applicant_id_hash"]) == 64
+    assert first["applicant_id_hash"] != first["applicant_phone_hash"]
+    values = json.dumps([list(map(str, r.values())) for r in rows], ensure_ascii=False)
+    for personal in ("Nguyễn Văn An", "Trần Thị Bình", "040090001234", "0912345678", "@"):
+        assert personal not in values
+    documents = _query(warehouse_pg, "select * from staging.stg_ioffice__outgoing_documents")
+    assert "Lê Văn Cường" not in json.dumps([list(map(str, r.values())) for r in documents])
+
+
+def test_dimensions_and_fact(built, warehouse_pg):
+    agencies = _query(warehouse_pg, "select * from marts.dim_agencies order by agency_code")
+    assert [(a["agency_code"], a["agency_name"]) for a in agencies] == list(AGENCIES.items())
+    facts = {r["dossier_code"]: r for r in _query(warehouse_pg, "select * from marts.fct_dossiers")}
+    assert facts["H40.12-250107-0003"]["is_ended_late"]
+    assert facts["H40.12-250107-0003"]["has_multiple_supplement_requests"]
+    assert facts["H40.15-250203-0001"]["end_type"] == "handled"
+    assert facts["H40.15-250205-0002"]["end_type"] == "refused"
+    assert not facts["H40.12-250120-0004"]["is_ended"]
+    tet = _query(
+        warehouse_pg,
+        "select is_holiday, is_working_day from marts.dim_date where date_day = '2025-01-29'",
+    )
+    assert tet == [{"is_holiday": True, "is_working_day": False}]
+    comment = _query(
+        warehouse_pg,
+        "select col_description('marts.mart_dossier_progress_monthly'::regclass, 12) as c",
+    )
+    assert comment[0]["c"].startswith("Điểm Tiến độ giải quyết")
+
+
+def test_failure_names_the_failing_nodes(built, warehouse_pg):
+    with psycopg.connect(warehouse_pg.url(), autocommit=True) as conn:
+        conn.execute("alter table raw.onestop__dossiers rename to onestop__dossiers_hidden")
+        try:
+            with pytest.raises(DbtRunError) as caught:
+                run_dbt(["run", "--select", "stg_onestop__dossiers"], warehouse_pg)
+        finally:
+            conn.execute("alter table raw.onestop__dossiers_hidden rename to onestop__dossiers")
+    assert [n.name for n in caught.value.failed] == ["stg_onestop__dossiers"]
+    assert "stg_onestop__dossiers" in str(caught.value)
