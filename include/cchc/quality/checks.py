@@ -1,0 +1,265 @@
+"""Run a Great Expectations checkpoint against the warehouse and record what it found.
+
+The GX project (suites, checkpoints, Data Docs config) lives in `expectations/` at the repo
+root. Rules are ordinary expectations whose `meta` carries `rule_id`, `severity`
+(`structural` or `data_entry`) and Vietnamese/English descriptions. Structural failures
+stop the pipeline (`StructuralCheckError`); data-entry findings become per-record flags in
+`dq.record_flags` and never raise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from cchc.config import REPO_ROOT, PgParams
+from cchc.quality import results
+
+if TYPE_CHECKING:
+    from great_expectations.data_context import AbstractDataContext
+
+log = logging.getLogger(__name__)
+
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+DEFAULT_CHECKPOINT = "onestop_dossiers"
+DATA_DOCS_SITE = "local_site"
+# Name substituted into great_expectations.yml at run time; the URL never reaches a file.
+URL_VARIABLE = "CCHC_GX_WAREHOUSE_URL"
+SEVERITIES = ("structural", "data_entry")
+MAX_KEYS_IN_MESSAGE = 10
+
+
+class QualityCheckError(RuntimeError):
+    """Base class of the errors that stop a data-quality task."""
+
+
+class StructuralCheckError(QualityCheckError):
+    """A structural rule failed: downstream figures would be wrong, so the run stops."""
+
+    def __init__(self, summary: CheckSummary):
+        self.summary = summary
+        parts = []
+        for r in summary.structural_failures:
+            keys = ", ".join(r.record_keys[:MAX_KEYS_IN_MESSAGE]) or "no key"
+            more = len(r.record_keys) - MAX_KEYS_IN_MESSAGE
+            parts.append(
+                f"{r.rule_id} ({r.unexpected_count} rows; keys: {keys}"
+                + (f" and {more} more" if more > 0 else "")
+                + ")"
+            )
+        super().__init__(
+            f"structural data-quality rules failed in suite {summary.suite!r} "
+            f"(run {summary.run_id!r}): " + "; ".join(parts)
+        )
+
+
+class CheckExecutionError(QualityCheckError):
+    """GX could not evaluate a rule (missing table or column, SQL error): not a finding."""
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule_id: str
+    severity: str
+    element_count: int | None
+    unexpected_count: int | None
+    success: bool
+    # Distinct keys of the failing records, sorted; rows without a key cannot be flagged.
+    record_keys: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    run_id: str
+    suite: str
+    source: str
+    entity: str
+    validated_at: datetime
+    rules: tuple[RuleResult, ...]
+    data_docs_index: Path | None
+    seconds: float = field(default=0.0, compare=False)
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.rules)
+
+    @property
+    def structural_failures(self) -> tuple[RuleResult, ...]:
+        return tuple(r for r in self.rules if r.severity == "structural" and not r.success)
+
+    @property
+    def unexpected_counts(self) -> dict[str, int]:
+        """Failing rows per rule id (the per-rule counts a task logs or returns)."""
+        return {r.rule_id: r.unexpected_count or 0 for r in self.rules}
+
+    @property
+    def flag_count(self) -> int:
+        return sum(len(r.record_keys) for r in self.rules)
+
+
+def _gx_context(pg: PgParams, project_dir: Path) -> AbstractDataContext:
+    # Must be set before GX is imported: a government system must not phone home.
+    os.environ["GX_ANALYTICS_ENABLED"] = "False"
+    import great_expectations as gx
+
+    return gx.get_context(
+        mode="file",
+        context_root_dir=str(project_dir),
+        # runtime_environment overrides ${...} in the config without touching os.environ.
+        runtime_environment={URL_VARIABLE: pg.url("postgresql+psycopg2")},
+    )
+
+
+def _exception_message(info: Any) -> str | None:
+    """GX reports errors either flat or keyed by the metric that failed."""
+    if not isinstance(info, dict):
+        return None
+    entries = [info] if "raised_exception" in info else list(info.values())
+    # First line only: GX appends the whole compiled SQL to database errors.
+    messages = [
+        str(e.get("exception_message") or "unknown error").strip().splitlines()[0][:300]
+        for e in entries
+        if isinstance(e, dict) and e.get("raised_exception")
+    ]
+    return "; ".join(dict.fromkeys(messages)) or None
+
+
+def _rule_result(res: Any, key_column: str) -> RuleResult:
+    config = res.expectation_config
+    meta = config.meta or {}
+    rule_id, severity = meta.get("rule_id"), meta.get("severity")
+    if not rule_id or severity not in SEVERITIES:
+        raise ValueError(
+            f"expectation {config.type} needs meta.rule_id and meta.severity in {SEVERITIES}"
+        )
+    error = _exception_message(res.exception_info)
+    result = res.result or {}
+    index_rows = result.get("unexpected_index_list") or []
+    keys = {
+        str(row[key_column])
+        for row in index_rows
+        if isinstance(row, dict) and row.get(key_column) is not None
+    }
+    unexpected = result.get("unexpected_count")
+    if unexpected and len(index_rows) < unexpected:
+        # On SQL, GX caps the key list at result_format.partial_unexpected_count, even COMPLETE.
+        log.warning(
+            "rule %s: GX returned %d of %d failing rows; raise partial_unexpected_count "
+            "in the checkpoint's result_format to flag them all",
+            rule_id,
+            len(index_rows),
+            unexpected,
+        )
+    return RuleResult(
+        rule_id=rule_id,
+        severity=severity,
+        element_count=result.get("element_count"),
+        unexpected_count=unexpected,
+        success=bool(res.success) and error is None,
+        record_keys=tuple(sorted(keys)),
+        error=error,
+    )
+
+
+def _docs_index(context: AbstractDataContext) -> Path | None:
+    for site in context.get_docs_sites_urls(site_name=DATA_DOCS_SITE):
+        url = site.get("site_url") or ""
+        if url.startswith("file://"):
+            return Path(unquote(urlsplit(url).path))
+    return None
+
+
+def run_checks(
+    pg: PgParams,
+    run_id: str,
+    *,
+    checkpoint: str = DEFAULT_CHECKPOINT,
+    project_dir: Path | None = None,
+) -> CheckSummary:
+    """Run a checkpoint, write `dq.validation_runs` and `dq.record_flags`, rebuild Data Docs.
+
+    A rerun with the same `run_id` replaces that run's rows. Raises `StructuralCheckError`
+    (after writing the results) when a structural rule fails, `CheckExecutionError` when GX
+    could not evaluate a rule; data-entry findings are only recorded.
+    """
+    if not run_id:
+        raise ValueError("run_id must not be empty")
+    project_dir = Path(project_dir or EXPECTATIONS_DIR)
+    started = datetime.now(UTC)
+
+    context = _gx_context(pg, project_dir)
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    cp = context.checkpoints.get(checkpoint)
+    # The checkpoint's UpdateDataDocsAction rebuilds the site after the validation.
+    outcome = cp.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
+
+    summaries = []
+    for validation in outcome.run_results.values():
+        suite = context.suites.get(validation.suite_name)
+        meta = suite.meta or {}
+        source, entity = meta.get("source"), meta.get("entity")
+        key_column = meta.get("key_column")
+        if not (source and entity and key_column):
+            raise ValueError(
+                f"suite {suite.name!r} needs meta.source, meta.entity, meta.key_column"
+            )
+        rules = tuple(_rule_result(r, key_column) for r in validation.results)
+        ids = [r.rule_id for r in rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"suite {suite.name!r} has duplicated rule ids: {sorted(ids)}")
+        results.write_results(
+            pg,
+            run_id=run_id,
+            suite=suite.name,
+            source=source,
+            entity=entity,
+            validated_at=started,
+            rules=rules,
+        )
+        summaries.append((suite.name, source, entity, rules))
+
+    if len(summaries) != 1:
+        # One suite per checkpoint keeps the summary and the error message simple.
+        raise ValueError(f"checkpoint {checkpoint!r} must validate exactly one suite")
+    suite_name, source, entity, rules = summaries[0]
+    summary = CheckSummary(
+        run_id=run_id,
+        suite=suite_name,
+        source=source,
+        entity=entity,
+        validated_at=started,
+        rules=rules,
+        data_docs_index=_docs_index(context),
+        seconds=(datetime.now(UTC) - started).total_seconds(),
+    )
+    log.info(
+        "suite %s run %s: %d rules, %d failed, %d records flagged in %.1fs; data docs %s",
+        suite_name,
+        run_id,
+        len(rules),
+        sum(not r.success for r in rules),
+        summary.flag_count,
+        summary.seconds,
+        summary.data_docs_index,
+    )
+
+    errors: dict[str, list[str]] = {}
+    for r in rules:
+        if r.error:
+            errors.setdefault(r.error, []).append(r.rule_id)
+    if errors:
+        # Grouped by message: a missing table fails every rule with the same error.
+        raise CheckExecutionError(
+            f"GX could not evaluate rules of suite {suite_name!r}: "
+            + "; ".join(f"{', '.join(ids)}: {msg}" for msg, ids in errors.items())
+        )
+    if summary.structural_failures:
+        raise StructuralCheckError(summary)
+    return summary
