@@ -49,9 +49,33 @@ def settings():
 
 @pytest.fixture(scope="session")
 def pg(settings):
-    """The session's embedded warehouse, stopped at the end."""
+    """The session's embedded warehouse server, stopped at the end."""
     from cchc import warehouse
 
     params = warehouse.params(settings)
     yield params
     warehouse.stop_embedded(settings)
+
+
+@pytest.fixture(scope="session")
+def make_database(pg):
+    """`make_database(name)`: a new, empty database on the session's server; each test area
+    gets its own so their raw tables never mix."""
+    import dataclasses
+
+    import psycopg
+
+    def make(name: str):
+        with psycopg.connect(pg.url(), autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+            conn.execute(f'create database "{name}"')
+        return dataclasses.replace(pg, dbname=name)
+
+    return make
+
+
+def settings_using(settings, database):
+    """The same settings, pointed at `database` as a configured (non-embedded) warehouse."""
+    import dataclasses
+
+    return dataclasses.replace(settings, warehouse_url=database.url())

@@ -33,7 +33,9 @@ MART = "marts.mart_dossier_progress_monthly"
 def fetch_rows(settings: Settings) -> list[tuple]:
     columns = ", ".join(c for c, *_ in COLUMNS)
     with warehouse.connect(settings) as conn:
-        return conn.execute(f"select {columns} from {MART} order by month_start, agency_code").fetchall()
+        return conn.execute(
+            f"select {columns} from {MART} order by month_start, agency_code"
+        ).fetchall()
 
 
 def export_progress(as_of: datetime | None = None, settings: Settings | None = None) -> Path:
@@ -49,13 +51,30 @@ def _write_workbook(path: Path, rows: list[tuple], as_of: datetime) -> None:
     book.set_properties({"title": "Tiến độ giải quyết hồ sơ TTHC", "created": datetime(2000, 1, 1)})
     sheet = book.add_worksheet("Tien do")
     title = book.add_format({"bold": True, "font_size": 14})
-    header = book.add_format({"bold": True, "text_wrap": True, "valign": "vcenter", "align": "center", "border": 1, "bg_color": "#DDEBF7"})
-    sub = book.add_format({"italic": True, "font_color": "#595959", "text_wrap": True, "align": "center", "border": 1})
+    header = book.add_format(
+        {
+            "bold": True,
+            "text_wrap": True,
+            "valign": "vcenter",
+            "align": "center",
+            "border": 1,
+            "bg_color": "#DDEBF7",
+        }
+    )
+    sub = book.add_format(
+        {"italic": True, "font_color": "#595959", "text_wrap": True, "align": "center", "border": 1}
+    )
     formats = {fmt: book.add_format({"num_format": fmt, "border": 1}) for *_, fmt in COLUMNS if fmt}
     plain = book.add_format({"border": 1})
-    sheet.write(0, 0, "TIẾN ĐỘ GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH THEO ĐƠN VỊ (QĐ 766/QĐ-TTg)", title)
-    sheet.write(1, 0, f"Dữ liệu đến ngày {as_of:%d/%m/%Y} · On-time handling by agency and month (Decision 766)")
-    for col, (_, vi, en, fmt) in enumerate(COLUMNS):
+    sheet.write(
+        0, 0, "TIẾN ĐỘ GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH THEO ĐƠN VỊ (QĐ 766/QĐ-TTg)", title
+    )
+    sheet.write(
+        1,
+        0,
+        f"Dữ liệu đến ngày {as_of:%d/%m/%Y} · On-time handling by agency and month (Decision 766)",
+    )
+    for col, (_, vi, en, _fmt) in enumerate(COLUMNS):
         sheet.write(3, col, vi, header)
         sheet.write(4, col, en, sub)
         sheet.set_column(col, col, 40 if col == 1 else 14)

@@ -84,7 +84,7 @@ class _WaitHonouringRetryAfter(tenacity.wait.wait_base):
 
     def __init__(self, policy: RetryPolicy):
         self.backoff = tenacity.wait_exponential_jitter(
-            initial=policy.initial_wait, max=policy.max_wait
+            multiplier=policy.initial_wait, max=policy.max_wait, jitter=policy.initial_wait
         )
         self.max_wait = policy.max_wait
 
@@ -97,7 +97,11 @@ class _WaitHonouringRetryAfter(tenacity.wait.wait_base):
 
 class SourceClient:
     def __init__(
-        self, source: str, connection: SourceConnection, policy: RetryPolicy | None = None
+        self,
+        source: str,
+        connection: SourceConnection,
+        policy: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
     ):
         self.source = source
         self.policy = policy or RetryPolicy()
@@ -105,6 +109,7 @@ class SourceClient:
             base_url=connection.base_url,
             headers={"Authorization": f"Bearer {connection.token}", "Accept": "application/json"},
             timeout=httpx.Timeout(self.policy.timeout, connect=5.0),
+            transport=transport,
         )
 
     def close(self) -> None:

@@ -47,6 +47,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "CCHC_EXPORT_DIR": str(settings.export_dir),
         "PYTHONWARNINGS": "ignore",
     }
+    if settings.warehouse_url:
+        env["CCHC_WAREHOUSE_URL"] = settings.warehouse_url
     for source, uri in settings.source_urls.items():
         env[f"AIRFLOW_CONN_CCHC_{source.upper()}"] = uri
     return env
@@ -76,7 +78,10 @@ def prepare(settings: Settings) -> dict[str, str]:
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     # Migrating and importing pools costs ~8 s: redo it only when Airflow or the pools change.
-    stamp, wanted = home / ".prepared", f"airflow {version('apache-airflow')}\n{POOLS_FILE.read_text()}"
+    stamp, wanted = (
+        home / ".prepared",
+        f"airflow {version('apache-airflow')}\n{POOLS_FILE.read_text()}",
+    )
     if stamp.exists() and stamp.read_text() == wanted:
         return env
     _airflow(["db", "migrate"], env)

@@ -1,0 +1,103 @@
+"""How the loader treats what a source sends badly: quarantined with a reason, never lost.
+
+These feed crafted HTTP responses to the real client and loader (the simulators' own fault
+modes are exercised in test_extract_from_simulators.py).
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import datetime
+
+import httpx
+import psycopg
+import pytest
+
+from cchc.extract.connector import RetryPolicy, SourceClient, SourceConnection
+from cchc.extract.entities import entities_of
+from cchc.extract.loader import load_window
+from cchc.extract.window import TZ, Window
+
+WINDOW = Window(datetime(2024, 4, 1, tzinfo=TZ), datetime(2024, 4, 2, tzinfo=TZ))
+(DOSSIERS,) = entities_of("onestop", "dossiers")
+
+
+def dossier(code: str, **extra) -> dict:
+    return {
+        "MaHoSo": code,
+        "NgayCapNhat": "20240401100000",
+        "TrangThaiHoSo": 2,
+        "DonViXuLy": "H40.12",
+        **extra,
+    }
+
+
+def page(items, number: int, total_pages: int) -> str:
+    return json.dumps(
+        {"code": "OK", "message": "OK", "data": {"items": items, "pagination": {
+            "total": 99, "currentPage": number, "pageSize": 2, "totalPages": total_pages}}},
+        ensure_ascii=False,
+    )  # fmt: skip
+
+
+def serve(pages: dict[int, str]) -> httpx.MockTransport:
+    return httpx.MockTransport(
+        lambda request: httpx.Response(200, text=pages[int(request.url.params["page"])])
+    )
+
+
+@pytest.fixture
+def conn(make_database):
+    with psycopg.connect(make_database("extract_pages").url()) as connection:
+        yield connection
+
+
+def load(conn, pages: dict[int, str]):
+    client = SourceClient("onestop", SourceConnection("http://source", "t"),
+                          RetryPolicy(attempts=2, initial_wait=0.001, max_wait=0.01), transport=serve(pages))  # fmt: skip
+    with client:
+        return load_window(conn, client, DOSSIERS, WINDOW, page_size=2)
+
+
+def test_keyless_records_and_bad_pages_are_quarantined_and_the_rest_loads(conn):
+    result = load(conn, {
+        1: page([dossier("A-1"), {"NgayCapNhat": "20240401100000", "TrangThaiHoSo": 2}], 1, 3),
+        2: '{"code": "OK", "data": {"items": [{"MaHoSo": "B-',  # truncated
+        3: page([dossier("C-1"), dossier("C-2", NgayCapNhat="not a date"), "oops"], 3, 3),
+    })  # fmt: skip
+    assert (result.fetched, result.loaded, result.quarantined) == (6, 2, 4)
+    reasons = conn.execute("select reason from audit.quarantine order by reason").fetchall()
+    assert [r[0].split(":")[0] for r in reasons] == [
+        "bad NgayCapNhat", "missing required field(s)", "record is a str, not an object", "unparseable page",
+    ]  # fmt: skip
+    raw_text = conn.execute(
+        "select raw_text from audit.quarantine where reason like 'unparseable%'"
+    ).fetchone()[0]
+    assert raw_text.startswith('{"code": "OK"')
+    keys = [r[0] for r in conn.execute("select record_key from raw.onestop__dossiers order by 1")]
+    assert keys == ["A-1", "C-1"]
+
+
+def test_duplicates_inside_a_window_are_counted_and_dropped(conn):
+    result = load(
+        conn, {1: page([dossier("A-1"), dossier("A-1")], 1, 2), 2: page([dossier("A-1")], 2, 2)}
+    )
+    assert (result.fetched, result.loaded, result.duplicates) == (3, 1, 2)
+
+
+def test_decomposed_vietnamese_is_stored_composed(conn):
+    name = "Sở Tư pháp tỉnh Nghệ An"
+    load(conn, {1: page([dossier("A-1", TenDonViXuLy=unicodedata.normalize("NFD", name))], 1, 1)})
+    stored = conn.execute("select payload->>'TenDonViXuLy' from raw.onestop__dossiers").fetchone()[
+        0
+    ]
+    assert stored == name and unicodedata.is_normalized("NFC", stored)
+
+
+def test_unknown_fields_are_kept_and_reported(conn):
+    result = load(conn, {1: page([dossier("A-1", TruongMoi="x")], 1, 1)})
+    assert result.loaded == 1
+    assert (
+        conn.execute("select payload->>'TruongMoi' from raw.onestop__dossiers").fetchone()[0] == "x"
+    )
