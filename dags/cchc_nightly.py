@@ -67,8 +67,11 @@ def cchc_nightly():
         from cchc.quality import run_checks
 
         summary = run_checks(warehouse.params(), run_id)
-        print(summary)
-        return {"flags": summary.total_flags, "data_docs": str(summary.data_docs_index)}
+        for rule in summary.rules:
+            print(
+                f"{rule.severity:<10} {rule.rule_id:<32} {rule.unexpected_count:>7} of {rule.element_count}"
+            )
+        return {"flags": summary.flag_count, "data_docs": str(summary.data_docs_index)}
 
     @task
     def export_indicators(data_interval_end=None) -> str:

@@ -20,6 +20,7 @@ from cchc.orchestration import local_airflow
 from cchc.reporting import rows_per_layer, status_lines
 
 console = Console(highlight=False)
+HISTORY_DAYS = 30
 
 
 def _synthetic_store(settings: Settings, first: date, last: date, scale: float, seed: int):
@@ -35,6 +36,16 @@ def _synthetic_store(settings: Settings, first: date, last: date, scale: float, 
     store = generate(out, first, last, seed=seed, scale=scale)
     stamp.write_text(json.dumps(params))
     return store
+
+
+def initial_load(settings: Settings, first_day: date, first_night: date) -> int:
+    """Load everything updated before the first night's data interval (01:00 that day)."""
+    from cchc.extract.run import extract
+    from cchc.extract.window import local_midnight
+
+    end = local_midnight(first_night) + timedelta(hours=1)
+    results = extract(local_midnight(first_day), end, settings=settings)
+    return sum(r.loaded for r in results)
 
 
 def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) -> None:
@@ -56,7 +67,9 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
     )
     t = lap("warehouse", t)
     # Dossiers received before the first night are still being handled during it: start earlier.
-    store = _synthetic_store(settings, nights[0] - timedelta(days=30), nights[-1], scale, seed)
+    history_start = nights[0] - timedelta(days=HISTORY_DAYS)
+    # The last night's window ends at 01:00 the day after it; the generator's end is exclusive.
+    store = _synthetic_store(settings, history_start, nights[-1] + timedelta(days=2), scale, seed)
     console.print(f"synthetic province: {store} (seed {seed}, scale {scale})")
     t = lap("generate", t)
     env = local_airflow.prepare(settings)
@@ -65,7 +78,9 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
         store, host=settings.sim_host, port=settings.sim_port, token=settings.sim_token
     ) as sim:
         console.print(f"simulators: {sim.base_url}/{{onestop,portal,ioffice}}")
-        # The first night also loads the history before it, as a first deployment would.
+        # A first deployment loads the history once, then runs incrementally each night.
+        loaded = initial_load(settings, history_start, nights[0])
+        console.print(f"initial load of history before {nights[0]}: {loaded:,} record versions")
         for night in nights:
             run = local_airflow.run_night(settings, night, env)
             console.print(f"night {night}: DAG cchc_nightly succeeded in {run.seconds:.1f}s")

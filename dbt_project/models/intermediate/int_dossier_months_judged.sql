@@ -12,10 +12,12 @@ dossiers as (
 
 data_months as (
 
-    -- from the month of the first received dossier to the month of the latest data
+    -- from the month of the first received dossier to the month of the latest data;
+    -- the latest change seen is how far the data reaches ("as of")
     select
         date_trunc('month', min(received_at at time zone '{{ tz }}'))::date as first_month,
-        date_trunc('month', max(updated_at at time zone '{{ tz }}'))::date as last_month
+        date_trunc('month', max(updated_at at time zone '{{ tz }}'))::date as last_month,
+        max(updated_at) as data_as_of
     from dossiers
 
 ),
@@ -25,7 +27,11 @@ months as (
     select
         month_start::date as month_start,
         month_start::timestamp at time zone '{{ tz }}' as month_start_at,
-        (month_start + interval '1 month')::timestamp at time zone '{{ tz }}' as next_month_start_at
+        (month_start + interval '1 month')::timestamp at time zone '{{ tz }}' as next_month_start_at,
+        -- an open dossier is judged at the end of the month, or at "as of" for the current month
+        least(
+            (month_start + interval '1 month')::timestamp at time zone '{{ tz }}', data_as_of
+        ) as judged_at
     from data_months
     cross join lateral generate_series(
         first_month::timestamp, last_month::timestamp, interval '1 month'
@@ -41,6 +47,7 @@ dossiers_in_scope as (
         months.month_start,
         months.month_start_at,
         months.next_month_start_at,
+        months.judged_at,
         dossiers.received_at,
         dossiers.due_at,
         dossiers.ended_at,
@@ -80,11 +87,11 @@ judged as (
             and not (coalesce(ended_at <= due_at, false) and has_at_most_one_supplement)
             as is_ended_late,
         not is_ended_in_month
-            and coalesce(due_at >= next_month_start_at, false)
+            and coalesce(due_at >= judged_at, false)
             and has_at_most_one_supplement
             as is_open_on_time,
         not is_ended_in_month
-            and not (coalesce(due_at >= next_month_start_at, false) and has_at_most_one_supplement)
+            and not (coalesce(due_at >= judged_at, false) and has_at_most_one_supplement)
             as is_open_overdue
     from ended_flagged
 

@@ -9,6 +9,7 @@ from cchc.quality.checks import (
     QualityCheckError,
     RuleResult,
     StructuralCheckError,
+    data_docs_index,
     run_checks,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "QualityCheckError",
     "RuleResult",
     "StructuralCheckError",
+    "data_docs_index",
     "run_checks",
 ]

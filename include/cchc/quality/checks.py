@@ -167,6 +167,17 @@ def _rule_result(res: Any, key_column: str) -> RuleResult:
     )
 
 
+def data_docs_index(project_dir: Path | None = None) -> Path:
+    """Where the Data Docs site's front page is written (configured in great_expectations.yml)."""
+    return (
+        Path(project_dir or EXPECTATIONS_DIR)
+        / "uncommitted"
+        / "data_docs"
+        / DATA_DOCS_SITE
+        / "index.html"
+    )
+
+
 def _docs_index(context: AbstractDataContext) -> Path | None:
     for site in context.get_docs_sites_urls(site_name=DATA_DOCS_SITE):
         url = site.get("site_url") or ""
