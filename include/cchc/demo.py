@@ -16,6 +16,7 @@ from rich.table import Table
 
 from cchc import warehouse
 from cchc.config import Settings
+from cchc.extract.run import load_history
 from cchc.orchestration import local_airflow
 from cchc.reporting import rows_per_layer, status_lines
 
@@ -36,16 +37,6 @@ def _synthetic_store(settings: Settings, first: date, last: date, scale: float, 
     store = generate(out, first, last, seed=seed, scale=scale)
     stamp.write_text(json.dumps(params))
     return store
-
-
-def initial_load(settings: Settings, first_day: date, first_night: date) -> int:
-    """Load everything updated before the first night's data interval (01:00 that day)."""
-    from cchc.extract.run import extract
-    from cchc.extract.window import local_midnight
-
-    end = local_midnight(first_night) + timedelta(hours=1)
-    results = extract(local_midnight(first_day), end, settings=settings)
-    return sum(r.loaded for r in results)
 
 
 def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) -> None:
@@ -79,7 +70,7 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
     ) as sim:
         console.print(f"simulators: {sim.base_url}/{{onestop,portal,ioffice}}")
         # A first deployment loads the history once, then runs incrementally each night.
-        loaded = initial_load(settings, history_start, nights[0])
+        loaded = sum(r.loaded for r in load_history(history_start, nights[0], settings))
         console.print(f"initial load of history before {nights[0]}: {loaded:,} record versions")
         for night in nights:
             run = local_airflow.run_night(settings, night, env)

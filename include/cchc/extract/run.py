@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from cchc import warehouse
 from cchc.config import Settings, load_settings
 from cchc.extract.connector import RetryPolicy, SourceClient, SourceConnection
 from cchc.extract.entities import Entity, entities_of
 from cchc.extract.loader import BatchResult, load_window
-from cchc.extract.window import Window
+from cchc.extract.window import Window, local_midnight
 
 
 def connection_for(source: str, settings: Settings) -> SourceConnection:
@@ -43,8 +43,19 @@ def extract(
     source: str | None = None,
     entity: str | None = None,
     settings: Settings | None = None,
+    overlap: bool = True,
 ) -> list[BatchResult]:
-    """Extract every matching entity for [start, end) widened by the configured overlap."""
+    """Extract every matching entity for [start, end), widened by the configured overlap."""
     settings = settings or load_settings()
-    window = Window.for_interval(start, end, settings.extract_overlap_minutes)
+    window = Window.for_interval(start, end, settings.extract_overlap_minutes if overlap else 0)
     return [extract_entity(e, window, settings) for e in entities_of(source, entity)]
+
+
+def load_history(
+    first_day: date, first_night: date, settings: Settings | None = None
+) -> list[BatchResult]:
+    """A first deployment's initial load: everything updated from `first_day` up to the start of
+    the first night's data interval (01:00 local on `first_night`)."""
+    start = local_midnight(first_day)
+    end = local_midnight(first_night) + timedelta(hours=1)
+    return extract(start, end, settings=settings, overlap=False)

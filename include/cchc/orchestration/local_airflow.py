@@ -7,6 +7,7 @@ tasks in one process without needing a scheduler, exactly as the scheduler would
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -107,4 +108,11 @@ def run_night(settings: Settings, night: date, env: dict[str, str] | None = None
     logical = f"{night + timedelta(days=1):%Y-%m-%d}T01:00:00+07:00"
     started = time.perf_counter()
     _airflow(["dags", "test", NIGHTLY_DAG, logical], env, log_file)
+    states = re.findall(
+        r"DagRun Finished: dag_id=\S+ .*?state=(\w+)", log_file.read_text(errors="replace")
+    )
+    if states[-1:] != ["success"]:
+        raise AirflowRunError(
+            f"{NIGHTLY_DAG} for night {night} ended {states[-1:] or 'without a state'}; log: {log_file}"
+        )
     return NightRun(night, time.perf_counter() - started, log_file)
