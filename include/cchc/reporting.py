@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
+from cchc.extract.window import TZ
+
 LAYERS = ("raw", "audit", "staging", "intermediate", "marts", "dq")
 
 
@@ -28,7 +30,9 @@ def status_lines(conn: psycopg.Connection) -> list[str]:
     for source, entity, until, batch in conn.execute(
         "select source, entity, loaded_until, last_batch_id from audit.watermarks order by 1, 2"
     ):
-        lines.append(f"  {source}/{entity}: {until:%Y-%m-%d %H:%M %Z} (batch {batch[:8]})")
+        lines.append(
+            f"  {source}/{entity}: {until.astimezone(TZ):%Y-%m-%d %H:%M} local (batch {batch[:8]})"
+        )
     lines.append("latest batches:")
     for row in conn.execute(
         """
@@ -39,7 +43,7 @@ def status_lines(conn: psycopg.Connection) -> list[str]:
     ):
         source, entity, start, end, fetched, loaded, dups, quarantined, status = row
         lines.append(
-            f"  {source}/{entity} [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M}): fetched {fetched}, "
+            f"  {source}/{entity} [{start.astimezone(TZ):%Y-%m-%d %H:%M}, {end.astimezone(TZ):%Y-%m-%d %H:%M}): fetched {fetched}, "
             f"loaded {loaded}, duplicates {dups}, quarantined {quarantined} ({status})"
         )
     return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime, timedelta
 
 from cchc import warehouse
@@ -13,14 +14,13 @@ from cchc.extract.window import Window, local_midnight
 
 
 def connection_for(source: str, settings: Settings) -> SourceConnection:
-    """Base URL and token of a source: an Airflow connection when running in a task, else env."""
-    try:  # inside an Airflow task, connections can come from any configured secrets backend
+    """Base URL and token of a source: the Airflow connection `cchc_<source>` inside a task (so
+    any secrets backend works), else the same connection's URI from the environment."""
+    if "airflow.sdk.execution_time.task_runner" in sys.modules:  # running inside an Airflow task
         from airflow.sdk import BaseHook
 
-        conn = BaseHook.get_connection(f"cchc_{source}")
-        return SourceConnection.from_uri(conn.get_uri())
-    except Exception:  # noqa: BLE001 - outside Airflow (CLI, tests): the env URI is the source of truth
-        return SourceConnection.from_uri(settings.source_urls[source])
+        return SourceConnection.from_uri(BaseHook.get_connection(f"cchc_{source}").get_uri())
+    return SourceConnection.from_uri(settings.source_urls[source])
 
 
 def extract_entity(
