@@ -11,6 +11,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 
+from cchc.alerts import on_failure_callback
 from cchc.extract.entities import ENTITIES
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
@@ -21,6 +22,7 @@ default_args = {
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
+    "on_failure_callback": on_failure_callback,  # webhook / e-mail, see docs/runbook.md
 }
 
 
@@ -42,10 +44,29 @@ def raw_asset(qualified_name: str) -> Asset:
 )
 def cchc_nightly():
     @task
-    def extract(source: str, entity: str, data_interval_start=None, data_interval_end=None) -> dict:
-        from cchc.extract.run import extract as run_extract
+    def prepare_warehouse() -> None:
+        """Schemas, roles, grants and the personal-data hash function, before anything writes."""
+        from cchc import warehouse
 
-        (result,) = run_extract(data_interval_start, data_interval_end, source, entity)
+        with warehouse.connect(autocommit=True) as conn:
+            print(warehouse.bootstrap(conn).summary())
+
+    @task
+    def extract(source: str, entity: str, data_interval_start=None, data_interval_end=None) -> dict:
+        from airflow.sdk import BaseHook
+
+        from cchc.extract.connector import SourceConnection
+        from cchc.extract.run import extract as run_extract
+        from cchc.security import mask_connection_secrets
+
+        def airflow_connection(name: str) -> SourceConnection:
+            uri = BaseHook.get_connection(f"cchc_{name}").get_uri()
+            mask_connection_secrets(uri)  # the token never reaches a task log
+            return SourceConnection.from_uri(uri)
+
+        (result,) = run_extract(
+            data_interval_start, data_interval_end, source, entity, lookup=airflow_connection
+        )
         print(result.summary())
         return {
             "batch_id": result.batch_id,
@@ -90,7 +111,7 @@ def cchc_nightly():
         for e in ENTITIES
     ]
     marts = build_marts()
-    extracts >> marts >> check_quality() >> export_indicators()
+    prepare_warehouse() >> extracts >> marts >> check_quality() >> export_indicators()
 
 
 cchc_nightly()

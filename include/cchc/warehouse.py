@@ -133,3 +133,14 @@ def connect(settings: Settings | None = None, **kwargs) -> Iterator[psycopg.Conn
 def ensure_schemas(conn: psycopg.Connection) -> None:
     for schema in SCHEMAS:
         conn.execute(f"create schema if not exists {schema}")
+
+
+def bootstrap(conn: psycopg.Connection, settings: Settings | None = None):
+    """Schemas, roles, grants and the personal-data hash function; safe to run every night.
+
+    Runs before loading (so new raw tables get their grants) and before dbt (staging calls
+    the hash function). `conn` must be in autocommit mode."""
+    from cchc.security import bootstrap_warehouse
+
+    ensure_schemas(conn)
+    return bootstrap_warehouse(conn, settings)

@@ -45,5 +45,16 @@ def test_sources_extract_in_parallel_with_a_pool_each(dagbag):
         "cchc_source_ioffice",
     }
     for task in extracts:
-        assert task.upstream_task_ids == set(), f"{task.task_id} waits for another task"
+        # Only the warehouse bootstrap comes first; no source waits for another.
+        assert task.upstream_task_ids == {"prepare_warehouse"}, task.task_id
         assert task.outlets, f"{task.task_id} publishes no asset"
+
+
+def test_failures_alert(dagbag):
+    from cchc.alerts import on_failure_callback
+
+    for task in dagbag.dags["cchc_nightly"].tasks:
+        assert (
+            on_failure_callback in (task.on_failure_callback or [])
+            or task.on_failure_callback == on_failure_callback
+        )

@@ -30,6 +30,26 @@ AIRFLOW_SERVICES = (
     "airflow-triggerer",
 )
 REQUIRED_SERVICES = ("warehouse", "airflow-db", *AIRFLOW_SERVICES, "simulators")
+PROFILE_SERVICES = {
+    "simulators": ["dev"],
+    "airflow-worker": ["celery"],
+    "redis": ["celery"],
+    "metabase": ["bi"],
+    "metabase-db": ["bi"],
+    "metabase-setup": ["bi"],
+}
+# Only the bootstrap (airflow-init) may see these: no task needs them.
+BOOTSTRAP_ONLY = (
+    "CCHC_PII_SALT",
+    "CCHC_LOADER_PASSWORD",
+    "CCHC_TRANSFORMER_PASSWORD",
+    "CCHC_BI_READER_PASSWORD",
+)
+SECURITY_SOURCES = (
+    ROOT / "include" / "cchc" / "security" / "roles.py",
+    ROOT / "include" / "cchc" / "security" / "retention.py",
+    ROOT / "include" / "cchc" / "alerts.py",
+)
 TELEMETRY_OFF = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     "GX_ANALYTICS_ENABLED": "False",
@@ -43,6 +63,8 @@ NOT_FOR_COMPOSE = {"CCHC_PG_PORT_EMBEDDED"}
 INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")
 BARE_INTERPOLATION = re.compile(r"(?<!\$)\$([A-Za-z_][A-Za-z0-9_]*)")
 REQUIRED_SECRET = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}$")
+# An optional secret (an alert channel): from .env or empty, never a default value.
+OPTIONAL_SECRET = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:-\}$")
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|SALT|TOKEN|FERNET", re.IGNORECASE)
 # The password part of scheme://user:password@host.
 URL_PASSWORD = re.compile(r"://[^/\s:@]*:([^@\s]*)@")
@@ -139,14 +161,84 @@ def test_required_services_exist(services):
 
 
 def test_airflow_services_share_image_and_local_executor(services):
-    images = {name: services[name].get("image") for name in AIRFLOW_SERVICES}
-    builds = {name: services[name].get("build") for name in AIRFLOW_SERVICES}
+    names = (*AIRFLOW_SERVICES, "airflow-worker")
+    images = {name: services[name].get("image") for name in names}
+    builds = {name: services[name].get("build") for name in names}
     assert len(set(images.values())) == 1 and None not in images.values(), images
     assert all(build == builds["airflow-init"] for build in builds.values()), builds
     assert builds["airflow-init"], "the Airflow image must be built from the Dockerfile"
-    for name in AIRFLOW_SERVICES:
-        env = environment(services[name])
-        assert env.get("AIRFLOW__CORE__EXECUTOR") == "LocalExecutor", name
+    for name in names:
+        executor = environment(services[name]).get("AIRFLOW__CORE__EXECUTOR")
+        # LocalExecutor unless .env overrides it, and the same setting everywhere.
+        assert executor == "${AIRFLOW_EXECUTOR:-LocalExecutor}", name
+        assert literal_view(executor) == "LocalExecutor", name
+
+
+def test_profiles(services):
+    for name, profiles in PROFILE_SERVICES.items():
+        assert services[name].get("profiles") == profiles, name
+    default = [n for n, s in services.items() if not s.get("profiles")]
+    assert set(default) == {"warehouse", "airflow-db", *AIRFLOW_SERVICES}
+
+
+def test_celery_workers_scale(services):
+    worker = services["airflow-worker"]
+    assert worker["command"] == "celery worker"
+    # `--scale` needs replicas without a fixed name or host port.
+    assert "container_name" not in worker and "ports" not in worker
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    env = environment(worker)
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://:${REDIS_PASSWORD:?")
+    assert env["AIRFLOW__CELERY__BROKER_URL"].endswith("@redis:6379/0")
+    assert "@airflow-db:5432/airflow" in env["AIRFLOW__CELERY__RESULT_BACKEND"]
+    assert "ports" not in services["redis"], "the broker is reachable inside compose only"
+    assert "--requirepass" in services["redis"]["command"]
+
+
+def test_bi_reads_marts_as_the_reader_role(services):
+    from cchc.security.roles import BI_LOGIN
+
+    setup = environment(services["metabase-setup"])
+    assert setup["CCHC_BI_DB_USER"] == BI_LOGIN
+    assert setup["CCHC_BI_READER_PASSWORD"].startswith("${CCHC_BI_READER_PASSWORD:?")
+    assert setup["CCHC_BI_DB_HOST"] == "warehouse" and setup["CCHC_BI_DB_NAME"] == "cchc"
+    assert "cchc.security.metabase" in " ".join(services["metabase-setup"]["command"])
+    # The BI side never gets the warehouse owner's credentials.
+    for name in ("metabase", "metabase-db", "metabase-setup"):
+        text = yaml.safe_dump(services[name])
+        assert "WAREHOUSE_PASSWORD" not in text and "WAREHOUSE_USER" not in text, name
+    assert environment(services["metabase"])["MB_ANON_TRACKING_ENABLED"] == "false"
+    assert all(p.startswith("127.0.0.1:") for p in services["metabase"]["ports"])
+
+
+def test_bootstrap_runs_in_airflow_init_and_keeps_its_secrets(services):
+    init = services["airflow-init"]
+    command = " ".join(init["command"]) if isinstance(init["command"], list) else init["command"]
+    assert "python -m cchc.security bootstrap" in command
+    assert command.index("airflow db migrate") < command.index("cchc.security bootstrap")
+    assert init["depends_on"]["warehouse"]["condition"] == "service_healthy"
+    env = environment(init)
+    for var in BOOTSTRAP_ONLY:
+        assert REQUIRED_SECRET.match(env.get(var) or ""), var
+    for name, service in services.items():
+        if name != "airflow-init":
+            leaked = sorted(
+                set(BOOTSTRAP_ONLY)
+                & set(environment(service))
+                - {"CCHC_BI_READER_PASSWORD" if name == "metabase-setup" else ""}
+            )
+            assert not leaked, f"{name} gets {leaked}"
+
+
+def test_security_and_alert_settings_documented():
+    names = set()
+    for source in SECURITY_SOURCES:
+        text = source.read_text(encoding="utf-8")
+        names |= set(re.findall(r"\b((?:CCHC|METABASE)_[A-Z0-9_]+)\b", text))
+    names = {n for n in names if not n.endswith("_")}
+    assert {"CCHC_PII_SALT", "CCHC_BI_READER_PASSWORD", "CCHC_ALERT_WEBHOOK_URL"} <= names
+    missing = sorted(names - env_example_names())
+    assert not missing, f".env.example lacks {missing}"
 
 
 def test_simulators_use_the_airflow_image_in_dev_profile(services):
@@ -164,7 +256,7 @@ def test_simulators_use_the_airflow_image_in_dev_profile(services):
 
 
 def test_project_settings_set_for_airflow_services(services):
-    wanted = (config_variables() - NOT_FOR_COMPOSE) | {"CCHC_PII_SALT"}
+    wanted = (config_variables() - NOT_FOR_COMPOSE) | {"CCHC_RAW_RETENTION_MONTHS"}
     for name in AIRFLOW_SERVICES:
         env = environment(services[name])
         missing = sorted(var for var in wanted if not env.get(var))
@@ -246,7 +338,9 @@ def test_no_literal_secrets(compose, compose_text):
     for name, service in compose["services"].items():
         for key, value in environment(service).items():
             if SECRET_NAME.search(key) and not key.endswith("_FILE"):
-                assert value and REQUIRED_SECRET.match(value), f"{name}: {key}={value!r}"
+                assert value and (REQUIRED_SECRET.match(value) or OPTIONAL_SECRET.match(value)), (
+                    f"{name}: {key}={value!r}"
+                )
     # Credentials inside URLs (database URLs, connection URIs) must be interpolated too,
     # also inside defaults such as the simulators' connection URIs.
     checked = 0
@@ -282,7 +376,7 @@ def docker_compose_available() -> bool:
     not docker_compose_available(), reason="`docker compose` is not available on PATH"
 )
 def test_docker_compose_config_validates():
-    for profile in ([], ["--profile", "dev"]):
+    for profile in ([], ["--profile", "dev"], ["--profile", "celery"], ["--profile", "bi"]):
         result = subprocess.run(
             ["docker", "compose", "--env-file", ".env.example", *profile, "config", "-q"],
             cwd=ROOT,

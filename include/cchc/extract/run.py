@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from cchc import warehouse
@@ -12,14 +12,12 @@ from cchc.extract.entities import Entity, entities_of
 from cchc.extract.loader import BatchResult, load_window
 from cchc.extract.window import Window, local_midnight
 
+ConnectionLookup = Callable[[str], SourceConnection]
+
 
 def connection_for(source: str, settings: Settings) -> SourceConnection:
-    """Base URL and token of a source: the Airflow connection `cchc_<source>` inside a task (so
-    any secrets backend works), else the same connection's URI from the environment."""
-    if "airflow.sdk.execution_time.task_runner" in sys.modules:  # running inside an Airflow task
-        from airflow.sdk import BaseHook
-
-        return SourceConnection.from_uri(BaseHook.get_connection(f"cchc_{source}").get_uri())
+    """Base URL and token of a source from its connection URI in the environment
+    (`AIRFLOW_CONN_CCHC_<SOURCE>`, else the simulators)."""
     return SourceConnection.from_uri(settings.source_urls[source])
 
 
@@ -28,11 +26,15 @@ def extract_entity(
     window: Window,
     settings: Settings | None = None,
     policy: RetryPolicy | None = None,
+    lookup: ConnectionLookup | None = None,
 ) -> BatchResult:
+    """`lookup` resolves a source's connection; inside Airflow the DAG passes Airflow's own, so
+    any secrets backend works. By default the environment is used."""
     settings = settings or load_settings()
+    connection = lookup(entity.source) if lookup else connection_for(entity.source, settings)
     with (
         warehouse.connect(settings) as conn,
-        SourceClient(entity.source, connection_for(entity.source, settings), policy) as client,
+        SourceClient(entity.source, connection, policy) as client,
     ):
         return load_window(conn, client, entity, window, settings.page_size)
 
@@ -44,11 +46,12 @@ def extract(
     entity: str | None = None,
     settings: Settings | None = None,
     overlap: bool = True,
+    lookup: ConnectionLookup | None = None,
 ) -> list[BatchResult]:
     """Extract every matching entity for [start, end), widened by the configured overlap."""
     settings = settings or load_settings()
     window = Window.for_interval(start, end, settings.extract_overlap_minutes if overlap else 0)
-    return [extract_entity(e, window, settings) for e in entities_of(source, entity)]
+    return [extract_entity(e, window, settings, lookup=lookup) for e in entities_of(source, entity)]
 
 
 def load_history(

@@ -1,0 +1,34 @@
+"""Access control and personal-data protection for the warehouse.
+
+- :mod:`cchc.security.roles`: group and login roles, grants, and the salted hash function
+  that staging calls (:func:`bootstrap_warehouse` runs all of it; safe to run every night).
+- :mod:`cchc.security.retention`: removing personal data from old raw versions.
+- :mod:`cchc.security.masking`: keeping source credentials out of task logs.
+
+`python -m cchc.security` runs the bootstrap against the configured warehouse.
+"""
+
+from cchc.security.masking import mask_connection_secrets, redact
+from cchc.security.retention import purge_raw
+from cchc.security.roles import (
+    BI_READER,
+    LOADER,
+    PRIVATE_SCHEMA,
+    TRANSFORMER,
+    bootstrap_roles,
+    bootstrap_warehouse,
+    rotate_pii_salt,
+)
+
+__all__ = [
+    "BI_READER",
+    "LOADER",
+    "PRIVATE_SCHEMA",
+    "TRANSFORMER",
+    "bootstrap_roles",
+    "bootstrap_warehouse",
+    "mask_connection_secrets",
+    "purge_raw",
+    "redact",
+    "rotate_pii_salt",
+]
