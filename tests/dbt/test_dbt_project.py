@@ -239,6 +239,10 @@ def built(warehouse_pg: PgParams) -> tuple[list[NodeResult], float]:
         from cchc.warehouse import ensure_schemas
 
         ensure_schemas(conn)
+        # the staging models hash personal data with the warehouse function the bootstrap creates
+        from cchc.security.roles import bootstrap_roles
+
+        bootstrap_roles(conn, pii_salt="dbt-test-salt-0123456789")
         for table in RAW_TABLES:
             conn.execute(f"drop table if exists raw.{table} cascade")
             conn.execute(f"create table raw.{table} ({RAW_COLUMNS})")
@@ -259,9 +263,16 @@ def test_build_passes_every_node(built):
     results, seconds = built
     kinds = {r.resource_type for r in results}
     assert {"seed", "model", "test", "unit_test"} <= kinds
-    assert all(r.status in ("success", "pass") for r in results), [
-        (r.name, r.status, r.message) for r in results if r.status not in ("success", "pass")
+    # exposures are nodes too: dbt build reports them as no-op
+    bad = [
+        (r.name, r.status, r.message)
+        for r in results
+        if r.status not in ("success", "pass") and r.resource_type != "exposure"
     ]
+    assert not bad, bad
+    assert {r.name for r in results if r.resource_type == "exposure"} >= {
+        "bi_cchc_indicators", "export_form06_quarterly_report",
+    }  # fmt: skip
     print(f"dbt build: {len(results)} nodes in {seconds:.1f}s")
 
 
@@ -337,3 +348,79 @@ def test_failure_names_the_failing_nodes(built, warehouse_pg):
             conn.execute("alter table raw.onestop__dossiers_hidden rename to onestop__dossiers")
     assert [n.name for n in caught.value.failed] == ["stg_onestop__dossiers"]
     assert "stg_onestop__dossiers" in str(caught.value)
+
+
+FORM06_COLUMNS = (
+    "received_total", "received_online", "received_direct_or_postal", "received_carried_over",
+    "resolved_total", "resolved_before_deadline", "resolved_on_deadline", "resolved_late",
+    "in_progress_total", "in_progress_within_deadline", "in_progress_overdue",
+)  # fmt: skip
+
+
+def test_form06_mart(built, warehouse_pg):
+    rows = _query(warehouse_pg, "select * from marts.mart_form06_quarterly")
+    got = {
+        (
+            r["period_kind"],
+            r["period_label"],
+            r["period_start"].isoformat(),
+            r["agency_code"],
+        ): tuple(r[c] for c in FORM06_COLUMNS)
+        for r in rows
+    }
+    h40_12 = (4, 3, 1, 0, 3, 2, 0, 1, 1, 0, 1)
+    h40_15 = (3, 2, 1, 0, 3, 2, 0, 1, 0, 0, 0)
+    assert got == {
+        ("calendar", "2025Q1", "2025-01-01", "H40.12"): h40_12,
+        ("calendar", "2025Q1", "2025-01-01", "H40.15"): h40_15,
+        ("legal", "2025Q1", "2024-12-15", "H40.12"): h40_12,
+        ("legal", "2025Q1", "2024-12-15", "H40.15"): h40_15,
+    }
+
+
+def test_qd766_scores_follow_the_seed_rules(built, warehouse_pg):
+    """Every point of the mart equals the Python rule on the same numerator and denominator."""
+    from cchc.qd766.rules import load_rules, points
+
+    rules = load_rules()
+    rows = _query(warehouse_pg, "select * from marts.mart_qd766_scores")
+    assert {r["component_code"] for r in rows} == {
+        "DOSSIER_HANDLING_ON_TIME", "DOSSIER_SYNC", "SO_HOA_GIAY_TO_GIAI_QUYET",
+        "ONLINE_PAYMENT_DOSSIER", "ONLINE_DOSSIER_RATE",
+    }  # fmt: skip
+    for row in rows:
+        component = rules[row["component_code"]]
+        assert row["points"] == points(component, row["numerator"], row["denominator"]), row
+        assert row["is_estimate"] == component.is_estimate
+    by_key = {
+        (r["scope_kind"], r["scope_code"], r["period_label"], r["component_code"]): r for r in rows
+    }
+    # January, refined rule: D1 on time, D4 open within its working days; D2 late, D3 two supplements
+    progress = by_key[("agency", "H40.12", "2025-01", "DOSSIER_HANDLING_ON_TIME")]
+    assert (progress["numerator"], progress["denominator"], progress["points"]) == (
+        2,
+        4,
+        Decimal("10.00"),
+    )
+    sync = by_key[("province", "H40", "2025Q1", "DOSSIER_SYNC")]
+    assert (sync["numerator"], sync["denominator"], sync["points"]) == (1, 7, Decimal("0.86"))
+    assert by_key[("agency", "H40.15", "2025Q1", "DOSSIER_SYNC")]["rank_in_period"] == 1
+    comment = _query(
+        warehouse_pg,
+        "select obj_description('marts.mart_qd766_scores'::regclass, 'pg_class') as c",
+    )
+    assert comment[0]["c"].startswith("Điểm Bộ chỉ số 766")
+
+
+def test_supplement_waiting_time_is_subtracted(built, warehouse_pg):
+    rows = {
+        r["dossier_code"]: r
+        for r in _query(warehouse_pg, "select * from intermediate.int_dossier_deadlines")
+    }
+    two_supplements = rows["H40.12-250107-0003"]
+    assert two_supplements["supplement_wait_working_days"] == 2
+    assert (
+        two_supplements["net_handling_working_days"] == two_supplements["handling_working_days"] - 2
+    )
+    assert not two_supplements["is_ended_on_time_net"]  # more than one supplement request
+    assert rows["H40.12-250105-0001"]["is_ended_on_time_net"]

@@ -27,6 +27,7 @@ lifecycle as (
         agency_code,
         procedure_code,
         field_code,
+        field_name,
         level_code,
         channel_code,
         applicant_type,

@@ -32,12 +32,24 @@ calendar as (
 
 ),
 
-final as (
+working_days_flagged as (
 
     select
         *,
         not is_weekend and not is_holiday as is_working_day
     from calendar
+
+),
+
+final as (
+
+    select
+        *,
+        -- running count of working days up to and including this day: the working days after
+        -- day a up to and including day b are working_day_number(b) - working_day_number(a)
+        (count(*) filter (where is_working_day) over (order by date_day))::int
+            as working_day_number
+    from working_days_flagged
 
 )
 

@@ -1,0 +1,98 @@
+"""``cchc qd766``: Decision 766 scoring tools (registered in the main CLI as a sub-app)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cchc.qd766.recompute import (
+    TOLERANCE,
+    NotAnEvaluationResponse,
+    ScoreRow,
+    recompute_file,
+    summarize,
+)
+from cchc.qd766.rules import load_rules
+
+qd766_app = typer.Typer(
+    help="Decision 766/QĐ-TTg index: scoring rules (dbt seed qd766_components).",
+    no_args_is_help=True,
+)
+
+
+@qd766_app.callback()
+def _qd766() -> None:
+    """Decision 766/QĐ-TTg index: scoring rules (dbt seed qd766_components)."""
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _line(row: ScoreRow, tolerance: Decimal) -> str:
+    difference = row.difference
+    status = "estimate" if row.is_estimate else ("DIFFERS" if row.fails(tolerance) else "ok")
+    if not row.is_estimate and row.official is None and row.recomputed is None:
+        status = "not scored"
+    elif not row.is_estimate and row.official is None:
+        status = "no official score (see the group total)"
+    diff = "-" if difference is None else f"{difference:+.3f}"
+    note = f"  ({row.note})" if row.note else ""
+    return (
+        f"{row.endpoint:30} {row.department_code:10} {row.component_code:36} "
+        f"{_fmt(row.official):>8} {_fmt(row.recomputed):>8} {diff:>8}  {status}{note}"
+    )
+
+
+@qd766_app.command("recompute")
+def recompute(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Saved responses of the portal's evaluation API.", exists=True, dir_okay=False
+        ),
+    ],  # fmt: skip
+    tolerance: Annotated[float, typer.Option(help="Allowed difference in points.")] = float(
+        TOLERANCE
+    ),  # fmt: skip
+    summary_only: Annotated[
+        bool, typer.Option("--summary-only", help="Print only the summary per endpoint.")
+    ] = False,  # fmt: skip
+) -> None:
+    """Recompute each department's score from its published counts; print official,
+    recomputed and difference per department and component. Exit 1 when a component with a
+    known formula differs by more than the tolerance (estimated components never fail)."""
+    rules = load_rules()
+    limit = Decimal(str(tolerance))
+    rows: list[ScoreRow] = []
+    for path in files:
+        try:
+            file_rows = recompute_file(path, rules)
+        except NotAnEvaluationResponse as error:
+            typer.echo(f"{path}: skipped, not an evaluation response ({error})", err=True)
+            continue
+        rows += file_rows
+        if not summary_only:
+            typer.echo(f"# {path}")
+            typer.echo(
+                f"{'endpoint':30} {'department':10} {'component':36} "
+                f"{'official':>8} {'ours':>8} {'diff':>8}  status"
+            )
+            for row in file_rows:
+                typer.echo(_line(row, limit))
+    typer.echo("")
+    typer.echo(f"{'endpoint':30} {'rows':>6} {'compared':>9} {'estimated':>10} {'max diff':>9} {'failures':>9}")  # fmt: skip
+    summaries = summarize(rows, limit)
+    for s in summaries:
+        typer.echo(
+            f"{s.endpoint:30} {s.rows:>6} {s.compared:>9} {s.estimated:>10} "
+            f"{s.max_difference:>9.4f} {s.failures:>9}"
+        )
+    failures = sum(s.failures for s in summaries)
+    if failures:
+        typer.secho(f"{failures} component(s) differ by more than {limit} points", fg=typer.colors.RED, err=True)  # fmt: skip
+        raise typer.Exit(1)
+    typer.echo(f"all components with a known formula agree within {limit} points")
