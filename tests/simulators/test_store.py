@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from cchc.simulators.store import SimStore
+from cchc.synthetic.recordstore import decode_payload
 from cchc.synthetic.timeutil import parse_stamp
 
 NIGHT = timedelta(days=1)
+ENTITY_NAMES = (
+    "dossiers", "dossier-sync", "outgoing-documents", "incoming-documents", "payments",
+    "ratings",
+)  # fmt: skip
 
 
 def _expected(path: Path, entity: str, start: str, end: str) -> list[dict]:
@@ -24,12 +28,12 @@ def _expected(path: Path, entity: str, start: str, end: str) -> list[dict]:
             if version_at < end and (key not in latest or version_at > latest[key][0]):
                 latest[key] = (version_at, payload)
     kept = sorted((v, k, p) for k, (v, p) in latest.items() if v >= start)
-    return [json.loads(p) for _, _, p in kept]
+    return [decode_payload(p) for _, _, p in kept]
 
 
 def test_list_matches_brute_force(store_path: Path) -> None:
     store = SimStore(store_path)
-    for entity in ("dossiers", "dossier-sync", "outgoing-documents"):
+    for entity in ENTITY_NAMES:
         for start, end in (("20250305000000", "20250306000000"), ("20250310120000", "20250314")):
             end = end.ljust(14, "0")
             got = store.list(entity, parse_stamp(start), parse_stamp(end))

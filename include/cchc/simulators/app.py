@@ -1,7 +1,9 @@
 """The three source systems over HTTP, from one process: `/onestop`, `/portal`, `/ioffice`.
 
 Routes come from the entity registry (`cchc.synthetic.entities`): every entity is served at
-`/{source}/api/v1/{name}`, every source has `/{source}/health`.
+`/{source}/api/v1/{name}`, every source has `/{source}/health`. The portal also serves its
+766 evaluation endpoints (`/portal/api/v1/evaluation/<name>?year=&month=`), precomputed by
+the generator in the samples' exact shape.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from cchc.synthetic.entities import ENTITIES, EntitySpec
 from cchc.synthetic.timeutil import STAMP_FORMAT
 
-from .faults import FAULT_HEADER, RETRY_AFTER_SECONDS, FaultConfig, FaultInjector
+from . import corruption
+from .faults import FAULT_HEADER, RETRY_AFTER_SECONDS, Fault, FaultConfig, FaultInjector
 from .store import SimStore
 
 DEFAULT_PAGE_SIZE = 500
@@ -35,6 +38,12 @@ def _envelope(
     code: str, message: str, data: dict | None, status: int, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, "data": data}, status, headers)
+
+
+def _unauthorized() -> JSONResponse:
+    return _envelope(
+        "UNAUTHORIZED", "missing or invalid bearer token", None, 401, {"WWW-Authenticate": "Bearer"}
+    )
 
 
 def _parse_stamp(name: str, value: str | None) -> datetime:
@@ -60,6 +69,22 @@ def _parse_int(name: str, value: str | None, default: int, low: int, high: int |
     return number
 
 
+def _error_response(fault: Fault) -> JSONResponse | None:
+    if fault.kind == "500":
+        return _envelope("INTERNAL_ERROR", "simulated server error", None, 500)
+    if fault.kind == "429":
+        return _envelope(
+            "TOO_MANY_REQUESTS",
+            "simulated rate limit",
+            None,
+            429,
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if fault.kind in ("slow", "timeout"):
+        time.sleep(fault.delay)  # answer correctly, but late (past the client's timeout)
+    return None
+
+
 def create_app(store_path: Path, token: str, faults: FaultConfig | str | None = None) -> FastAPI:
     """`faults`: a FaultConfig, its string form (as in CCHC_SIM_FAULTS), or None for none.
     The `X-Sim-Fault` request header works in every case."""
@@ -80,17 +105,49 @@ def create_app(store_path: Path, token: str, faults: FaultConfig | str | None = 
     def health() -> dict:
         return {"status": "ok"}
 
+    def faulty_page(
+        spec: EntitySpec, fault: Fault, window: tuple[datetime, datetime], page: int, size: int
+    ) -> Response:
+        result = store.page(spec.name, *window, page, size)
+        items = result.items
+        kind = fault.kind
+        if kind == "duplicate" and items:
+            neighbour_index = (page - 1) * size - 1 if page > 1 else size
+            neighbour = (
+                store.page(spec.name, *window, neighbour_index + 1, 1).items
+                if neighbour_index < result.total
+                else []
+            )
+            items = corruption.with_neighbour_duplicate(
+                items, neighbour[0] if neighbour else None, page == 1
+            )
+        elif kind == "drift-extra":
+            items = corruption.drift_extra(items)
+        elif kind == "drift-missing":
+            items = corruption.drift_missing(items, spec)
+        elif kind == "drift-renamed":
+            items = corruption.drift_renamed(items, spec)
+        elif kind == "nfd":
+            items = corruption.nfd(items)
+        elif kind == "keyless":
+            items = corruption.keyless(items, spec)
+        body = {
+            "code": "OK",
+            "message": "OK",
+            "data": {"items": items, "pagination": _pagination(result.total, page, size)},
+        }
+        text = corruption.to_json(body)
+        if kind == "truncated":
+            text = corruption.truncated(text)
+        elif kind == "malformed":
+            text = corruption.malformed(text)
+        return Response(text.encode(), 200, media_type="application/json")
+
     def list_endpoint(spec: EntitySpec):
         # Sync handler: FastAPI runs it on a worker thread, so SQLite and sleeps don't block.
-        def list_records(request: Request) -> JSONResponse:
+        def list_records(request: Request) -> Response:
             if not authorized(request):
-                return _envelope(
-                    "UNAUTHORIZED",
-                    "missing or invalid bearer token",
-                    None,
-                    401,
-                    {"WWW-Authenticate": "Bearer"},
-                )
+                return _unauthorized()
             query = request.query_params
             try:
                 fault = injector.draw(request.headers.get(FAULT_HEADER))
@@ -105,31 +162,49 @@ def create_app(store_path: Path, token: str, faults: FaultConfig | str | None = 
             except ValueError as error:
                 return _envelope("BAD_REQUEST", str(error), None, 400)
             if fault is not None:
-                if fault.kind == "500":
-                    return _envelope("INTERNAL_ERROR", "simulated server error", None, 500)
-                if fault.kind == "429":
-                    return _envelope(
-                        "TOO_MANY_REQUESTS",
-                        "simulated rate limit",
-                        None,
-                        429,
-                        {"Retry-After": str(RETRY_AFTER_SECONDS)},
-                    )
-                time.sleep(fault.delay)  # "slow": answer correctly, but late
+                if (failed := _error_response(fault)) is not None:
+                    return failed
+                if fault.kind not in ("slow", "timeout"):
+                    return faulty_page(spec, fault, (updated_from, updated_to), page, page_size)
             result = store.page(spec.name, updated_from, updated_to, page, page_size)
-            pagination = {
-                "total": result.total,
-                "currentPage": page,
-                "pageSize": page_size,
-                "totalPages": math.ceil(result.total / page_size),
-            }
+            pagination = _pagination(result.total, page, page_size)
             return _envelope("OK", "OK", {"items": result.items, "pagination": pagination}, 200)
 
         list_records.__name__ = f"list_{spec.source}_{spec.name.replace('-', '_')}"
         return list_records
 
+    def evaluation(name: str, request: Request) -> Response:
+        if not authorized(request):
+            return _unauthorized()
+        query = request.query_params
+        try:
+            if query.get("year") is None or query.get("month") is None:
+                raise BadRequest("year and month are required")
+            year = _parse_int("year", query.get("year"), 0, 2000, 2100)
+            month = _parse_int("month", query.get("month"), 0, 1, 12)
+        except ValueError as error:
+            return _envelope("BAD_REQUEST", str(error), None, 400)
+        body = store.evaluation(name, year, month)
+        if body is None:
+            known = ", ".join(store.evaluation_names())
+            return _envelope(
+                "NOT_FOUND", f"no evaluation {name!r} for {year}-{month:02d} (known: {known})",
+                None, 404,
+            )  # fmt: skip
+        return Response(body, 200, media_type="application/json")
+
     for source in sorted({spec.source for spec in ENTITIES.values()}):
         app.add_api_route(f"/{source}/health", health, methods=["GET"], name=f"{source}_health")
     for spec in ENTITIES.values():
         app.add_api_route(spec.path, list_endpoint(spec), methods=["GET"])
+    app.add_api_route("/portal/api/v1/evaluation/{name}", evaluation, methods=["GET"])
     return app
+
+
+def _pagination(total: int, page: int, page_size: int) -> dict:
+    return {
+        "total": total,
+        "currentPage": page,
+        "pageSize": page_size,
+        "totalPages": math.ceil(total / page_size),
+    }

@@ -8,7 +8,6 @@ converted.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from cchc.config import LOCAL_TZ
 from cchc.synthetic.entities import ENTITIES
+from cchc.synthetic.recordstore import decode_payload, decompress_payload
 from cchc.synthetic.timeutil import STAMP_FORMAT
 
 _LOCAL = ZoneInfo(LOCAL_TZ)
@@ -77,7 +77,7 @@ class SimStore:
                 " LIMIT :limit OFFSET :offset",
                 {**params, "limit": page_size, "offset": (page - 1) * page_size},
             ).fetchall()
-        return Page(items=[json.loads(payload) for (payload,) in rows], total=total)
+        return Page(items=[decode_payload(payload) for (payload,) in rows], total=total)
 
     def list(self, entity: str, updated_from: datetime, updated_to: datetime) -> list[dict]:
         """The whole window, in serving order: what a complete extraction must have loaded."""
@@ -86,7 +86,7 @@ class SimStore:
             rows = conn.execute(
                 f"SELECT r.payload {_WINDOW_WHERE} ORDER BY r.version_at, r.record_key", params
             ).fetchall()
-        return [json.loads(payload) for (payload,) in rows]
+        return [decode_payload(payload) for (payload,) in rows]
 
     def versions(self, entity: str, record_key: str) -> list[dict]:
         """Every version of one record, oldest first (for tests and debugging)."""
@@ -96,7 +96,21 @@ class SimStore:
                 " ORDER BY version_at",
                 (entity, record_key),
             ).fetchall()
-        return [json.loads(payload) for (payload,) in rows]
+        return [decode_payload(payload) for (payload,) in rows]
+
+    def evaluation(self, endpoint: str, year: int, month: int) -> bytes | None:
+        """The portal's evaluation response for one month, as JSON bytes (None: not generated)."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT body FROM evaluations WHERE endpoint = ? AND period = ?",
+                (endpoint, f"{year:04d}-{month:02d}"),
+            ).fetchone()
+        return None if row is None else decompress_payload(row[0]).encode()
+
+    def evaluation_names(self) -> list[str]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT DISTINCT endpoint FROM evaluations ORDER BY 1").fetchall()
+        return [name for (name,) in rows]
 
     def meta(self) -> dict[str, str]:
         with self._connect() as conn:

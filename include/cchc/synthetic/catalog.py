@@ -1,33 +1,21 @@
-"""The province's agencies and procedure catalogue (a scaled-down Nghệ An).
+"""The procedure catalogue (TTHC): ~1,400 procedures with codes in the real format.
 
-Kept as plain data so the later, realistic catalogue (about 1,400 procedures, communes,
-mergers with valid-from/valid-to) can replace the lists without touching the lifecycle code.
+A few real procedures head each sector; the rest are generated from each sector's fields,
+so every unit has a realistic spread of procedures, popular ones (Zipf weights) and rare
+ones. Each carries the publication metadata the 766 transparency group scores.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
 
-PROVINCE_CODE = "H40"
-PROVINCE_NAME = "Nghệ An"
+from .units import LEVEL_COMMUNE, LEVEL_DISTRICT, LEVEL_PROVINCE, PROVINCE_CODE, Unit
 
-LEVEL_PROVINCE = 1
-LEVEL_DISTRICT = 2
-
-
-@dataclass(frozen=True)
-class Agency:
-    code: str  # DonViXuLy, e.g. H40.12
-    name: str
-    sign: str  # abbreviation used in document numbers, e.g. STP in 125/CV-STP
-    level: int
-    volume_weight: float  # share of the province's daily dossiers
-    channel_weights: tuple[float, float, float]  # KenhThucHien 1 direct, 2 online, 3 postal
-    late_rate: float  # share of dossiers that end after the appointment date
-    apology_rate: float  # share of late dossiers that get an apology letter
-    digitized_rate: float  # share of dossiers with digitized components
-    saturday_service: bool  # the counter opens on Saturday mornings
-    leader_title: str
+ONLINE_FULL, ONLINE_PARTIAL, ONLINE_NONE = "toan-trinh", "mot-phan", "khong"
+CATALOGUE_SIZE = 1_400
 
 
 @dataclass(frozen=True)
@@ -39,82 +27,14 @@ class Procedure:
     level: int
     handling_days: int  # statutory, in working days
     fee: int  # VND; 0 when free
-    full_online: bool  # toàn trình (else một phần)
-    sector: str  # which department's procedures these are ("district" for district ones)
-
-
-def _dept(code, name, sign, weight, channels, late, apology, digitized, saturday=False):
-    return Agency(
-        code, name, sign, LEVEL_PROVINCE, weight, channels, late, apology, digitized, saturday,
-        "Giám đốc",
-    )  # fmt: skip
-
-
-def _district(code, name, sign, weight, channels, late, apology, digitized, saturday=False):
-    return Agency(
-        code, name, sign, LEVEL_DISTRICT, weight, channels, late, apology, digitized, saturday,
-        "Chủ tịch",
-    )  # fmt: skip
-
-
-# Sector keys tie provincial departments to their procedures.
-DEPARTMENT_SECTORS = {
-    "H40.12": "tu-phap",
-    "H40.13": "xay-dung",
-    "H40.14": "tai-nguyen",
-    "H40.15": "lao-dong",
-    "H40.16": "giao-thong",
-    "H40.17": "nong-nghiep",
-    "H40.18": "ke-hoach",
-    "H40.19": "y-te",
-}
-
-AGENCIES: tuple[Agency, ...] = (
-    _dept("H40.12", "Sở Tư pháp", "STP", 0.09, (0.45, 0.50, 0.05), 0.06, 0.9, 0.55, True),
-    _dept("H40.13", "Sở Xây dựng", "SXD", 0.05, (0.60, 0.35, 0.05), 0.22, 0.6, 0.30),
-    _dept(
-        "H40.14", "Sở Tài nguyên và Môi trường", "STNMT", 0.10, (0.75, 0.20, 0.05), 0.25, 0.5, 0.25
-    ),  # fmt: skip
-    _dept(
-        "H40.15",
-        "Sở Lao động - Thương binh và Xã hội",
-        "SLĐTBXH",
-        0.06,
-        (0.55, 0.40, 0.05),
-        0.12,
-        0.8,
-        0.35,
-    ),  # fmt: skip
-    _dept(
-        "H40.16", "Sở Giao thông vận tải", "SGTVT", 0.14, (0.30, 0.65, 0.05), 0.08, 0.9, 0.60, True
-    ),  # fmt: skip
-    _dept(
-        "H40.17",
-        "Sở Nông nghiệp và Phát triển nông thôn",
-        "SNNPTNT",
-        0.04,
-        (0.70, 0.25, 0.05),
-        0.15,
-        0.7,
-        0.20,
-    ),  # fmt: skip
-    _dept("H40.18", "Sở Kế hoạch và Đầu tư", "SKHĐT", 0.10, (0.10, 0.88, 0.02), 0.05, 0.9, 0.70),
-    _dept("H40.19", "Sở Y tế", "SYT", 0.06, (0.50, 0.45, 0.05), 0.14, 0.7, 0.40),
-    _district("H40.41", "UBND huyện Kỳ Sơn", "UBND-KS", 0.05, (0.92, 0.07, 0.01), 0.20, 0.4, 0.10),
-    _district(
-        "H40.42", "UBND huyện Tương Dương", "UBND-TD", 0.05, (0.90, 0.09, 0.01), 0.18, 0.5, 0.12
-    ),  # fmt: skip
-    _district(
-        "H40.43", "UBND huyện Quế Phong", "UBND-QP", 0.05, (0.88, 0.11, 0.01), 0.17, 0.5, 0.12
-    ),  # fmt: skip
-    _district(
-        "H40.44", "UBND huyện Quỳ Châu", "UBND-QC", 0.05, (0.85, 0.14, 0.01), 0.15, 0.6, 0.15
-    ),  # fmt: skip
-    _district("H40.45", "UBND huyện Tân Kỳ", "UBND-TK", 0.07, (0.70, 0.28, 0.02), 0.12, 0.7, 0.25),
-    _district(
-        "H40.46", "UBND thị xã Cửa Lò", "UBND-CL", 0.09, (0.40, 0.57, 0.03), 0.08, 0.8, 0.45, True
-    ),  # fmt: skip
-)
+    full_online: bool  # toàn trình
+    sector: str  # which units handle it (a department's sector, "district" or "commune")
+    online_level: str = ONLINE_PARTIAL
+    popularity: float = 1.0  # relative share of the sector's dossiers
+    decision_date: date = date(2023, 1, 1)  # announcement decision (quyết định công bố)
+    legal_basis_effective: date = date(2023, 1, 1)  # when the legal basis took effect
+    published_date: date = date(2023, 1, 1)  # put on the portal (công khai)
+    content_complete: bool = True  # all mandatory parts published
 
 
 def _p(code, name, field_code, field_name, level, days, fee, full_online, sector):
@@ -124,8 +44,8 @@ def _p(code, name, field_code, field_name, level, days, fee, full_online, sector
     )  # fmt: skip
 
 
-P, D = LEVEL_PROVINCE, LEVEL_DISTRICT
-PROCEDURES: tuple[Procedure, ...] = (
+P, D, C = LEVEL_PROVINCE, LEVEL_DISTRICT, LEVEL_COMMUNE
+_REAL: tuple[Procedure, ...] = (
     # Sở Tư pháp
     _p("2.000488", "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú "
        "tại Việt Nam", "G12-TP01", "Lý lịch tư pháp", P, 10, 200_000, True, "tu-phap"),
@@ -182,6 +102,15 @@ PROCEDURES: tuple[Procedure, ...] = (
        "Khám bệnh, chữa bệnh", P, 30, 5_700_000, False, "y-te"),
     _p("1.004616", "Cấp Chứng chỉ hành nghề dược", "G19-YT02", "Dược phẩm", P, 20, 500_000, True,
        "y-te"),
+    # Sở Công Thương
+    _p("2.000633", "Cấp giấy phép bán lẻ rượu", "G04-01", "Lưu thông hàng hóa", P, 10, 0, True,
+       "cong-thuong"),
+    # Commune People's Committees
+    _p("1.001193", "Đăng ký khai sinh", "G22-01", "Hộ tịch", C, 1, 0, True, "commune"),
+    _p("1.000894", "Đăng ký kết hôn", "G22-01", "Hộ tịch", C, 1, 0, False, "commune"),
+    _p("1.000656", "Đăng ký khai tử", "G22-01", "Hộ tịch", C, 1, 0, True, "commune"),
+    _p("2.000884", "Chứng thực chữ ký trong các giấy tờ, văn bản", "G22-02", "Chứng thực", C, 1,
+       10_000, False, "commune"),
     # Shared by every district-level People's Committee
     _p("2.000720", "Đăng ký thành lập hộ kinh doanh", "G20-HU01", "Thành lập và hoạt động của hộ "
        "kinh doanh", D, 3, 100_000, True, "district"),
@@ -195,12 +124,138 @@ PROCEDURES: tuple[Procedure, ...] = (
        "Bảo trợ xã hội", D, 15, 0, False, "district"),
     _p("1.004227", "Đăng ký đất đai, tài sản gắn liền với đất lần đầu", "G20-HU06", "Đất đai", D,
        20, 100_000, False, "district"),
-    _p("2.000633", "Cấp giấy phép bán lẻ rượu", "G20-HU07", "Lưu thông hàng hóa trong nước", D, 10,
-       0, True, "district"),
 )  # fmt: skip
-del P, D
+del P, D, C
 
 
-def procedures_for(agency: Agency) -> tuple[Procedure, ...]:
-    sector = DEPARTMENT_SECTORS.get(agency.code, "district")
-    return tuple(p for p in PROCEDURES if p.sector == sector)
+# sector -> (field code prefix, [field names]) for the generated part of the catalogue.
+SECTOR_FIELDS = {
+    "van-phong": ("G01", ["Kiểm soát thủ tục hành chính"]),
+    "noi-vu": ("G02", ["Tổ chức cán bộ", "Thi đua, khen thưởng", "Tôn giáo"]),
+    "tai-chinh": ("G03", ["Quản lý giá", "Quản lý công sản", "Tài chính doanh nghiệp"]),
+    "cong-thuong": ("G04", ["Lưu thông hàng hóa", "Điện", "Hóa chất", "An toàn thực phẩm"]),
+    "giao-duc": ("G05", ["Giáo dục và Đào tạo", "Văn bằng, chứng chỉ"]),
+    "van-hoa": ("G06", ["Văn hóa", "Thể dục thể thao", "Gia đình"]),
+    "du-lich": ("G07", ["Lữ hành", "Cơ sở lưu trú du lịch"]),
+    "thong-tin": ("G08", ["Báo chí", "Xuất bản, in và phát hành", "Viễn thông"]),
+    "khoa-hoc": ("G09", ["Tiêu chuẩn đo lường chất lượng", "Hoạt động khoa học công nghệ"]),
+    "dan-toc": ("G10", ["Công tác dân tộc"]),
+    "thanh-tra": ("G11", ["Giải quyết khiếu nại", "Tiếp công dân"]),
+    "tu-phap": ("G12", ["Lý lịch tư pháp", "Công chứng", "Hộ tịch", "Luật sư", "Đấu giá"]),
+    "xay-dung": ("G13", ["Hoạt động xây dựng", "Nhà ở", "Quy hoạch xây dựng"]),
+    "tai-nguyen": ("G14", ["Đất đai", "Tài nguyên nước", "Môi trường", "Khoáng sản"]),
+    "lao-dong": ("G15", ["Việc làm", "Người có công", "Giáo dục nghề nghiệp", "Bảo trợ xã hội"]),
+    "giao-thong": ("G16", ["Đường bộ", "Đường thủy nội địa", "Đăng kiểm"]),
+    "nong-nghiep": ("G17", ["Trồng trọt", "Chăn nuôi", "Thú y", "Lâm nghiệp", "Thủy lợi"]),
+    "ke-hoach": ("G18", ["Thành lập và hoạt động của doanh nghiệp", "Đầu tư tại Việt Nam"]),
+    "y-te": ("G19", ["Khám bệnh, chữa bệnh", "Dược phẩm", "An toàn thực phẩm", "Y tế dự phòng"]),
+    "kinh-te": ("G21", ["Quản lý khu kinh tế", "Đầu tư trong khu công nghiệp"]),
+    "district": ("G20", ["Hộ tịch", "Chứng thực", "Đất đai", "Bảo trợ xã hội", "Xây dựng"]),
+    "commune": ("G22", ["Hộ tịch", "Chứng thực", "Người có công", "Bảo trợ xã hội", "Đất đai"]),
+}
+# How much of the catalogue each sector holds (the big ones, land and justice, lead).
+SECTOR_SIZES = {
+    "van-phong": 10, "noi-vu": 60, "tai-chinh": 40, "cong-thuong": 110, "giao-duc": 70,
+    "van-hoa": 60, "du-lich": 25, "thong-tin": 40, "khoa-hoc": 45, "dan-toc": 5,
+    "thanh-tra": 10, "tu-phap": 130, "xay-dung": 60, "tai-nguyen": 90, "lao-dong": 80,
+    "giao-thong": 80, "nong-nghiep": 110, "ke-hoach": 80, "y-te": 95, "kinh-te": 30,
+    "district": 100, "commune": 70,
+}  # fmt: skip
+VERBS = (
+    "Cấp", "Cấp lại", "Cấp đổi", "Điều chỉnh", "Gia hạn", "Đăng ký", "Thu hồi", "Công nhận",
+    "Thẩm định", "Phê duyệt", "Xác nhận", "Chấp thuận",
+)  # fmt: skip
+OBJECTS = (
+    "giấy phép", "giấy chứng nhận", "chứng chỉ hành nghề", "giấy xác nhận", "quyết định",
+    "hồ sơ", "phương án", "văn bản chấp thuận",
+)  # fmt: skip
+HANDLING_DAYS = (1, 2, 3, 5, 5, 7, 10, 10, 12, 15, 15, 20, 20, 30)
+FEES = (0, 0, 0, 0, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
+LEGAL_BASES = ("Luật", "Nghị định", "Thông tư", "Quyết định")
+
+
+def _level(sector: str) -> int:
+    return {"district": LEVEL_DISTRICT, "commune": LEVEL_COMMUNE}.get(sector, LEVEL_PROVINCE)
+
+
+def _publication(rng: random.Random) -> dict:
+    """Announced within ~20 days of the legal basis taking effect (some late), published on
+    the portal within days of the announcement (some late), mandatory parts mostly present."""
+    effective = date(2019, 1, 1) + timedelta(days=rng.randrange(5 * 365))
+    decision = effective - timedelta(days=rng.randint(-45, 20))
+    published = decision + timedelta(days=rng.choice((0, 1, 2, 3, 5, 10, 30)))
+    return {
+        "decision_date": decision,
+        "legal_basis_effective": effective,
+        "published_date": published,
+        "content_complete": rng.random() < 0.95,
+    }
+
+
+@cache
+def catalogue() -> tuple[Procedure, ...]:
+    """The whole catalogue: the real procedures above, then generated ones per sector."""
+    rng = random.Random(f"catalogue|{PROVINCE_CODE}")
+    real = [_with_publication(p, rng) for p in _REAL]
+    used = {p.code.split(".")[1] for p in real}
+    result = list(real)
+    for sector, size in SECTOR_SIZES.items():
+        prefix, fields = SECTOR_FIELDS[sector]
+        have = sum(1 for p in real if p.sector == sector)
+        for i in range(max(0, size - have)):
+            number = rng.randrange(1_000, 13_000)
+            while f"{number:06d}" in used:
+                number = rng.randrange(1_000, 13_000)
+            used.add(f"{number:06d}")
+            field_index = i % len(fields)
+            online = rng.choices(
+                (ONLINE_FULL, ONLINE_PARTIAL, ONLINE_NONE), weights=(0.55, 0.41, 0.04)
+            )[0]
+            result.append(
+                Procedure(
+                    code=f"{rng.choice('12')}.{number:06d}.000.00.00.{PROVINCE_CODE}",
+                    name=f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} "
+                    f"{fields[field_index].lower()} ({i + 1})",
+                    field_code=f"{prefix}-{field_index + 1:02d}",
+                    field_name=fields[field_index],
+                    level=_level(sector),
+                    handling_days=rng.choice(HANDLING_DAYS),
+                    fee=rng.choice(FEES),
+                    full_online=online == ONLINE_FULL,
+                    sector=sector,
+                    online_level=online,
+                    popularity=1.0 / (i + 2) ** 1.1,
+                    **_publication(rng),
+                )
+            )
+    return tuple(result)
+
+
+def _with_publication(p: Procedure, rng: random.Random) -> Procedure:
+    from dataclasses import replace
+
+    online = ONLINE_FULL if p.full_online else ONLINE_PARTIAL
+    return replace(p, online_level=online, popularity=1.0, **_publication(rng))
+
+
+@cache
+def procedures_for_sectors(
+    sectors: tuple[str, ...],
+) -> tuple[tuple[Procedure, ...], tuple[float, ...]]:
+    """A unit's procedures and their cumulative popularity (for rng.choices' cum_weights)."""
+    chosen = tuple(p for p in catalogue() if p.sector in sectors)
+    total = 0.0
+    cumulative = []
+    for p in chosen:
+        total += p.popularity
+        cumulative.append(total)
+    return chosen, tuple(cumulative)
+
+
+def procedures_for(unit: Unit) -> tuple[tuple[Procedure, ...], tuple[float, ...]]:
+    return procedures_for_sectors(unit.sectors)
+
+
+@cache
+def procedure_index() -> dict[str, Procedure]:
+    return {p.code: p for p in catalogue()}

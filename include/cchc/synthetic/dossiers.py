@@ -7,13 +7,16 @@ versions written before the range ends, which is how some dossiers stay open.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from .catalog import Agency, Procedure
+from . import dossier_payload as payload
+from .catalog import Procedure
 from .people import PeopleFactory
+from .profiles import Behaviour
 from .staff import AgencyStaff, Official
 from .timeutil import office_time, office_time_after, stamp
+from .units import Unit
+from .versions import DossierLife, Event, replay
 from .workdays import WorkingCalendar
 
 RECEIVED, NOT_RECEIVED, IN_PROGRESS, WAITING_SUPPLEMENT = 2, 3, 4, 5
@@ -22,29 +25,6 @@ WITHDRAWN, STOPPED, HANDLED, RETURNED = 7, 8, 9, 10
 STEP_DEADLINE_TIME = time(17, 0)
 LATE_EXTRA_WORKING_DAYS = (1, 1, 1, 2, 2, 3, 4, 5, 7, 10)
 RETURN_DELAY_WORKING_DAYS = (0, 0, 0, 1, 1, 2, 3, 5)
-
-
-@dataclass
-class Version:
-    at: datetime
-    payload: dict
-
-
-@dataclass
-class DossierLife:
-    code: str
-    versions: list[Version] = field(default_factory=list)  # only those before the horizon
-    late: bool = False
-    due_at: datetime | None = None  # the appointment in force when the dossier ended
-
-
-@dataclass
-class _Event:
-    at: datetime
-    status: int | None = None  # None: a handling step that writes no version of its own
-    step: dict | None = None
-    updates: dict = field(default_factory=dict)
-    supplement: dict | None = None  # opens (or completes, same dict) a supplement request
 
 
 def _step(
@@ -68,55 +48,37 @@ class DossierSimulator:
     def __init__(
         self,
         calendar: WorkingCalendar,
-        agency: Agency,
+        agency: Unit,
+        behaviour: Behaviour,
         staff: AgencyStaff,
         rng: random.Random,
         people: PeopleFactory,
     ) -> None:
         self.cal = calendar
         self.agency = agency
+        self.behaviour = behaviour
         self.staff = staff
         self.rng = rng
         self.people = people
 
-    # --- static attributes -------------------------------------------------------------
-    def _channel(self, procedure: Procedure) -> int:
-        direct, online, postal = self.agency.channel_weights
-        if procedure.full_online:
-            online *= 1.5
-        return self.rng.choices((1, 2, 3), weights=(direct, online, postal))[0]
-
-    def _applicant_type(self, procedure: Procedure) -> int:
-        business_share = 0.85 if procedure.sector == "ke-hoach" else 0.08
-        return self.rng.choices(
-            (1, 2, 3, 4), weights=(0.96 - business_share, business_share, 0.02, 0.02)
-        )[0]
-
-    def _submitted_at(self, channel: int, received_at: datetime) -> datetime:
-        if channel == 2:  # online: sent any time, picked up by an officer later
-            return received_at - timedelta(minutes=self.rng.randint(10, 40 * 60))
-        if channel == 3:  # postal: in the mail for a few days
-            return received_at - timedelta(
-                days=self.rng.randint(1, 3), minutes=self.rng.randint(0, 600)
-            )
-        return received_at - timedelta(minutes=self.rng.randint(0, 15))
-
-    def _payment(self, procedure: Procedure, channel: int) -> int:
-        if procedure.fee == 0 or channel != 2:
-            return 0
-        return self.rng.choices((0, 1, 2), weights=(0.5, 0.3, 0.2))[0]
-
     # --- the life ------------------------------------------------------------------------
     def simulate(
-        self, procedure: Procedure, code: str, received_at: datetime, horizon: datetime
+        self,
+        procedure: Procedure,
+        code: str,
+        received_at: datetime,
+        horizon: datetime,
+        channel: int,
+        max_supplements: int = 2,
     ) -> DossierLife:
         rng, cal = self.rng, self.cal
-        channel = self._channel(procedure)
-        applicant = self.people.applicant(self._applicant_type(procedure))
+        applicant = self.people.applicant(payload.applicant_type(rng, procedure))
         days = procedure.handling_days
         due_date = cal.add_working_days(received_at.date(), days)
         due_at = datetime.combine(due_date, received_at.time())
 
+        digitized = rng.random() < self.behaviour.digitized_rate
+        paid_online = payload.online_payment(rng, procedure, channel)
         base = {
             "MaHoSo": code,
             "MaTTHC": procedure.code,
@@ -126,7 +88,8 @@ class DossierSimulator:
             "CapThucHien": procedure.level,
             "KenhThucHien": channel,
             **applicant,
-            "NgayNopHoSo": stamp(self._submitted_at(channel, received_at)),
+            "TaiKhoanDuocXacThucVoiVNeID": int(channel == 2 and rng.random() < 0.8),
+            "NgayNopHoSo": stamp(payload.submitted_at(rng, channel, received_at)),
             "NgayTiepNhan": stamp(received_at),
             "NgayHenTra": stamp(due_at),
             "NgayKetThucXuLy": None,
@@ -135,10 +98,13 @@ class DossierSimulator:
             "TrangThaiHoSo": RECEIVED,
             "DonViXuLy": self.agency.code,
             "TenDonViXuLy": self.agency.name,
-            "HoSoCoThanhPhanSoHoa": int(rng.random() < self.agency.digitized_rate),
-            "DuocThanhToanTrucTuyen": self._payment(procedure, channel),
+            "HoSoCoThanhPhanSoHoa": int(digitized),
+            "DuocThanhToanTrucTuyen": paid_online,
+            "TaiLieuNop": payload.components(rng, code, digitized),
             "QuaTrinhXuLy": [],
             "DanhSachHoSoBoSung": [],
+            "DanhSachLePhi": payload.fees(procedure, paid_online),
+            "DanhSachGiayToKetQua": [],
             "NgayCapNhat": None,
         }
 
@@ -149,7 +115,7 @@ class DossierSimulator:
         approve_deadline = self._deadline(received_at.date(), round(days * 0.9))
 
         events = [
-            _Event(
+            Event(
                 received_at,
                 RECEIVED,
                 _step(
@@ -167,7 +133,7 @@ class DossierSimulator:
         else:
             forward_at = office_time(rng, cal.next_working_day(received_at.date()))
         events.append(
-            _Event(
+            Event(
                 forward_at,
                 IN_PROGRESS,
                 _step(
@@ -183,7 +149,7 @@ class DossierSimulator:
         last = forward_at
 
         # Supplement requests: the waiting time does not count, so each pushes the appointment.
-        supplements = rng.choices((0, 1, 2), weights=(0.88, 0.09, 0.03))[0]
+        supplements = min(max_supplements, rng.choices((0, 1, 2), weights=(0.88, 0.09, 0.03))[0])
         outcome = rng.choices(
             (HANDLED, NOT_RECEIVED, WITHDRAWN, STOPPED), weights=(0.955, 0.02, 0.015, 0.01)
         )[0]
@@ -197,7 +163,7 @@ class DossierSimulator:
                 "NgayHenTraMoi": None,
             }
             events.append(
-                _Event(
+                Event(
                     request_at,
                     WAITING_SUPPLEMENT,
                     _step(
@@ -225,7 +191,7 @@ class DossierSimulator:
                 "NgayHenTraMoi": stamp(due_at),
             }
             events.append(
-                _Event(
+                Event(
                     resumed_at,
                     IN_PROGRESS,
                     _step(
@@ -242,14 +208,14 @@ class DossierSimulator:
             )
             last = resumed_at
 
-        life = DossierLife(code=code)
+        life = DossierLife(code=code, procedure_code=procedure.code, channel=channel)
         if outcome == HANDLED:
-            late = rng.random() < self.agency.late_rate or supplements > 1
+            late = rng.random() < self.behaviour.late_rate or supplements > 1
             end_at = self._handled_at(last, due_at, late)
             review_at = last + (end_at - last) * rng.uniform(0.4, 0.8)
             review_at = review_at.replace(microsecond=0)
             events.append(
-                _Event(
+                Event(
                     review_at,
                     None,
                     _step(
@@ -263,7 +229,7 @@ class DossierSimulator:
                 )
             )
             events.append(
-                _Event(
+                Event(
                     end_at,
                     HANDLED,
                     _step(
@@ -274,16 +240,20 @@ class DossierSimulator:
                         "Phê duyệt kết quả",
                         "Đã phê duyệt",
                     ),
-                    updates={"NgayKetThucXuLy": stamp(end_at)},
+                    updates={
+                        "NgayKetThucXuLy": stamp(end_at),
+                        "DanhSachGiayToKetQua": payload.electronic_results(rng, code),
+                    },
                 )
             )
+            life.ended_at = end_at
             if rng.random() < 0.75:
                 delay = rng.choice(RETURN_DELAY_WORKING_DAYS)
                 returned_at = office_time_after(
                     rng, cal.add_working_days(end_at.date(), delay), end_at
                 )
                 events.append(
-                    _Event(
+                    Event(
                         returned_at,
                         RETURNED,
                         _step(
@@ -317,8 +287,10 @@ class DossierSimulator:
                     {"NgayKetThucXuLy": stamp(ended_at)},
                 ),
             }[outcome]
+            if outcome != WITHDRAWN:
+                life.ended_at = ended_at
             events.append(
-                _Event(
+                Event(
                     ended_at,
                     outcome,
                     _step(official, last, due_at, ended_at, what, result),
@@ -328,7 +300,7 @@ class DossierSimulator:
         else:  # withdrawn while waiting for the supplement
             withdrawn_at = office_time_after(rng, cal.add_working_days(last.date(), 3), last)
             events.append(
-                _Event(
+                Event(
                     withdrawn_at,
                     WITHDRAWN,
                     _step(
@@ -342,7 +314,7 @@ class DossierSimulator:
                 )
             )
         life.due_at = due_at
-        life.versions = self._replay(base, events, horizon)
+        life.versions = replay(base, events, horizon)
         return life
 
     def _deadline(self, start: date, working_days: int) -> datetime:
@@ -361,35 +333,3 @@ class DossierSimulator:
                 last + timedelta(minutes=1), due_at - timedelta(minutes=rng.randint(1, 60))
             )
         return moment
-
-    @staticmethod
-    def _replay(base: dict, events: list[_Event], horizon: datetime) -> list[Version]:
-        """Apply the events in time order, writing a version at each status change."""
-        state = dict(base)
-        steps: list[dict] = []
-        supplements: list[dict] = []
-        versions: list[Version] = []
-        previous: datetime | None = None
-        for event in sorted(events, key=lambda e: e.at):
-            at = event.at
-            if previous is not None and at <= previous:
-                at = previous + timedelta(seconds=1)  # one version per second per record
-            if at >= horizon:
-                break
-            if event.step is not None:
-                steps.append(event.step)
-            if event.supplement is not None:
-                if supplements and supplements[-1]["NgayBoSung"] == event.supplement["NgayBoSung"]:
-                    supplements[-1] = event.supplement
-                else:
-                    supplements.append(event.supplement)
-            state.update(event.updates)
-            if event.status is None:
-                continue
-            state["TrangThaiHoSo"] = event.status
-            state["QuaTrinhXuLy"] = list(steps)
-            state["DanhSachHoSoBoSung"] = list(supplements)
-            state["NgayCapNhat"] = stamp(at)
-            versions.append(Version(at, dict(state)))
-            previous = at
-        return versions

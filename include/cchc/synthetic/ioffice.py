@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .catalog import Agency
-from .dossiers import DossierLife, Version
 from .staff import AgencyStaff
 from .timeutil import office_time, office_time_after, stamp
+from .units import Unit as Agency
+from .versions import DossierLife, Version
 from .workdays import WorkingCalendar
 
 TYPE_SIGNS = {"CV": "CV", "QD": "QĐ", "TB": "TB", "TXL": "TXL"}
@@ -53,8 +53,11 @@ def _document_id(rng: random.Random) -> str:
 
 
 class OutgoingRegister:
-    def __init__(self, calendar: WorkingCalendar, first_day: date) -> None:
+    def __init__(
+        self, calendar: WorkingCalendar, first_day: date, unsigned_rate: float = UNSIGNED_RATE
+    ) -> None:
         self.cal = calendar
+        self.unsigned_rate = unsigned_rate
         self._queue: list[_Pending] = []
         self._numbers: dict[tuple[str, int], int] = {}
         self._first_day = first_day
@@ -89,7 +92,7 @@ class OutgoingRegister:
             "NguoiKy": signer.name,
             "ChucVuNguoiKy": signer.title,
             "DoKhan": rng.choices((0, 1, 2, 3), weights=(0.85, 0.1, 0.04, 0.01))[0],
-            "CoChuKySo": rng.random() >= UNSIGNED_RATE,
+            "CoChuKySo": rng.random() >= self.unsigned_rate,
             "MaHoSoLienQuan": dossier_code,
         }
         heapq.heappush(
@@ -97,11 +100,17 @@ class OutgoingRegister:
         )
 
     def add_apology(
-        self, rng: random.Random, agency: Agency, staff: AgencyStaff, life: DossierLife
-    ) -> None:
-        """Mẫu 04: written before the appointment is missed, sometimes only after it."""
-        if not life.late or life.due_at is None or rng.random() >= agency.apology_rate:
-            return
+        self,
+        rng: random.Random,
+        agency: Agency,
+        staff: AgencyStaff,
+        life: DossierLife,
+        apology_rate: float,
+    ) -> bool:
+        """Mẫu 04: written before the appointment is missed, sometimes only after it.
+        Returns whether a letter was written."""
+        if not life.late or life.due_at is None or rng.random() >= apology_rate:
+            return False
         due_day = life.due_at.date()
         if rng.random() < 0.7:
             day = due_day if rng.random() < 0.5 else self._previous_working_day(due_day)
@@ -113,11 +122,12 @@ class OutgoingRegister:
             issued_at = office_time_after(rng, received_at.date(), received_at)
         subject = f"Thư xin lỗi và hẹn lại ngày trả kết quả giải quyết hồ sơ {life.code}"
         self._queue_document(rng, agency, staff, issued_at, "TXL", subject, life.code)
+        return True
 
     def add_ordinary_day(
         self, rng: random.Random, agency: Agency, staff: AgencyStaff, day: date, scale: float
     ) -> None:
-        mean = DOCUMENTS_PER_DAY_AT_FULL_SCALE * scale * (1.0 if agency.level == 1 else 0.6)
+        mean = DOCUMENTS_PER_DAY_AT_FULL_SCALE * scale * agency.volume * 10
         count = int(mean * rng.uniform(0.6, 1.4) + rng.random())
         for _ in range(count):
             doc_type = rng.choices(*zip(*ORDINARY_TYPES, strict=True))[0]
@@ -146,3 +156,75 @@ class OutgoingRegister:
                     "NgayCapNhat": stamp(pending.issued_at),
                 },
             )
+
+
+INCOMING_SENDERS = ("UBND tỉnh Nghệ An", "Bộ Nội vụ", "Văn phòng Chính phủ", "Sở Tài chính")
+INCOMING_DUE_WORKING_DAYS = {0: 10, 1: 5, 2: 3, 3: 1}  # by urgency DoKhan
+
+
+def incoming_versions(
+    rng: random.Random,
+    agency: Agency,
+    staff: AgencyStaff,
+    number: int,
+    day: date,
+    calendar: WorkingCalendar,
+    horizon: datetime,
+    overdue_rate: float,
+) -> tuple[list[Version], bool]:
+    """A văn bản đến: registered on arrival, assigned, then completed (on time or late).
+    Returns its versions and whether it ends (or stays open) past its due date."""
+    arrived_at = office_time(rng, day)
+    urgency = rng.choices((0, 1, 2, 3), weights=(0.8, 0.12, 0.06, 0.02))[0]
+    due = calendar.add_working_days(day, INCOMING_DUE_WORKING_DAYS[urgency])
+    due_at = datetime.combine(due, datetime.min.time().replace(hour=17))
+    overdue = rng.random() < overdue_rate
+    assignee = staff.pick(rng, "specialists")
+    leader = staff.leaders[0]
+    key = f"VBD-{agency.code}-{day:%y%m%d}-{number:03d}"
+    base = {
+        "MaVanBanDen": key,
+        "SoDen": number,
+        "SoKyHieu": f"{rng.randint(1, 3000)}/UBND-VX",
+        "CoQuanBanHanh": rng.choice(INCOMING_SENDERS),
+        "LoaiVanBan": rng.choice(("CV", "QD", "TB")),
+        "TrichYeu": rng.choice(ORDINARY_SUBJECTS["CV"]).format(year=day.year),
+        "NgayBanHanh": stamp(arrived_at - timedelta(days=rng.randint(1, 4))),
+        "NgayDen": stamp(arrived_at),
+        "DoKhan": urgency,
+        "HanXuLy": stamp(due_at),
+        "DonViNhan": agency.code,
+        "TrangThai": 1,  # 1 waiting, 2 being handled, 3 completed
+        "NgayHoanThanh": None,
+        "QuaTrinhXuLyVanBan": [],
+        "NgayCapNhat": stamp(arrived_at),
+    }
+    assigned_at = office_time_after(rng, day, arrived_at)
+    trail = [
+        {"NguoiXuLy": leader.name, "ChucDanh": leader.title, "ThoiDiem": stamp(assigned_at),
+         "NoiDung": f"Giao {assignee.name} xử lý", "TrangThai": "Đã phân công"},
+    ]  # fmt: skip
+    if overdue:
+        done_day = calendar.add_working_days(due, rng.randint(1, 6))
+    else:
+        done_day = calendar.add_working_days(
+            day, rng.randint(0, INCOMING_DUE_WORKING_DAYS[urgency])
+        )
+    done_at = office_time_after(rng, done_day, assigned_at)
+    if done_at.date() == due and done_at > due_at and not overdue:
+        done_at = due_at - timedelta(minutes=5)
+    versions = [Version(arrived_at, base)]
+    if assigned_at < horizon:
+        versions.append(
+            Version(assigned_at, {**base, "TrangThai": 2, "QuaTrinhXuLyVanBan": list(trail),
+                                  "NgayCapNhat": stamp(assigned_at)})
+        )  # fmt: skip
+    if done_at < horizon and done_at > assigned_at:
+        trail.append({"NguoiXuLy": assignee.name, "ChucDanh": assignee.title,
+                      "ThoiDiem": stamp(done_at), "NoiDung": "Đã xử lý, báo cáo lãnh đạo",
+                      "TrangThai": "Hoàn thành"})  # fmt: skip
+        versions.append(
+            Version(done_at, {**base, "TrangThai": 3, "NgayHoanThanh": stamp(done_at),
+                              "QuaTrinhXuLyVanBan": trail, "NgayCapNhat": stamp(done_at)})
+        )  # fmt: skip
+    return versions, overdue and due_at < horizon

@@ -1,14 +1,17 @@
 """The SQLite file shared by the generator (writer) and the simulators (reader).
 
 `records` holds every version of every record: (entity, record_key, version_at, payload) with
-version_at = the payload's NgayCapNhat (yyyyMMddHHmmss, sorts like time). `meta` holds the
-generation arguments.
+version_at = the payload's NgayCapNhat (yyyyMMddHHmmss, sorts like time) and payload the
+canonical JSON, zlib-compressed (a dossier version shrinks to about a third). `evaluations`
+holds the portal's precomputed 766 evaluation responses per endpoint and month. `meta` holds
+the generation arguments.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from pathlib import Path
 from types import TracebackType
 
@@ -17,7 +20,13 @@ CREATE TABLE records (
     entity TEXT NOT NULL,
     record_key TEXT NOT NULL,
     version_at TEXT NOT NULL,
-    payload TEXT NOT NULL
+    payload BLOB NOT NULL
+);
+CREATE TABLE evaluations (
+    endpoint TEXT NOT NULL,
+    period TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (endpoint, period)
 );
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -29,11 +38,24 @@ INDEXES = (
 )
 
 BATCH_ROWS = 5_000
+COMPRESSION_LEVEL = 6
 
 
 def encode_payload(payload: dict) -> str:
     """Canonical text of a payload: contract field order, UTF-8, no whitespace."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def compress(text: str) -> bytes:
+    return zlib.compress(text.encode(), COMPRESSION_LEVEL)
+
+
+def decompress_payload(blob: bytes) -> str:
+    return zlib.decompress(blob).decode()
+
+
+def decode_payload(blob: bytes) -> dict:
+    return json.loads(zlib.decompress(blob))
 
 
 class RecordWriter:
@@ -44,11 +66,11 @@ class RecordWriter:
         self.conn.execute("PRAGMA journal_mode = OFF")
         self.conn.execute("PRAGMA synchronous = OFF")
         self.conn.executescript(SCHEMA)
-        self._rows: list[tuple[str, str, str, str]] = []
+        self._rows: list[tuple[str, str, str, bytes]] = []
         self.counts: dict[str, int] = {}
 
     def add(self, entity: str, key: str, version_at: str, payload: dict) -> None:
-        self._rows.append((entity, key, version_at, encode_payload(payload)))
+        self._rows.append((entity, key, version_at, compress(encode_payload(payload))))
         self.counts[entity] = self.counts.get(entity, 0) + 1
         if len(self._rows) >= BATCH_ROWS:
             self.flush()
@@ -57,6 +79,12 @@ class RecordWriter:
         if self._rows:
             self.conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", self._rows)
             self._rows.clear()
+
+    def add_evaluation(self, endpoint: str, period: str, body: dict) -> None:
+        self.conn.execute(
+            "INSERT INTO evaluations VALUES (?, ?, ?)",
+            (endpoint, period, compress(encode_payload(body))),
+        )
 
     def set_meta(self, values: dict[str, str]) -> None:
         self.conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(values.items()))

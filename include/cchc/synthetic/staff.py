@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from .catalog import LEVEL_PROVINCE, Agency
 from .people import PeopleFactory
+from .units import LEVEL_PROVINCE
+from .units import Unit as Agency
 
 ONE_STOP_UNIT = "Bộ phận Tiếp nhận và Trả kết quả"
 
