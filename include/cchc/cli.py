@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cchc.config import load_settings
+from cchc.qd766.cli import qd766_app
 
 app = typer.Typer(
     help="CCHC data warehouse: embedded warehouse, simulators, extraction, demo.",
@@ -26,6 +27,9 @@ night_app = typer.Typer(help="Run the nightly DAG through Airflow.", no_args_is_
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(night_app, name="night")
+app.add_typer(
+    qd766_app, name="qd766", help="Decision 766 scores: recompute the portal's official scores."
+)
 
 DateOpt = Annotated[datetime, typer.Option(formats=["%Y-%m-%d"])]
 
@@ -64,6 +68,30 @@ def warehouse_stop() -> None:
 
     stopped = warehouse.stop_embedded(load_settings())
     typer.echo("embedded warehouse stopped" if stopped else "embedded warehouse was not running")
+
+
+@warehouse_app.command("bootstrap")
+def warehouse_bootstrap() -> None:
+    """Create schemas, roles, grants and the personal-data hash function (idempotent)."""
+    from cchc import warehouse
+
+    with warehouse.connect(autocommit=True) as conn:
+        typer.echo(warehouse.bootstrap(conn).summary())
+
+
+@warehouse_app.command("purge-raw")
+def warehouse_purge_raw(
+    months: Annotated[
+        int | None, typer.Option(help="Older than N months (default: CCHC_RAW_RETENTION_MONTHS)")
+    ] = None,
+) -> None:
+    """Remove personal data from raw versions past the retention period (docs/personal-data.md)."""
+    from cchc import warehouse
+    from cchc.security.retention import purge_raw, purge_raw_from_config
+
+    with warehouse.connect(autocommit=True) as conn:
+        report = purge_raw(conn, months) if months is not None else purge_raw_from_config(conn)
+    typer.echo(report if report is not None else "retention disabled (CCHC_RAW_RETENTION_MONTHS=0)")
 
 
 @warehouse_app.command("status")
