@@ -17,7 +17,7 @@ import httpx
 import tenacity
 
 from cchc.extract.entities import Entity
-from cchc.extract.window import Window
+from cchc.extract.window import Window, to_source_date
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +131,40 @@ class SourceClient:
             yield page
             number += 1
 
+    def monthly_pages(
+        self, entity: Entity, window: Window, endpoints: tuple[str, ...]
+    ) -> Iterator[Page]:
+        """One page per evaluation endpoint and month the window touches. Each response becomes
+        one record keyed `<endpoint>:<yyyy-mm>`; its version time is the window's end, so a
+        rerun of the window fetches the same version and an unchanged report is stored once."""
+        stamp = to_source_date(window.end)
+        for year, month in window.months():
+            for name in endpoints:
+                params = {"year": year, "month": month}
+                page = self._fetch_one(
+                    entity, window, f"{entity.path}/{name}", params, 1, wrap=False
+                )
+                if page is None:  # not published for that month
+                    continue
+                if page.items is not None:
+                    record = {"MaBaoCao": f"{name}:{year:04d}-{month:02d}", "TenBaoCao": name,
+                              "Nam": year, "Thang": month, "NgayCapNhat": stamp, "data": page.items}  # fmt: skip
+                    page = Page(page.number, 1, [record], page.raw_text)
+                yield page
+
     def _fetch(self, entity: Entity, window: Window, number: int, page_size: int) -> Page:
         params = {**window.source_params(), "page": number, "pageSize": page_size}
+        return self._fetch_one(entity, window, entity.path, params, number)
+
+    def _fetch_one(
+        self,
+        entity: Entity,
+        window: Window,
+        path: str,
+        params: dict,
+        number: int,
+        wrap: bool = True,
+    ) -> Page | None:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.policy.attempts),
             wait=_WaitHonouringRetryAfter(self.policy),
@@ -144,7 +176,7 @@ class SourceClient:
             ),
         )  # fmt: skip
         try:
-            return retrying(self._get_page, entity, params, number)
+            return retrying(self._get_page, path, params, number, wrap)
         except _BadPage as bad:
             # Still unparseable after every retry: hand it over for quarantine, keep going.
             return Page(number, number, None, bad.raw_text, bad.reason)
@@ -157,8 +189,10 @@ class SourceClient:
                 f"giving up after {self.policy.attempts} attempts (HTTP status: {status}): {error}"
             ) from error
 
-    def _get_page(self, entity: Entity, params: dict, number: int) -> Page:
-        response = self.http.get(entity.path, params=params)
+    def _get_page(self, path: str, params: dict, number: int, wrap: bool) -> Page | None:
+        response = self.http.get(path, params=params)
+        if response.status_code == 404 and not wrap:
+            return None
         if response.status_code in RETRYABLE_STATUS:
             raise RetryableResponse(
                 response.status_code, _retry_after_seconds(response), response.text
@@ -169,6 +203,10 @@ class SourceClient:
         try:
             body = json.loads(text)
             data = body["data"]
+            if not wrap:  # a single report: the whole `data` object is the record's content
+                if not isinstance(data, dict):
+                    raise TypeError("data is not an object")
+                return Page(number, 1, data, text)
             items = data["items"]
             total_pages = int(data["pagination"]["totalPages"])
         except (ValueError, KeyError, TypeError) as error:

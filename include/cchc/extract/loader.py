@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from cchc.extract.connector import Page, SourceClient
-from cchc.extract.entities import Entity
+from cchc.extract.entities import EVALUATION_ENDPOINTS, Entity
 from cchc.extract.raw_store import ensure_raw_tables
 from cchc.extract.window import Window, from_source_date
 
@@ -143,7 +143,11 @@ def load_window(
     )
     conn.execute("truncate pg_temp.incoming")
     batch = _Batch(conn, entity, window, known_fields or set())
-    for page in client.pages(entity, window, page_size):
+    if entity.kind == "monthly":
+        pages = client.monthly_pages(entity, window, EVALUATION_ENDPOINTS)
+    else:
+        pages = client.pages(entity, window, page_size)
+    for page in pages:
         batch.add_page(page)
     conn.commit()
     _publish(conn, batch)

@@ -31,6 +31,18 @@ class Window:
     def source_params(self) -> dict[str, str]:
         return {"updatedFrom": to_source_date(self.start), "updatedTo": to_source_date(self.end)}
 
+    def months(self) -> list[tuple[int, int]]:
+        """(year, month) of every local calendar month the window touches."""
+        first, last = (
+            self.start.astimezone(TZ),
+            (self.end - timedelta(microseconds=1)).astimezone(TZ),
+        )
+        months, year, month = [], first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            months.append((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return months
+
     def __str__(self) -> str:
         return f"[{self.start.astimezone(TZ):%Y-%m-%d %H:%M}, {self.end.astimezone(TZ):%Y-%m-%d %H:%M})"
 
