@@ -6,7 +6,6 @@ so the same code talks to the simulators in dev and to the real systems in produ
 
 from __future__ import annotations
 
-import json
 import logging
 import unicodedata
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import httpx
+import msgspec
 import tenacity
 
 from cchc.extract.entities import Entity
@@ -198,10 +198,13 @@ class SourceClient:
                 response.status_code, _retry_after_seconds(response), response.text
             )
         response.raise_for_status()
+        # JSON is UTF-8 (RFC 8259): decode directly instead of letting httpx guess a charset.
+        text = response.content.decode("utf-8", errors="replace")
         # Sources sometimes send decomposed (NFD) Vietnamese: normalise before anything reads it.
-        text = unicodedata.normalize("NFC", response.text)
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
         try:
-            body = json.loads(text)
+            body = msgspec.json.decode(text)
             data = body["data"]
             if not wrap:  # a single report: the whole `data` object is the record's content
                 if not isinstance(data, dict):
@@ -209,7 +212,7 @@ class SourceClient:
                 return Page(number, 1, data, text)
             items = data["items"]
             total_pages = int(data["pagination"]["totalPages"])
-        except (ValueError, KeyError, TypeError) as error:
+        except (msgspec.DecodeError, ValueError, KeyError, TypeError) as error:
             raise _BadPage(text, f"unparseable page: {type(error).__name__}: {error}") from error
         if not isinstance(items, list):
             raise _BadPage(text, "unparseable page: data.items is not a list")

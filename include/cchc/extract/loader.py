@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import msgspec
 import psycopg
 
 from cchc.extract.connector import Page, SourceClient
@@ -55,7 +56,8 @@ class BatchResult:
 
 
 def canonical_json(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """The one serialisation a payload is hashed and stored in: sorted keys, compact, UTF-8."""
+    return msgspec.json.encode(record, order="sorted").decode()
 
 
 class _Rejected(ValueError):
@@ -138,8 +140,9 @@ def load_window(
     """Extract `entity` for `window` and make it the window's only batch in raw."""
     ensure_raw_tables(conn)
     conn.execute(
+        # payload stays text here: PostgreSQL parses the JSON once, on the way into raw.
         "create temp table if not exists incoming (record_key text, record_updated_at timestamptz,"
-        " payload_hash text, payload jsonb) on commit preserve rows"
+        " payload_hash text, payload text) on commit preserve rows"
     )
     conn.execute("truncate pg_temp.incoming")
     batch = _Batch(conn, entity, window, known_fields or set())
@@ -174,10 +177,10 @@ def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
             f"""
             insert into {entity.table} (batch_id, source, entity, window_start, window_end,
                 extracted_at, record_key, record_updated_at, payload_hash, payload)
-            select distinct on (record_key, payload_hash)
-                %s, %s, %s, %s, %s, %s, record_key, record_updated_at, payload_hash, payload
+            select %s, %s, %s, %s, %s, %s, record_key, record_updated_at, payload_hash,
+                   payload::jsonb
             from pg_temp.incoming
-            order by record_key, payload_hash
+            -- also skips a version repeated inside this batch
             on conflict (record_key, payload_hash) do nothing
             """,
             [result.batch_id, *ident, batch.extracted_at],
