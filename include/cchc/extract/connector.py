@@ -7,6 +7,7 @@ so the same code talks to the simulators in dev and to the real systems in produ
 from __future__ import annotations
 
 import logging
+import os
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,6 +71,16 @@ class RetryPolicy:
     max_wait: float = 30.0
     timeout: float = 30.0
 
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """`CCHC_HTTP_ATTEMPTS`, `CCHC_HTTP_MAX_WAIT_SECONDS`, `CCHC_HTTP_TIMEOUT_SECONDS`."""
+        env = os.environ.get
+        return cls(
+            attempts=int(env("CCHC_HTTP_ATTEMPTS", cls.attempts)),
+            max_wait=float(env("CCHC_HTTP_MAX_WAIT_SECONDS", cls.max_wait)),
+            timeout=float(env("CCHC_HTTP_TIMEOUT_SECONDS", cls.timeout)),
+        )
+
 
 def _retry_after_seconds(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
@@ -104,7 +115,7 @@ class SourceClient:
         transport: httpx.BaseTransport | None = None,
     ):
         self.source = source
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy.from_env()
         self.http = httpx.Client(
             base_url=connection.base_url,
             headers={"Authorization": f"Bearer {connection.token}", "Accept": "application/json"},
