@@ -65,7 +65,9 @@ def test_every_served_version_lands_exactly_once_despite_faults(
         rows = loaded(extract_settings, entity)
         assert len(rows) == len(set(rows)), f"{entity.table} holds a version twice"
         assert set(rows) == served(store, entity, windows), entity.table
-    assert loaded(extract_settings, WINDOWED_ENTITIES[0]), "nothing loaded: the test would prove nothing"
+    assert loaded(extract_settings, WINDOWED_ENTITIES[0]), (
+        "nothing loaded: the test would prove nothing"
+    )
     with psycopg.connect(extract_settings.warehouse_url) as conn:
         fetched, accounted = conn.execute(
             "select sum(fetched), sum(loaded + duplicates + quarantined) from audit.load_batches"

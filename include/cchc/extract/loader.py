@@ -145,7 +145,7 @@ def load_window(
         " payload_hash text, payload text) on commit preserve rows"
     )
     conn.execute("truncate pg_temp.incoming")
-    batch = _Batch(conn, entity, window, known_fields or set())
+    batch = _Batch(conn, entity, window, known_fields or set(entity.fields))
     if entity.kind == "monthly":
         pages = client.monthly_pages(entity, window, EVALUATION_ENDPOINTS)
     else:
