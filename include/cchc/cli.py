@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cchc.config import load_settings
+from cchc.exports.cli import export_app
 from cchc.qd766.cli import qd766_app
 
 app = typer.Typer(
@@ -30,8 +31,12 @@ app.add_typer(night_app, name="night")
 app.add_typer(
     qd766_app, name="qd766", help="Decision 766 scores: recompute the portal's official scores."
 )
+app.add_typer(
+    export_app,
+    name="export",
+    help="Quarterly exports: form 06, 766 scorecard, data-quality annex, offline report.",
+)
 
-DateOpt = Annotated[datetime, typer.Option(formats=["%Y-%m-%d"])]
 
 
 def _fail(message: str, code: int = 1) -> None:

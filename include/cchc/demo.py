@@ -21,7 +21,10 @@ from cchc.orchestration import local_airflow
 from cchc.reporting import rows_per_layer, status_lines
 
 console = Console(highlight=False)
-HISTORY_DAYS = 30
+# History from the start of the quarter before the first night, so the demo can export a
+# complete quarter in the official form.
+HISTORY_START = date(2024, 1, 1)
+DEMO_QUARTER = "2024Q1"
 
 
 def _synthetic_store(settings: Settings, first: date, last: date, scale: float, seed: int):
@@ -58,7 +61,7 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
     )
     t = lap("warehouse", t)
     # Dossiers received before the first night are still being handled during it: start earlier.
-    history_start = nights[0] - timedelta(days=HISTORY_DAYS)
+    history_start = min(HISTORY_START, nights[0] - timedelta(days=30))
     # The last night's window ends at 01:00 the day after it; the generator's end is exclusive.
     store = _synthetic_store(settings, history_start, nights[-1] + timedelta(days=2), scale, seed)
     console.print(f"synthetic province: {store} (seed {seed}, scale {scale})")
@@ -75,9 +78,22 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
         for night in nights:
             run = local_airflow.run_night(settings, night, env)
             console.print(f"night {night}: DAG cchc_nightly succeeded in {run.seconds:.1f}s")
-    lap("nightly runs", t)
+    t = lap("nightly runs", t)
+    quarterly = _export_quarter(settings)
+    lap("quarterly export", t)
     timings["total"] = time.perf_counter() - started
     _print_summary(settings, timings)
+    console.print(f"quarterly export ({DEMO_QUARTER}, form 06 and more): {quarterly.folder}")
+    if quarterly.stale:
+        console.print("  [yellow]warning: a source was stale for that quarter; the files say so[/]")
+
+
+def _export_quarter(settings: Settings):
+    """What the quarterly DAG does after a quarter closes, for the demo's complete quarter."""
+    from cchc.exports.periods import Quarter
+    from cchc.exports.quarterly import export_quarter
+
+    return export_quarter(Quarter.parse(DEMO_QUARTER), settings)
 
 
 def _print_summary(settings: Settings, timings: dict[str, float]) -> None:

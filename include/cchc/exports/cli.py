@@ -1,0 +1,38 @@
+"""`cchc export quarter --quarter 2024Q1 [--legal-period]`: the quarterly export outside Airflow."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+export_app = typer.Typer(help="Quarterly exports: form 06, 766 scorecard, annexes, HTML report.",
+                         no_args_is_help=True)  # fmt: skip
+
+
+@export_app.callback()
+def _group() -> None:
+    """Quarterly exports (a group, so `cchc export quarter …` keeps its sub-command)."""
+
+
+@export_app.command("quarter")
+def export_quarter_command(
+    quarter: Annotated[str, typer.Option("--quarter", "-q", help="The quarter, e.g. 2024Q1.")],
+    legal_period: Annotated[
+        bool, typer.Option("--legal-period", help="Legal reporting quarter (15th to 14th).")
+    ] = False,
+) -> None:
+    """Export one quarter into exports/quarterly/<quarter>[-legal]/ and list its files."""
+    from cchc.exports.periods import Quarter
+    from cchc.exports.quarterly import export_quarter
+
+    try:
+        period = Quarter.parse(quarter, legal=legal_period)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--quarter") from error
+    result = export_quarter(period)
+    typer.echo(f"quarterly export {period.folder_name}: {result.folder}")
+    for path in result.files:
+        typer.echo(f"  {path.name}")
+    if result.stale:
+        typer.secho(result.freshness.warning_en(), fg=typer.colors.YELLOW, err=True)

@@ -1,0 +1,241 @@
+"""Form 06/VPCP/KSTT (Circular 01/2020/TT-VPCP) as the province sends it: XLSX and tables.
+
+One sheet for the province (every agency summed per field and level), then one sheet per
+agency. Every figure is written as a value, not a formula, so any reader sees the numbers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from cchc.exports import workbook as wb
+from cchc.exports.freshness import Freshness
+from cchc.exports.periods import Quarter
+from cchc.exports.sources import MissingSource, select
+from cchc.exports.tables import COUNT, Column, Table
+
+MART = "marts.mart_form06_quarterly"
+# The form's eleven figures, in the form's column order (3)…(13).
+MEASURES = (
+    "received_total",
+    "received_online",
+    "received_direct_or_postal",
+    "received_carried_over",
+    "resolved_total",
+    "resolved_before_deadline",
+    "resolved_on_deadline",
+    "resolved_late",
+    "in_progress_total",
+    "in_progress_within_deadline",
+    "in_progress_overdue",
+)
+LEVELS = {1: ("I", "Cấp tỉnh"), 2: ("II", "Cấp huyện"), 3: ("III", "Cấp xã")}
+FORM_TITLE = (
+    "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI"
+    " QUYẾT THỦ TỤC HÀNH CHÍNH"
+)
+FORM_CODE = "Biểu số 06/VPCP/KSTT"
+SUMMARY_SHEET = "Tổng hợp toàn tỉnh"
+HEADER_ROW = 7  # 0-based first header row; the title block is above it
+NUMBER_ROW = HEADER_ROW + 4  # the row of (1) … (13)
+FIRST_DATA_ROW = NUMBER_ROW + 1
+LAST_COL = 2 + len(MEASURES) - 1  # M
+
+# (first row offset, first col, last row offset, last col, text): the form's header cells.
+HEADER_CELLS = [
+    (0, 0, 3, 0, "STT"),
+    (0, 1, 3, 1, "Lĩnh vực, công việc giải quyết theo cấp"),
+    (0, 2, 0, 5, "Số hồ sơ nhận giải quyết"),
+    (0, 6, 0, 12, "Kết quả giải quyết"),
+    (1, 2, 3, 2, "Tổng số"),
+    (1, 3, 1, 5, "Trong đó"),
+    (2, 3, 2, 4, "Số mới tiếp nhận"),
+    (3, 3, 3, 3, "Trực tuyến"),
+    (3, 4, 3, 4, "Trực tiếp, dịch vụ bưu chính"),
+    (2, 5, 3, 5, "Số kỳ trước chuyển qua"),
+    (1, 6, 1, 9, "Số hồ sơ đã giải quyết"),
+    (2, 6, 3, 6, "Tổng số"),
+    (2, 7, 3, 7, "Trước hạn"),
+    (2, 8, 3, 8, "Đúng hạn"),
+    (2, 9, 3, 9, "Quá hạn"),
+    (1, 10, 1, 12, "Số hồ sơ đang giải quyết"),
+    (2, 10, 3, 10, "Tổng số"),
+    (2, 11, 3, 11, "Trong hạn"),
+    (2, 12, 3, 12, "Quá hạn"),
+]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One body row: a field, a level subtotal or the grand total."""
+
+    kind: str  # 'field' | 'level' | 'total'
+    number: str  # STT: '1', 'I', ''
+    label: str
+    values: tuple[int, ...]
+
+
+@dataclass
+class Form06:
+    quarter: Quarter
+    rows: list[tuple]  # the mart rows of the quarter, agency × level × field
+    note: str | None = None
+
+    def agencies(self) -> list[tuple[str, str]]:
+        return sorted({(r[0], r[1] or r[0]) for r in self.rows})
+
+    def lines(self, agency_code: str | None = None) -> list[Line]:
+        """Rows of the form: total first, then per level its subtotal and its fields."""
+        sums: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0] * len(MEASURES))
+        for agency, _name, level, field_code, field_name, *values in self.rows:
+            if agency_code is not None and agency != agency_code:
+                continue
+            key = (level or 0, field_code or "", field_name or field_code or "(không rõ)")
+            sums[key] = [a + (b or 0) for a, b in zip(sums[key], values, strict=True)]
+        total = _sum(sums.values())
+        lines = [Line("total", "", "Tổng số", total)]
+        for level in sorted({k[0] for k in sums}):
+            roman, level_name = LEVELS.get(level, ("", f"Cấp {level}"))
+            fields = sorted(k for k in sums if k[0] == level)
+            lines.append(Line("level", roman, level_name, _sum(sums[k] for k in fields)))
+            lines += [
+                Line("field", str(i), f"{name} ({code})", tuple(sums[(level, code, name)]))
+                for i, (_, code, name) in enumerate(fields, start=1)
+            ]
+        return lines
+
+
+def _sum(rows) -> tuple[int, ...]:
+    total = [0] * len(MEASURES)
+    for row in rows:
+        total = [a + b for a, b in zip(total, row, strict=True)]
+    return tuple(total)
+
+
+def read_form06(conn: psycopg.Connection, quarter: Quarter) -> Form06:
+    columns = ["agency_code", "agency_name", "level_code", "field_code", "field_name", *MEASURES]
+    try:
+        rows = select(conn, MART, columns, where="period_kind = %s and period_label = %s",
+                      params=[quarter.kind, quarter.label],
+                      order_by="agency_code, level_code, field_code")  # fmt: skip
+    except MissingSource as missing:
+        return Form06(quarter, [], missing.note())
+    note = None if rows else f"Không có hồ sơ trong kỳ · no dossiers in {quarter.label}"
+    return Form06(quarter, rows, note)
+
+
+# --- tables (CSV and HTML) ---------------------------------------------------------------
+
+MEASURE_COLUMNS = [
+    Column("received_total", "Nhận giải quyết: tổng số", "Received: total", COUNT),
+    Column("received_online", "Mới tiếp nhận trực tuyến", "New, online", COUNT),
+    Column(
+        "received_direct_or_postal",
+        "Mới tiếp nhận trực tiếp, bưu chính",
+        "New, direct or postal",
+        COUNT,
+    ),  # fmt: skip
+    Column("received_carried_over", "Kỳ trước chuyển qua", "Carried over", COUNT),
+    Column("resolved_total", "Đã giải quyết: tổng số", "Resolved: total", COUNT),
+    Column("resolved_before_deadline", "Trước hạn", "Before the deadline", COUNT),
+    Column("resolved_on_deadline", "Đúng hạn", "On the deadline", COUNT),
+    Column("resolved_late", "Quá hạn", "Late", COUNT),
+    Column("in_progress_total", "Đang giải quyết: tổng số", "In progress: total", COUNT),
+    Column("in_progress_within_deadline", "Trong hạn", "Within the deadline", COUNT),
+    Column("in_progress_overdue", "Quá hạn", "Overdue", COUNT),
+]
+
+
+def tables(form: Form06) -> list[Table]:
+    summary = Table(
+        "form06_tong_hop",
+        "Biểu 06/VPCP/KSTT — tổng hợp toàn tỉnh",
+        "Form 06 — province summary",
+        [
+            Column("row_kind", "Loại dòng", "Row kind"),
+            Column("stt", "STT", "No."),
+            Column("label", "Lĩnh vực", "Field"),
+            *MEASURE_COLUMNS,
+        ],  # fmt: skip
+        [(ln.kind, ln.number, ln.label, *ln.values) for ln in form.lines()],
+        form.note,
+    )
+    by_agency = Table(
+        "form06_theo_don_vi",
+        "Biểu 06/VPCP/KSTT — theo đơn vị",
+        "Form 06 — by agency",
+        [
+            Column("agency_code", "Mã đơn vị", "Agency code"),
+            Column("agency_name", "Tên đơn vị", "Agency"),
+            Column("level_code", "Cấp thực hiện", "Level", COUNT),
+            Column("field_code", "Mã lĩnh vực", "Field code"),
+            Column("field_name", "Lĩnh vực", "Field"),
+            *MEASURE_COLUMNS,
+        ],  # fmt: skip
+        list(form.rows),
+        form.note,
+    )
+    return [summary, by_agency]
+
+
+# --- workbook ----------------------------------------------------------------------------
+
+
+def write_workbook(path: Path, form: Form06, freshness: Freshness, province: str) -> None:
+    book = wb.new_workbook(path, f"{FORM_CODE} — {form.quarter.label}")
+    fm = wb.Formats(book)
+    sheets = [(SUMMARY_SHEET, f"UBND {province}", None)]
+    sheets += [(code, name, code) for code, name in form.agencies()]
+    for sheet_name, unit, agency in sheets:
+        sheet = book.add_worksheet(sheet_name[:31])
+        _write_sheet(sheet, fm, form, unit, agency, freshness)
+    book.close()
+
+
+def _write_sheet(sheet, fm: wb.Formats, form: Form06, unit: str, agency: str | None,
+                 freshness: Freshness) -> None:  # fmt: skip
+    sheet.merge_range(0, 0, 0, 4, unit.upper(), fm.left_bold)
+    sheet.merge_range(0, 9, 0, LAST_COL, FORM_CODE, fm.left_bold)
+    sheet.merge_range(1, 0, 1, 4, f"Mã đơn vị: {agency or 'toàn tỉnh'}", fm.text)
+    sheet.merge_range(2, 0, 2, LAST_COL, FORM_TITLE, fm.title)
+    sheet.merge_range(3, 0, 3, LAST_COL, f"Kỳ báo cáo: {form.quarter.title_vi()}", fm.subtitle)
+    sheet.merge_range(4, 0, 4, LAST_COL, freshness.as_of_vi(), fm.subtitle)
+    sheet.merge_range(5, 9, 5, LAST_COL, "Đơn vị tính: Số hồ sơ TTHC", fm.right)
+    sheet.set_row(2, 36)
+    warning = freshness.warning_vi()
+    if warning or form.note:
+        # Row 6 is the one free row above the header: warning first, the note beside it.
+        text = " · ".join(t for t in (warning, form.note) if t)
+        sheet.merge_range(6, 0, 6, LAST_COL, text, fm.warning if warning else fm.note)
+        sheet.set_row(6, 32)
+    for top, left, bottom, right, text in HEADER_CELLS:
+        if (top, left) == (bottom, right):
+            sheet.write(HEADER_ROW + top, left, text, fm.header)
+        else:
+            sheet.merge_range(HEADER_ROW + top, left, HEADER_ROW + bottom, right, text, fm.header)
+    for col in range(LAST_COL + 1):
+        sheet.write(NUMBER_ROW, col, f"({col + 1})", fm.number_row)
+    row = FIRST_DATA_ROW
+    for line in form.lines(agency):
+        bold = line.kind != "field"
+        sheet.write(row, 0, line.number, fm.cell(None, bold=bold))
+        sheet.write(row, 1, line.label, fm.cell(None, bold=bold))
+        for col, value in enumerate(line.values, start=2):
+            sheet.write_number(row, col, value, fm.cell(COUNT, bold=bold))
+        row += 1
+    sheet.merge_range(row + 1, 0, row + 1, 4, "NGƯỜI LẬP BIỂU", fm.left_bold)
+    sheet.merge_range(row + 1, 8, row + 1, LAST_COL, "THỦ TRƯỞNG ĐƠN VỊ", fm.left_bold)
+    sheet.set_column(0, 0, 6)
+    sheet.set_column(1, 1, 48)
+    sheet.set_column(2, LAST_COL, 12)
+    for offset in range(4):
+        sheet.set_row(HEADER_ROW + offset, 30)
+    sheet.freeze_panes(FIRST_DATA_ROW, 2)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(HEADER_ROW, NUMBER_ROW)

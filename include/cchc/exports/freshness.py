@@ -1,0 +1,88 @@
+"""Source freshness: is every source loaded past the quarter's end?
+
+`audit.watermarks` holds, per source entity, the end of the last window loaded. A quarter
+is fresh when the oldest watermark is at or after local midnight following its last day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from cchc.config import LOCAL_TZ
+from cchc.exports.periods import Quarter
+from cchc.exports.sources import relation_exists
+
+WATERMARKS = "audit.watermarks"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    quarter_closes_at: datetime
+    loaded_until: datetime | None  # the oldest watermark: every source is loaded up to here
+    entities: tuple[tuple[str, str, datetime], ...]  # (source, entity, loaded_until)
+
+    @property
+    def stale(self) -> bool:
+        return self.loaded_until is None or self.loaded_until < self.quarter_closes_at
+
+    @property
+    def lagging(self) -> list[str]:
+        return [f"{s}.{e}" for s, e, until in self.entities if until < self.quarter_closes_at]
+
+    def warning_vi(self) -> str | None:
+        if not self.stale:
+            return None
+        if self.loaded_until is None:
+            return "CẢNH BÁO: chưa có nguồn dữ liệu nào được nạp; số liệu có thể chưa đầy đủ."
+        return (
+            f"CẢNH BÁO: dữ liệu nguồn mới được nạp đến {_local(self.loaded_until)}, trước khi kỳ"
+            f" báo cáo kết thúc ({_local(self.quarter_closes_at)}); số liệu có thể chưa đầy đủ."
+        )
+
+    def warning_en(self) -> str | None:
+        if not self.stale:
+            return None
+        if self.loaded_until is None:
+            return "WARNING: no source has been loaded; figures may be incomplete."
+        return (
+            f"WARNING: sources loaded only up to {_local(self.loaded_until)}, before the period"
+            f" closed ({_local(self.quarter_closes_at)}); figures may be incomplete"
+            f" (lagging: {', '.join(self.lagging)})."
+        )
+
+    def as_of_vi(self) -> str:
+        if self.loaded_until is None:
+            return "Dữ liệu nguồn: chưa nạp"
+        return f"Dữ liệu nguồn tính đến {_local(self.loaded_until)}"
+
+    def to_json(self) -> dict:
+        return {
+            "stale": self.stale,
+            "period_closes_at": self.quarter_closes_at.isoformat(),
+            "loaded_until": self.loaded_until.isoformat() if self.loaded_until else None,
+            "warning": self.warning_en(),
+            "watermarks": [
+                {"source": s, "entity": e, "loaded_until": until.isoformat()}
+                for s, e, until in self.entities
+            ],
+        }
+
+
+def _local(moment: datetime) -> str:
+    return f"{moment.astimezone(ZoneInfo(LOCAL_TZ)):%H:%M %d/%m/%Y}"
+
+
+def read_freshness(conn: psycopg.Connection, quarter: Quarter) -> Freshness:
+    entities: tuple = ()
+    if relation_exists(conn, WATERMARKS):
+        entities = tuple(
+            conn.execute(
+                f"select source, entity, loaded_until from {WATERMARKS} order by source, entity"
+            ).fetchall()
+        )
+    oldest = min((until for *_, until in entities), default=None)
+    return Freshness(quarter.closes_at, oldest, entities)

@@ -1,0 +1,99 @@
+"""The quarter's HTML report: one self-contained page, readable offline (inline CSS and SVG)."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from cchc.exports import svg
+from cchc.exports.freshness import Freshness
+from cchc.exports.periods import Quarter
+from cchc.exports.scorecard import GROUPS
+from cchc.exports.tables import COUNT, POINTS, RATIO, Table, plain
+
+HOT_SPOTS = 15
+CSS = """
+body{font-family:"Times New Roman",serif;margin:24px;color:#222;max-width:980px}
+h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;margin-top:32px}
+.warning{background:#FFC7CE;color:#9C0006;border:1px solid #9C0006;padding:10px;font-weight:bold}
+.note{color:#7F6000;font-style:italic}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+th,td{border:1px solid #bbb;padding:3px 6px}th{background:#DDEBF7}
+td.n{text-align:right}svg.chart text{font-size:12px;font-family:inherit}
+"""
+
+
+def _cell(value, fmt) -> str:
+    value = plain(value)
+    if value is None:
+        return "<td></td>"
+    if fmt == COUNT and isinstance(value, (int, float)):
+        return f'<td class="n">{value:,.0f}</td>'.replace(",", ".")
+    if fmt == RATIO and isinstance(value, (int, float)):
+        return f'<td class="n">{value:.1%}</td>'
+    if fmt == POINTS and isinstance(value, (int, float)):
+        return f'<td class="n">{value:.2f}</td>'
+    return f"<td>{escape(str(value))}</td>"
+
+
+def _table(table: Table, limit: int | None = None) -> str:
+    note = f'<p class="note">{escape(table.note)}</p>' if table.note else ""
+    head = "".join(f"<th>{escape(c.vi)}</th>" for c in table.columns)
+    body = "".join(
+        "<tr>" + "".join(_cell(v, c.fmt) for c, v in zip(table.columns, row, strict=True)) + "</tr>"
+        for row in table.rows[:limit]
+    )
+    more = ""
+    if limit is not None and len(table.rows) > limit:
+        more = f'<p class="note">… {len(table.rows) - limit} dòng nữa trong tệp CSV/XLSX</p>'
+    return f"{note}<table><tr>{head}</tr>{body}</table>{more}"
+
+
+def render(quarter: Quarter, province: str, freshness: Freshness, t: dict[str, Table]) -> str:
+    warning = freshness.warning_vi()
+    banner = ""
+    if warning:
+        banner = f'<p class="warning">{escape(warning)}<br>{escape(freshness.warning_en())}</p>'
+    district = t["ty_le_truc_tuyen_theo_huyen"]
+    trend = t["xu_huong_dung_han"]
+    card = t["qd766_bang_diem"]
+    dq = t["chat_luong_theo_don_vi"]
+    province_row = card.rows[0] if card.rows else None
+    groups = [(f"{name} ({code})", float(province_row[2 + i] or 0), mx)
+              for i, (code, name, mx) in enumerate(GROUPS)
+              if province_row and province_row[2 + i] is not None]  # fmt: skip
+    hot = dq.records()[:HOT_SPOTS]
+    agencies = list(dict.fromkeys(f"{r['agency_code']} {r['agency_name'] or ''}" for r in hot))
+    rules = sorted({r["rule_id"] for r in hot})
+    rates = {(f"{r['agency_code']} {r['agency_name'] or ''}", r["rule_id"]): float(r["flag_rate"])
+             for r in hot}  # fmt: skip
+    sections = [
+        ("Tỷ lệ hồ sơ trực tuyến theo huyện", "Online share by district",
+         svg.bars("Tỷ lệ trực tuyến", [(r[1], float(r[4] or 0), 1.0) for r in district.rows],
+                  lambda v: f"{v:.1%}") + _table(district)),
+        ("Xu hướng giải quyết đúng hạn", "On-time trend (province, monthly, Decision 766 rule)",
+         svg.line("Tỷ lệ đúng hạn", [(r[0], float(r[3] or 0)) for r in trend.rows]) + _table(trend)),
+        ("Điểm Chỉ số 766 theo nhóm", "Decision 766 group scores (province)",
+         svg.bars("Điểm nhóm", groups, lambda v: f"{v:.2f}") + _table(card, 40)),
+        ("Điểm nóng chất lượng dữ liệu", "Data-quality hot spots (flag rate by agency and rule)",
+         svg.heatmap("Tỷ lệ gắn cờ", agencies, rules, rates) + _table(dq, 40)),
+        ("Biểu 06/VPCP/KSTT — tổng hợp toàn tỉnh", "Form 06 — province summary",
+         _table(t["form06_tong_hop"])),
+        ("Đối chiếu điểm 766 chính thức", "Official 766 scores vs ours",
+         _table(t["qd766_doi_chieu"], 60)),
+    ]  # fmt: skip
+    body = "".join(
+        f'<h2>{escape(vi)}</h2><p class="note">{escape(en)}</p>{content}'
+        for vi, en, content in sections
+    )
+    return (
+        '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
+        f"<title>Báo cáo CCHC {escape(quarter.label)}</title><style>{CSS}</style></head><body>"
+        f"<h1>Báo cáo kết quả cải cách hành chính — {escape(province)}</h1>"
+        f"<p>Kỳ báo cáo: {escape(quarter.title_vi())}<br>{escape(quarter.title_en())}</p>"
+        f"<p>{escape(freshness.as_of_vi())}</p>{banner}{body}</body></html>\n"
+    )
+
+
+def write_html(path: Path, html: str) -> None:
+    path.write_text(html, encoding="utf-8")

@@ -1,0 +1,157 @@
+"""Data-quality annex: the latest run's flags on the quarter's dossiers, by agency and rule.
+
+Only rule ids, counts and dossier codes (MaHoSo) are exported: no personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from cchc.exports import workbook as wb
+from cchc.exports.freshness import Freshness
+from cchc.exports.periods import Quarter
+from cchc.exports.rule_impact import describe, distorts
+from cchc.exports.sources import MissingSource, require
+from cchc.exports.tables import COUNT, RATIO, Column, Table
+
+WORST_RECORDS = 50
+DOSSIERS = "marts.fct_dossiers"
+FLAGS = "dq.record_flags"
+
+# A dossier counts in a quarter when received by its last day and not ended before its first.
+IN_QUARTER = "d.received_date <= %(end)s and (d.ended_date is null or d.ended_date >= %(start)s)"
+
+
+@dataclass
+class Annex:
+    by_agency: Table
+    worst: Table
+    rules: Table
+
+    def tables(self) -> list[Table]:
+        return [self.by_agency, self.rules, self.worst]
+
+
+def _empty(note: str | None) -> Annex:
+    return Annex(_by_agency_table([], note), _worst_table([], note), _rules_table([], note))
+
+
+def read_annex(conn: psycopg.Connection, quarter: Quarter) -> Annex:
+    try:
+        require(conn, FLAGS, ["run_id", "record_key", "rule_id", "severity", "flagged_at"])
+        require(conn, DOSSIERS, ["dossier_code", "agency_code", "received_date", "ended_date"])
+    except MissingSource as missing:
+        return _empty(missing.note())
+    latest = conn.execute(f"select run_id from {FLAGS} order by flagged_at desc limit 1").fetchone()
+    if latest is None:
+        return _empty("Chưa có lượt kiểm tra chất lượng dữ liệu · no data-quality run yet")
+    params = {"run": latest[0], "start": quarter.start, "end": quarter.end}
+    flagged = f"""
+        select d.agency_code, a.agency_name, f.rule_id, f.severity, f.record_key
+        from {FLAGS} f
+        join {DOSSIERS} d on d.dossier_code = f.record_key
+        left join marts.dim_agencies a on a.agency_code = d.agency_code
+        where f.run_id = %(run)s and f.entity = 'dossiers' and {IN_QUARTER}
+    """
+    by_agency = conn.execute(
+        f"""
+        with flagged as ({flagged}),
+        scope as (
+            select d.agency_code, count(*) as dossiers from {DOSSIERS} d
+            where {IN_QUARTER} group by 1
+        )
+        select f.agency_code, max(f.agency_name), f.rule_id, max(f.severity),
+               count(distinct f.record_key), s.dossiers,
+               round(count(distinct f.record_key)::numeric / nullif(s.dossiers, 0), 6)
+        from flagged f join scope s using (agency_code)
+        group by f.agency_code, f.rule_id, s.dossiers
+        order by 7 desc, 1, 3
+        """,
+        params,
+    ).fetchall()
+    worst = conn.execute(
+        f"""
+        select record_key, agency_code, max(agency_name), count(distinct rule_id),
+               string_agg(distinct rule_id, ', ' order by rule_id)
+        from ({flagged}) f
+        group by record_key, agency_code
+        order by 4 desc, 1
+        limit {WORST_RECORDS}
+        """,
+        params,
+    ).fetchall()
+    rules = conn.execute(
+        f"""
+        select rule_id, max(severity), count(distinct record_key), count(distinct agency_code)
+        from ({flagged}) f group by rule_id order by 3 desc, 1
+        """,
+        params,
+    ).fetchall()
+    note = None if rules else "Không có hồ sơ bị gắn cờ trong kỳ · no flagged dossiers"
+    return Annex(
+        _by_agency_table([(*r, distorts(r[2])) for r in by_agency], note),
+        _worst_table(
+            [(*r, "; ".join(distorts(x) for x in r[4].split(", "))) for r in worst], note
+        ),  # fmt: skip
+        _rules_table(
+            [(r[0], describe(r[0]), r[1], r[2], r[3], distorts(r[0])) for r in rules], note
+        ),  # fmt: skip
+    )
+
+
+DISTORTS = Column("distorts", "Chỉ số bị ảnh hưởng", "Indicators distorted", width=50)
+
+
+def _by_agency_table(rows, note) -> Table:
+    return Table("chat_luong_theo_don_vi", "Cờ chất lượng dữ liệu theo đơn vị và quy tắc",
+                 "Data-quality flags by agency and rule", [
+        Column("agency_code", "Mã đơn vị", "Agency code"),
+        Column("agency_name", "Tên đơn vị", "Agency", width=36),
+        Column("rule_id", "Quy tắc", "Rule"),
+        Column("severity", "Mức độ", "Severity"),
+        Column("flagged", "Hồ sơ bị gắn cờ", "Flagged dossiers", COUNT),
+        Column("dossiers", "Hồ sơ trong kỳ", "Dossiers in the period", COUNT),
+        Column("flag_rate", "Tỷ lệ gắn cờ", "Flag rate", RATIO),
+        DISTORTS,
+    ], rows, note)  # fmt: skip
+
+
+def _worst_table(rows, note) -> Table:
+    return Table("chat_luong_ho_so_nhieu_loi", f"{WORST_RECORDS} hồ sơ nhiều lỗi nhất",
+                 f"The {WORST_RECORDS} worst records", [
+        Column("record_key", "Mã hồ sơ", "Dossier code"),
+        Column("agency_code", "Mã đơn vị", "Agency code"),
+        Column("agency_name", "Tên đơn vị", "Agency", width=36),
+        Column("rule_count", "Số quy tắc vi phạm", "Rules broken", COUNT),
+        Column("rules", "Các quy tắc", "Rules", width=40),
+        DISTORTS,
+    ], rows, note)  # fmt: skip
+
+
+def _rules_table(rows, note) -> Table:
+    return Table("chat_luong_theo_quy_tac", "Cờ chất lượng dữ liệu theo quy tắc",
+                 "Data-quality flags by rule", [
+        Column("rule_id", "Quy tắc", "Rule"),
+        Column("description", "Mô tả", "Description", width=44),
+        Column("severity", "Mức độ", "Severity"),
+        Column("flagged", "Hồ sơ bị gắn cờ", "Flagged dossiers", COUNT),
+        Column("agencies", "Số đơn vị", "Agencies", COUNT),
+        DISTORTS,
+    ], rows, note)  # fmt: skip
+
+
+def write_workbook(path: Path, annex: Annex, quarter: Quarter, freshness: Freshness) -> None:
+    book = wb.new_workbook(path, f"Phụ lục chất lượng dữ liệu — {quarter.label}")
+    fm = wb.Formats(book)
+    for sheet_name, table in (("Theo đơn vị", annex.by_agency), ("Theo quy tắc", annex.rules),
+                              ("Hồ sơ nhiều lỗi", annex.worst)):  # fmt: skip
+        sheet = book.add_worksheet(sheet_name)
+        last = len(table.columns) - 1
+        sheet.merge_range(0, 0, 0, last, table.title_vi.upper(), fm.title)
+        sheet.merge_range(1, 0, 1, last, f"Kỳ báo cáo: {quarter.title_vi()}", fm.subtitle)
+        row = wb.write_banner(sheet, fm, 2, last, freshness.warning_vi())
+        wb.write_table(sheet, fm, table, row + 1)
+    book.close()

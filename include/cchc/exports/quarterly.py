@@ -1,0 +1,88 @@
+"""The quarterly export: every file of one quarter, in one folder, swapped in at once.
+
+`exports/quarterly/<2024Q1 | 2024Q1-legal>/`:
+  bieu_06_vpcp_kstt.xlsx, chi_so_766.xlsx, phu_luc_chat_luong_du_lieu.xlsx,
+  doi_chieu_766.xlsx, bao_cao.html, one CSV per table, manifest.json.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cchc import warehouse
+from cchc.config import Settings, load_settings
+from cchc.exports import chart_data, form06, html_report, manifest, quality_annex, scorecard
+from cchc.exports.csv_files import write_csv
+from cchc.exports.files import replace_directory_atomically
+from cchc.exports.freshness import Freshness, read_freshness
+from cchc.exports.periods import Quarter
+from cchc.exports.reconciliation import read_reconciliation
+from cchc.exports.reconciliation import write_workbook as write_reconciliation
+from cchc.extract.window import TZ
+
+FORM06_XLSX = "bieu_06_vpcp_kstt.xlsx"
+SCORECARD_XLSX = "chi_so_766.xlsx"
+QUALITY_XLSX = "phu_luc_chat_luong_du_lieu.xlsx"
+RECONCILIATION_XLSX = "doi_chieu_766.xlsx"
+HTML = "bao_cao.html"
+
+
+@dataclass(frozen=True)
+class QuarterlyExport:
+    folder: Path
+    files: list[Path]
+    freshness: Freshness
+    manifest: dict
+
+    @property
+    def stale(self) -> bool:
+        return self.freshness.stale
+
+
+def province_name(settings: Settings) -> str:
+    # No unit registry name in the settings yet: the code unless the deployment names it.
+    return os.environ.get("CCHC_PROVINCE_NAME") or f"tỉnh {settings.province_code}"
+
+
+def export_quarter(quarter: Quarter, settings: Settings | None = None,
+                   generated_at: datetime | None = None) -> QuarterlyExport:  # fmt: skip
+    settings = settings or load_settings()
+    generated_at = (generated_at or datetime.now(TZ)).astimezone(TZ)
+    province = province_name(settings)
+    with warehouse.connect(settings) as conn:
+        freshness = read_freshness(conn, quarter)
+        form = form06.read_form06(conn, quarter)
+        scores = scorecard.read_scores(conn, quarter)
+        annex = quality_annex.read_annex(conn, quarter)
+        reconciliation = read_reconciliation(conn, quarter, annex)
+        trend = chart_data.on_time_trend(conn, quarter)
+    tables = [
+        *form06.tables(form),
+        *scorecard.tables(scores),
+        *annex.tables(),
+        reconciliation,
+        chart_data.online_share_by_district(form),
+        trend,
+    ]
+    by_name = {t.name: t for t in tables}
+    result: dict = {}
+
+    def build(folder: Path) -> None:
+        form06.write_workbook(folder / FORM06_XLSX, form, freshness, province)
+        scorecard.write_workbook(folder / SCORECARD_XLSX, scores, freshness)
+        quality_annex.write_workbook(folder / QUALITY_XLSX, annex, quarter, freshness)
+        write_reconciliation(folder / RECONCILIATION_XLSX, reconciliation, quarter, freshness)
+        html_report.write_html(folder / HTML,
+                               html_report.render(quarter, province, freshness, by_name))  # fmt: skip
+        for table in tables:
+            write_csv(folder / f"{table.name}.csv", table)
+        result["manifest"] = manifest.build(folder, quarter, generated_at, freshness, tables)
+        manifest.write(folder, result["manifest"])
+
+    folder = settings.export_dir / "quarterly" / quarter.folder_name
+    replace_directory_atomically(folder, build)
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    return QuarterlyExport(folder, files, freshness, result["manifest"])

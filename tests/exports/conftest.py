@@ -1,0 +1,157 @@
+"""A small warehouse with the marts the quarterly export reads, written by hand.
+
+The marts' columns are those of their contracts (dbt_project/models/marts/**); the rows
+are few and chosen so every layout case shows up: two levels, several fields, a district
+with a commune, estimated components, flagged dossiers, a previous quarter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from tests.conftest import settings_using
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+AGENCIES = [
+    ("H40.12", "Sở Tư pháp"),
+    ("H40.41", "UBND thành phố Vinh"),
+    ("H40.41.01", "UBND xã Lạc Yên"),
+]
+FIELDS = [("LV01", "Hộ tịch"), ("LV02", "Chứng thực"), ("LV03", "Đất đai")]
+
+DDL = """
+create schema if not exists marts; create schema if not exists dq; create schema if not exists audit;
+create table marts.dim_agencies (agency_code text primary key, agency_name text);
+create table marts.mart_form06_quarterly (
+    period_kind text, period_label text, period_start date, period_end date,
+    field_code text, field_name text, level_code int, agency_code text, agency_name text,
+    received_total int, received_online int, received_direct_or_postal int,
+    received_carried_over int, resolved_total int, resolved_before_deadline int,
+    resolved_on_deadline int, resolved_late int, in_progress_total int,
+    in_progress_within_deadline int, in_progress_overdue int);
+create table marts.mart_qd766_scores (
+    scope_kind text, scope_code text, scope_name text, period_grain text, period_start date,
+    period_end date, period_label text, group_code text, group_name text,
+    component_code text, component_name text, numerator int, denominator int,
+    ratio numeric, points numeric, max_points numeric, is_estimate boolean,
+    measure_basis text, group_points numeric, group_max_points numeric,
+    total_points numeric, total_max_points numeric, rank_in_period int);
+create table marts.fct_dossiers (dossier_code text primary key, agency_code text,
+    received_date date, ended_date date);
+create table dq.record_flags (run_id text, source text, entity text, record_key text,
+    rule_id text, severity text, flagged_at timestamptz);
+create table audit.watermarks (source text, entity text, loaded_until timestamptz,
+    last_batch_id text, updated_at timestamptz default now());
+"""
+COMPONENTS = [  # (group, component, max, is_estimate)
+    ("TDGQ", "DOSSIER_HANDLING_ON_TIME", 20, False),
+    ("CKMB", "DOSSIER_SYNC", 6, False),
+    ("DVCTT", "ONLINE_DOSSIER_RATE", 4, True),
+]
+
+
+def _form06_rows() -> list[tuple]:
+    rows = []
+    for kind, label, start, end in (
+        ("calendar", "2024Q1", date(2024, 1, 1), date(2024, 3, 31)),
+        ("legal", "2024Q1", date(2023, 12, 15), date(2024, 3, 14)),
+    ):
+        for a, (agency, name) in enumerate(AGENCIES):
+            level = 1 if agency == "H40.12" else (2 if agency.count(".") == 1 else 3)
+            for f, (field, field_name) in enumerate(FIELDS[: 3 - a % 2]):
+                seed = 7 * a + 3 * f + (1 if kind == "legal" else 0)
+                online, direct, carried = 10 + seed, 20 + seed, seed % 5
+                before, on, late = 5 + seed, 3 + seed % 4, seed % 3
+                within, overdue = 4 + seed % 6, 1 + seed % 2
+                total = online + direct + carried
+                resolved = total - within - overdue
+                before = resolved - on - late
+                rows.append((kind, label, start, end, field, field_name, level, agency, name,
+                             total, online, direct, carried, resolved, before, on, late,
+                             within + overdue, within, overdue))  # fmt: skip
+    return rows
+
+
+def _score_rows() -> list[tuple]:
+    rows = []
+    for label, start, bump in (("2024Q1", date(2024, 1, 1), 0), ("2023Q4", date(2023, 10, 1), 3)):
+        scopes = [("province", "H40", None)] + [("agency", c, n) for c, n in AGENCIES]
+        totals = {}
+        for i, (_kind, code, _name) in enumerate(scopes):
+            totals[code] = sum(
+                round(mx * (0.9 - 0.1 * i) - bump * 0.1, 2) for *_, mx, _e in COMPONENTS
+            )
+        for i, (kind, code, name) in enumerate(scopes):
+            rank = (
+                1
+                if kind == "province"
+                else sorted([totals[c] for c, _ in AGENCIES], reverse=True).index(totals[code]) + 1
+            )
+            for group, component, mx, estimate in COMPONENTS:
+                points = round(mx * (0.9 - 0.1 * i) - bump * 0.1, 2)
+                rows.append((kind, code, name, "quarter", start, None, label, group, group,
+                             component, f"Thành phần {component}", 90 - i, 100, 0.9, points, mx,
+                             estimate, "basis", points, mx, totals[code], 30, rank))  # fmt: skip
+    months = [(date(2024, m, 1), 0.8 + 0.05 * m) for m in (1, 2, 3)]
+    for start, ratio in months:
+        rows.append(("province", "H40", None, "month", start, None, f"{start:%Y-%m}", "TDGQ",
+                     "TDGQ", "DOSSIER_HANDLING_ON_TIME", "x", int(ratio * 100), 100, ratio,
+                     20 * ratio, 20, False, "basis", 20 * ratio, 20, 20 * ratio, 20, 1))  # fmt: skip
+    return rows
+
+
+def _dossiers_and_flags() -> tuple[list[tuple], list[tuple]]:
+    dossiers, flags = [], []
+    for a, (agency, _) in enumerate(AGENCIES):
+        for n in range(10 + 5 * a):
+            code = f"{agency}-2402{n:02d}-{n:04d}"
+            dossiers.append((code, agency, date(2024, 2, 1), None if n % 3 else date(2024, 2, 20)))
+            if n % 4 == 0:
+                flags.append(("run-2", "onestop", "dossiers", code, "multiple_supplement_requests"))
+            if n % 5 == 0:
+                flags.append(("run-2", "onestop", "dossiers", code, "end_before_receipt"))
+            if n % 2 == 0:  # an older run: must not count
+                flags.append(("run-1", "onestop", "dossiers", code, "completed_without_end_date"))
+    return dossiers, flags
+
+
+def load_marts(url: str, loaded_until: datetime) -> None:
+    dossiers, flags = _dossiers_and_flags()
+    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("drop schema if exists marts cascade; drop schema if exists dq cascade;"
+                    " drop schema if exists audit cascade;")  # fmt: skip
+        cur.execute(DDL)
+        cur.executemany("insert into marts.dim_agencies values (%s, %s)", AGENCIES)
+        cur.executemany(f"insert into marts.mart_form06_quarterly values ({', '.join(['%s'] * 20)})",
+                        _form06_rows())  # fmt: skip
+        cur.executemany(f"insert into marts.mart_qd766_scores values ({', '.join(['%s'] * 23)})",
+                        _score_rows())  # fmt: skip
+        cur.executemany("insert into marts.fct_dossiers values (%s, %s, %s, %s)", dossiers)
+        cur.executemany(
+            "insert into dq.record_flags values (%s, %s, %s, %s, %s, 'data_entry', %s)",
+            [(*f, datetime(2024, 4, 2 if f[0] == "run-2" else 1, tzinfo=TZ)) for f in flags],
+        )
+        cur.executemany(
+            "insert into audit.watermarks (source, entity, loaded_until, last_batch_id)"
+            " values (%s, %s, %s, 'b')",
+            [("onestop", "dossiers", loaded_until), ("portal", "dossier_syncs", loaded_until)],
+        )
+
+
+@pytest.fixture(scope="session")
+def export_settings(settings, make_database, tmp_path_factory):
+    config = settings_using(settings, make_database("exports"))
+    config = dataclasses.replace(config, export_dir=tmp_path_factory.mktemp("exports"))
+    load_marts(config.warehouse_url, datetime(2024, 4, 2, 1, tzinfo=TZ))
+    return config
+
+
+@pytest.fixture
+def conn(export_settings):
+    with psycopg.connect(export_settings.warehouse_url) as connection:
+        yield connection

@@ -1,0 +1,248 @@
+"""The quarterly export read back: every number equals the marts', the form's layout holds,
+re-exports are byte-identical, stale sources are flagged, the HTML is offline."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from cchc.exports import form06, quarterly
+from cchc.exports.cli import export_app
+from cchc.exports.periods import Quarter
+
+Q1 = Quarter.parse("2024Q1")
+Q1_LEGAL = Quarter.parse("2024Q1", legal=True)
+
+
+@pytest.fixture(scope="module")
+def q1(export_settings):
+    return quarterly.export_quarter(Q1, export_settings)
+
+
+def book(result, name):
+    return openpyxl.load_workbook(result.folder / name, data_only=True)
+
+
+def rows_below(sheet, first_row: int, width: int) -> list[tuple]:
+    return [r[:width] for r in sheet.iter_rows(min_row=first_row, values_only=True) if r[0] or r[1]]
+
+
+@pytest.mark.parametrize("quarter", [Q1, Q1_LEGAL], ids=["calendar", "legal"])
+def test_form06_every_number_equals_the_mart(export_settings, conn, quarter):
+    result = quarterly.export_quarter(quarter, export_settings)
+    wb = book(result, quarterly.FORM06_XLSX)
+    mart = conn.execute(
+        f"select agency_code, level_code, field_name || ' (' || field_code || ')',"
+        f" {', '.join(form06.MEASURES)} from marts.mart_form06_quarterly"
+        " where period_kind = %s and period_label = %s",
+        [quarter.kind, quarter.label],
+    ).fetchall()
+    agencies = sorted({r[0] for r in mart})
+    assert wb.sheetnames == [form06.SUMMARY_SHEET, *agencies]
+    first = form06.FIRST_DATA_ROW + 1  # openpyxl counts from 1
+    for agency in [None, *agencies]:
+        ws = wb[agency or form06.SUMMARY_SHEET]
+        body = [r for r in rows_below(ws, first, 13) if isinstance(r[2], (int, float))]
+        fields, level = {}, None
+        for r in body:
+            level = {"I": 1, "II": 2, "III": 3}.get(r[0], level)
+            if r[0] and r[0].isdigit():
+                fields[(level, r[1])] = r[2:]
+        expected: dict[tuple, list[int]] = {}
+        for a, lvl, label, *values in mart:
+            if agency in (None, a):
+                old = expected.get((lvl, label), [0] * 11)
+                expected[(lvl, label)] = [x + y for x, y in zip(old, values, strict=True)]
+        assert {k: list(v) for k, v in fields.items()} == expected, agency
+        total, levels = body[0], [r for r in body if r[0] in ("I", "II", "III")]
+        assert total[1] == "Tổng số"
+        assert list(total[2:]) == [sum(c) for c in zip(*[r[2:] for r in levels], strict=False)]
+        assert list(total[2:]) == [sum(c) for c in zip(*fields.values(), strict=False)]
+        for r in body:  # the form's own identities
+            assert r[2] == r[3] + r[4] + r[5] and r[2] == r[6] + r[10]
+            assert r[6] == r[7] + r[8] + r[9] and r[10] == r[11] + r[12]
+
+
+def test_form06_header_matches_the_form(q1):
+    ws = book(q1, quarterly.FORM06_XLSX)[form06.SUMMARY_SHEET]
+    top = form06.HEADER_ROW + 1
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    expected = {
+        f"A{top}:A{top + 3}", f"B{top}:B{top + 3}", f"C{top}:F{top}", f"G{top}:M{top}",
+        f"C{top + 1}:C{top + 3}", f"D{top + 1}:F{top + 1}", f"G{top + 1}:J{top + 1}",
+        f"K{top + 1}:M{top + 1}", f"D{top + 2}:E{top + 2}", f"F{top + 2}:F{top + 3}",
+        *[f"{c}{top + 2}:{c}{top + 3}" for c in "GHIJKLM"],
+    }  # fmt: skip
+    assert expected <= merged
+    assert ws.cell(top, 3).value == "Số hồ sơ nhận giải quyết"
+    assert ws.cell(top, 7).value == "Kết quả giải quyết"
+    assert ws.cell(top + 3, 4).value == "Trực tuyến"
+    assert ws.cell(top + 3, 5).value == "Trực tiếp, dịch vụ bưu chính"
+    numbers = [ws.cell(form06.NUMBER_ROW + 1, c).value for c in range(1, 14)]
+    assert numbers == [f"({i})" for i in range(1, 14)]
+    title = " ".join(str(ws.cell(r, c).value or "") for r in range(1, 7) for c in range(1, 14))
+    assert "06/VPCP/KSTT" in title and "Quý I năm 2024" in title and "01/01/2024" in title
+    assert ws.column_dimensions["B"].width >= 40
+
+
+def test_scorecard_numbers_equal_the_mart(q1, conn):
+    wb = book(q1, quarterly.SCORECARD_XLSX)
+    ws = wb["Bảng điểm"]
+    header = next(i for i, r in enumerate(ws.iter_rows(values_only=True), 1) if r[0] == "Mã đơn vị")
+    cells = {r[0]: r for r in ws.iter_rows(min_row=header + 2, values_only=True) if r[0]}
+    mart = conn.execute(
+        "select scope_code, group_code, group_points, total_points, rank_in_period"
+        " from marts.mart_qd766_scores where period_grain = 'quarter' and period_label = '2024Q1'"
+    ).fetchall()
+    previous = dict(conn.execute(
+        "select distinct scope_code, total_points from marts.mart_qd766_scores"
+        " where period_grain = 'quarter' and period_label = '2023Q4'").fetchall())  # fmt: skip
+    groups = ["CKMB", "TDGQ", "DVCTT", "TTTT", "MDSH", "MDHL"]
+    assert set(cells) == {r[0] for r in mart}
+    for scope, group, points, total, rank in mart:
+        row = cells[scope]
+        assert row[2 + groups.index(group)] == pytest.approx(float(points))
+        assert row[8] == pytest.approx(float(total)) and row[10] == rank
+        assert row[11] == pytest.approx(float(previous[scope]))
+        assert row[12] == pytest.approx(float(total - previous[scope]))
+        assert row[2 + groups.index("MDHL")] is None  # not computed: blank, not 0
+    assert list(cells)[0] == "H40"  # province first
+    comp = wb["Thành phần"]
+    header = next(
+        i for i, r in enumerate(comp.iter_rows(values_only=True), 1) if r[0] == "Mã đơn vị"
+    )
+    body = [r for r in comp.iter_rows(min_row=header + 2, values_only=True) if r[0]]
+    mart = conn.execute(
+        "select scope_code, component_code, numerator, denominator, points, is_estimate"
+        " from marts.mart_qd766_scores where period_grain = 'quarter' and period_label = '2024Q1'"
+    ).fetchall()
+    got = {(r[0], r[3]): (r[5], r[6], r[8], r[10] or "") for r in body}
+    assert got == {(s, c): (n, d, pytest.approx(float(p)), "Ước tính" if e else "")
+                   for s, c, n, d, p, e in mart}  # fmt: skip
+    with zipfile.ZipFile(q1.folder / quarterly.SCORECARD_XLSX) as z:
+        assert sum(n.startswith("xl/charts/chart") for n in z.namelist()) == 2
+
+
+def test_quality_annex_equals_the_flags(q1, conn):
+    ws = book(q1, quarterly.QUALITY_XLSX)["Theo đơn vị"]
+    header = next(i for i, r in enumerate(ws.iter_rows(values_only=True), 1) if r[0] == "Mã đơn vị")
+    got = {
+        (r[0], r[2]): (r[4], r[5], r[6])
+        for r in ws.iter_rows(min_row=header + 2, values_only=True)
+        if r[0]
+    }
+    expected = conn.execute(
+        """select d.agency_code, f.rule_id, count(*),
+                  (select count(*) from marts.fct_dossiers x where x.agency_code = d.agency_code)
+           from dq.record_flags f join marts.fct_dossiers d on d.dossier_code = f.record_key
+           where f.run_id = 'run-2' group by 1, 2"""
+    ).fetchall()
+    assert got == {(a, r): (n, m, pytest.approx(round(n / m, 6))) for a, r, n, m in expected}
+    text = (q1.folder / "chat_luong_ho_so_nhieu_loi.csv").read_text(encoding="utf-8-sig")
+    assert "completed_without_end_date" not in text  # only the latest run counts
+    assert "766 TDGQ" in text
+
+
+def test_reconciliation_says_not_yet_built_then_reads_the_mart(export_settings, conn):
+    result = quarterly.export_quarter(Q1, export_settings)
+    ws = book(result, quarterly.RECONCILIATION_XLSX)["Đối chiếu"]
+    text = " ".join(str(c) for r in ws.iter_rows(values_only=True) for c in r if c)
+    assert "not yet built: marts.mart_qd766_reconciliation" in text
+    assert "qd766_doi_chieu" in result.manifest["notes"]
+    conn.execute(
+        "create table marts.mart_qd766_reconciliation as select 'agency'::text scope_kind,"
+        " 'H40.12'::text scope_code, date '2024-02-01' month_start,"
+        " 'DOSSIER_HANDLING_ON_TIME'::text component_code, 18.5::numeric official_points,"
+        " 17.0::numeric our_points, -1.5::numeric difference, false within_tolerance,"
+        " false is_estimate"
+    )
+    conn.commit()
+    try:
+        result = quarterly.export_quarter(Q1, export_settings)
+        ws = book(result, quarterly.RECONCILIATION_XLSX)["Đối chiếu"]
+        row = next(r for r in ws.iter_rows(values_only=True) if r[1] == "H40.12")
+        assert row[4:7] == (18.5, 17.0, -1.5)
+        assert "multiple_supplement_requests" in row[-1]  # the finding that explains it
+    finally:
+        conn.execute("drop table marts.mart_qd766_reconciliation")
+        conn.commit()
+
+
+def test_reexport_gives_identical_checksums(export_settings, q1):
+    again = quarterly.export_quarter(Q1, export_settings)
+    assert again.manifest["files"] == q1.manifest["files"]
+    assert again.manifest["content_sha256"] == q1.manifest["content_sha256"]
+    names = {f["name"] for f in again.manifest["files"]}
+    assert "manifest.json" not in names and len(names) == 15
+    manifest = json.loads((again.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["period"] == "2024Q1" and manifest["kind"] == "calendar"
+    assert manifest["row_counts"]["form06_theo_don_vi"] == 8
+    assert not manifest["source_freshness"]["stale"]
+
+
+def test_stale_source_is_flagged_everywhere(export_settings):
+    result = quarterly.export_quarter(Quarter.parse("2024Q2"), export_settings)
+    assert result.stale and result.manifest["source_freshness"]["stale"]
+    assert result.manifest["warnings"] and "WARNING" in result.manifest["warnings"][0]
+    html = (result.folder / quarterly.HTML).read_text(encoding="utf-8")
+    assert 'class="warning"' in html and "CẢNH BÁO" in html
+    for name in (quarterly.FORM06_XLSX, quarterly.SCORECARD_XLSX, quarterly.QUALITY_XLSX):
+        ws = book(result, name).worksheets[0]
+        assert any("CẢNH BÁO" in str(c) for r in ws.iter_rows(max_row=8, values_only=True)
+                   for c in r if c), name  # fmt: skip
+
+
+def test_html_is_offline_and_has_the_charts(q1):
+    html = (q1.folder / quarterly.HTML).read_text(encoding="utf-8")
+    assert not re.search(r"(https?:)?//[\w.-]+\.\w", html), "external URL in the report"
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+    assert html.count("<svg") == 4
+    for title in ("Tỷ lệ trực tuyến", "Tỷ lệ đúng hạn", "Điểm nhóm", "Tỷ lệ gắn cờ"):
+        assert f"<title>{title}</title>" in html
+    assert "UBND thành phố Vinh" in html  # the district, its commune rolled up into it
+
+
+def test_cli_prints_the_folder_and_files(export_settings, monkeypatch):
+    monkeypatch.setattr(quarterly, "load_settings", lambda: export_settings)
+    out = CliRunner().invoke(export_app, ["quarter", "--quarter", "2024Q1", "--legal-period"])
+    assert out.exit_code == 0, out.output
+    assert "2024Q1-legal" in out.output and "bieu_06_vpcp_kstt.xlsx" in out.output
+    bad = CliRunner().invoke(export_app, ["quarter", "--quarter", "2024-1"])
+    assert bad.exit_code != 0
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) not installed")
+def test_libreoffice_converts_every_workbook_to_pdf(q1, tmp_path):
+    books = sorted(q1.folder.glob("*.xlsx"))
+    run = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, books)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    for path in books:
+        pdf = tmp_path / f"{path.stem}.pdf"
+        assert pdf.exists() and pdf.stat().st_size > 1000, path.name
+
+
+BROWSER = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+)
+
+
+@pytest.mark.skipif(not BROWSER, reason="no headless Chromium installed")
+def test_html_renders_in_a_headless_browser(q1, tmp_path):
+    run = subprocess.run(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+         (q1.folder / quarterly.HTML).as_uri()],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("<svg") == 4 and "Biểu 06/VPCP/KSTT" in run.stdout
