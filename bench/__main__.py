@@ -4,7 +4,6 @@ written to bench/results/latest.json."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import resource
@@ -57,9 +56,7 @@ def main() -> None:
         pg = warehouse.params(settings)
         results["loader"] = loader.run(store, history_start, args.days, pg.url())
         with SimulatorProcess(store, port=settings.sim_port, token=settings.sim_token):
-            results["stages"] = stages.run(
-                dataclasses.replace(settings), history_start, first_night
-            )
+            results["stages"] = stages.run(settings, first_night)
         results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     finally:
         warehouse.stop_embedded(settings)

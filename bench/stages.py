@@ -23,11 +23,11 @@ def _timed(timings: dict, name: str, call):
     return result
 
 
-def run(settings: Settings, history_start: date, night: date) -> dict:
+def run(settings: Settings, night: date) -> dict:
     timings: dict[str, float] = {}
     pg = warehouse.params(settings)
     start = local_midnight(night) + timedelta(hours=1)
-    _timed(timings, "initial load (history)", lambda: load_history(history_start, night, settings))
+    _timed(timings, "initial load (history)", lambda: load_history(night, settings))
     _timed(
         timings,
         "extract one night (3 entities)",

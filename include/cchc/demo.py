@@ -73,8 +73,8 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
     ) as sim:
         console.print(f"simulators: {sim.base_url}/{{onestop,portal,ioffice}}")
         # A first deployment loads the history once, then runs incrementally each night.
-        loaded = sum(r.loaded for r in load_history(history_start, nights[0], settings))
-        console.print(f"initial load of history before {nights[0]}: {loaded:,} record versions")
+        loaded = sum(r.loaded for r in load_history(nights[0], settings))
+        console.print(f"initial load of everything before {nights[0]}: {loaded:,} record versions")
         for night in nights:
             run = local_airflow.run_night(settings, night, env)
             console.print(f"night {night}: DAG cchc_nightly succeeded in {run.seconds:.1f}s")

@@ -17,7 +17,7 @@ import pytest
 from cchc.exports.progress import COLUMNS
 from cchc.extract.entities import ENTITIES, WINDOWED_ENTITIES
 from cchc.extract.loader import canonical_json
-from cchc.extract.run import load_history
+from cchc.extract.run import BEGINNING, load_history
 from cchc.extract.window import Window, local_midnight
 from cchc.orchestration import local_airflow
 from cchc.simulators.server import SimulatorProcess
@@ -33,7 +33,7 @@ COUNTS = [c for c, *_ in COLUMNS if c not in ("agency_code", "agency_name", "mon
 
 def windows(overlap_hours: int = 1) -> list[Window]:
     """The initial load's window, then each night's data interval widened by the overlap."""
-    first = Window(local_midnight(HISTORY_START), local_midnight(NIGHTS[0]) + timedelta(hours=1))
+    first = Window(local_midnight(BEGINNING), local_midnight(NIGHTS[0]) + timedelta(hours=1))
     nights = [
         Window.for_interval(
             local_midnight(n) + timedelta(hours=1),
@@ -70,7 +70,7 @@ def pipeline(settings, make_database):
         psycopg.connect(config.warehouse_url) as conn,
     ):
         env = local_airflow.prepare(config)
-        load_history(HISTORY_START, NIGHTS[0], config)
+        load_history(NIGHTS[0], config)
         runs = [local_airflow.run_night(config, night, env) for night in NIGHTS]
         checksum = raw_checksum(conn)
         conn.commit()
@@ -124,7 +124,7 @@ def test_rerunning_a_night_leaves_raw_identical(pipeline):
 
 def test_progress_mart_equals_independent_computation(pipeline, conn):
     last = windows()[-1]
-    dossiers = pipeline["store"].list("dossiers", local_midnight(HISTORY_START), last.end)
+    dossiers = pipeline["store"].list("dossiers", local_midnight(BEGINNING), last.end)
     expected = expected_progress(dossiers)
     columns = ", ".join(COUNTS)
     rows = conn.execute(

@@ -54,11 +54,16 @@ def extract(
     return [extract_entity(e, window, settings, lookup=lookup) for e in entities_of(source, entity)]
 
 
+# Reference data (administrative units, the procedure catalogue) last changed long before any
+# dossier: a first deployment's initial load must reach back to it.
+BEGINNING = date(1990, 1, 1)
+
+
 def load_history(
-    first_day: date, first_night: date, settings: Settings | None = None
+    first_night: date, settings: Settings | None = None, since: date = BEGINNING
 ) -> list[BatchResult]:
-    """A first deployment's initial load: everything updated from `first_day` up to the start of
-    the first night's data interval (01:00 local on `first_night`)."""
-    start = local_midnight(first_day)
+    """A first deployment's initial load: everything updated before the first night's data
+    interval (01:00 local on `first_night`), from `since`."""
+    start = local_midnight(since)
     end = local_midnight(first_night) + timedelta(hours=1)
     return extract(start, end, settings=settings, overlap=False)
