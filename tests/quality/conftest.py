@@ -1,78 +1,49 @@
-"""An own embedded warehouse and a copy of the GX project for the data-quality tests."""
+"""Generated provinces served by the simulator, loaded into fresh warehouses, for the
+data-quality acceptance tests."""
 
 from __future__ import annotations
 
 import shutil
-import socket
-from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from cchc import warehouse
-from cchc.config import REPO_ROOT, PgParams, load_settings
+from cchc.config import REPO_ROOT
+from tests.conftest import settings_using
 
-STAGING_DDL = """
-create schema if not exists staging;
-drop table if exists staging.stg_onestop__dossiers;
-create table staging.stg_onestop__dossiers (
-    dossier_code text, procedure_code text, procedure_name text, field_code text,
-    field_name text, level_code int, channel_code int, applicant_type int,
-    applicant_id_hash text, applicant_phone_hash text, submitted_at timestamptz,
-    received_at timestamptz, due_at timestamptz, handling_ended_at timestamptz,
-    returned_at timestamptz, refused_at timestamptz, status_code int, agency_code text,
-    agency_name text, has_digitized_components boolean, online_payment_code int,
-    step_count int, supplement_request_count int, updated_at timestamptz,
-    extracted_at timestamptz
-);
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# One calendar month ending on a Monday 1st: month-end bulk entry lands inside the data, and
+# the last day before the extraction (a Sunday) holds no dossier the portal could still be
+# catching up with.
+START, END = date(2024, 3, 1), date(2024, 4, 1)
 
 
 @pytest.fixture(scope="session")
-def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgParams]:
-    # Own server on its own port: never touches a colleague's or the developer's warehouse.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CCHC_DATA_DIR", str(tmp_path_factory.mktemp("warehouse")))
-        mp.setenv("CCHC_PG_PORT_EMBEDDED", str(_free_port()))
-        mp.delenv("CCHC_WAREHOUSE_URL", raising=False)
-        mp.delenv("AIRFLOW_CONN_CCHC_WAREHOUSE", raising=False)
-        params = warehouse.params()
-        try:
-            yield params
-        finally:
-            warehouse.stop_embedded(load_settings())
-
-
-@pytest.fixture
-def gx_project(tmp_path: Path) -> Path:
+def gx_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the committed GX project, so runs write Data Docs under tmp, not the repo."""
-    target = tmp_path / "expectations"
+    target = tmp_path_factory.mktemp("gx") / "expectations"
     shutil.copytree(
         REPO_ROOT / "expectations", target, ignore=shutil.ignore_patterns("uncommitted")
     )
     return target
 
 
-@pytest.fixture
-def load_dossiers(pg: PgParams):
-    """Recreate the staging table (stand-in for the dbt view) with the given rows."""
+def load_province(settings, make_database, name: str, **generate_kwargs):
+    """generate → simulator → initial load → holiday seed; returns (config, pg, truth dir)."""
+    from cchc import warehouse
+    from cchc.extract.run import load_history
+    from cchc.simulators.server import SimulatorProcess
+    from cchc.synthetic import generate
+    from cchc.transform.dbt import run_dbt
 
-    def load(rows: list[dict]) -> None:
-        with psycopg.connect(pg.url(), autocommit=True) as conn:
-            conn.execute(STAGING_DDL)
-            for row in rows:
-                cols = ", ".join(row)
-                marks = ", ".join(["%s"] * len(row))
-                conn.execute(
-                    f"insert into staging.stg_onestop__dossiers ({cols}) values ({marks})",
-                    list(row.values()),
-                )
-
-    return load
+    database = make_database(name)
+    config = settings_using(settings, database)
+    store = generate(config.data_dir / f"sim-{name}", START, END, seed=7, **generate_kwargs)
+    with psycopg.connect(database.url(), autocommit=True) as conn:
+        warehouse.bootstrap(conn, config)  # staging needs the personal-data hash function
+    with SimulatorProcess(store, port=config.sim_port, token=config.sim_token):
+        load_history(END, config)  # everything updated before END, reference data included
+    # The raw-stage rules read raw tables and the holiday calendar seed only.
+    run_dbt(["seed", "--select", "vn_public_holidays"], database)
+    return config, database, store.parent / "truth"

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
-DEFAULT_CHECKPOINT = "onestop_dossiers"
+# One checkpoint per pipeline stage: after loading (raw + staging) and after the marts.
+STAGE_CHECKPOINTS = {"raw": "cchc_raw", "marts": "cchc_marts"}
+DEFAULT_CHECKPOINT = STAGE_CHECKPOINTS["raw"]
+SQL_RULE_TYPE = "unexpected_rows_expectation"
 DATA_DOCS_SITE = "local_site"
 # Name substituted into great_expectations.yml at run time; the URL never reaches a file.
 URL_VARIABLE = "CCHC_GX_WAREHOUSE_URL"
@@ -44,16 +47,16 @@ class StructuralCheckError(QualityCheckError):
     def __init__(self, summary: CheckSummary):
         self.summary = summary
         parts = []
-        for r in summary.structural_failures:
+        for suite, r in summary.structural_failures_by_suite:
             keys = ", ".join(r.record_keys[:MAX_KEYS_IN_MESSAGE]) or "no key"
             more = len(r.record_keys) - MAX_KEYS_IN_MESSAGE
             parts.append(
-                f"{r.rule_id} ({r.unexpected_count} rows; keys: {keys}"
+                f"{suite}.{r.rule_id} ({r.unexpected_count} rows; keys: {keys}"
                 + (f" and {more} more" if more > 0 else "")
                 + ")"
             )
         super().__init__(
-            f"structural data-quality rules failed in suite {summary.suite!r} "
+            f"structural data-quality rules failed in checkpoint {summary.checkpoint!r} "
             f"(run {summary.run_id!r}): " + "; ".join(parts)
         )
 
@@ -75,23 +78,42 @@ class RuleResult:
 
 
 @dataclass(frozen=True)
-class CheckSummary:
-    run_id: str
+class SuiteResult:
     suite: str
     source: str
     entity: str
-    validated_at: datetime
     rules: tuple[RuleResult, ...]
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    run_id: str
+    checkpoint: str
+    validated_at: datetime
+    suites: tuple[SuiteResult, ...]
     data_docs_index: Path | None
     seconds: float = field(default=0.0, compare=False)
+
+    @property
+    def rules(self) -> tuple[RuleResult, ...]:
+        return tuple(r for s in self.suites for r in s.rules)
 
     @property
     def success(self) -> bool:
         return all(r.success for r in self.rules)
 
     @property
+    def structural_failures_by_suite(self) -> tuple[tuple[str, RuleResult], ...]:
+        return tuple(
+            (s.suite, r)
+            for s in self.suites
+            for r in s.rules
+            if r.severity == "structural" and not r.success
+        )
+
+    @property
     def structural_failures(self) -> tuple[RuleResult, ...]:
-        return tuple(r for r in self.rules if r.severity == "structural" and not r.success)
+        return tuple(r for _, r in self.structural_failures_by_suite)
 
     @property
     def unexpected_counts(self) -> dict[str, int]:
@@ -130,7 +152,17 @@ def _exception_message(info: Any) -> str | None:
     return "; ".join(dict.fromkeys(messages)) or None
 
 
-def _rule_result(res: Any, key_column: str) -> RuleResult:
+def _query_keys(pg: PgParams, query: str, table: str) -> set[str]:
+    """The complete failing keys of an UnexpectedRowsExpectation: GX keeps at most 200 rows,
+    so its own query (same text, `{batch}` substituted as GX does for a table) is run here."""
+    import psycopg
+
+    sql = query.format(batch=table)
+    with psycopg.connect(pg.url()) as conn:
+        return {str(row[0]) for row in conn.execute(sql) if row[0] is not None}
+
+
+def _rule_result(res: Any, key_column: str, pg: PgParams, table: str) -> RuleResult:
     config = res.expectation_config
     meta = config.meta or {}
     rule_id, severity = meta.get("rule_id"), meta.get("severity")
@@ -140,6 +172,20 @@ def _rule_result(res: Any, key_column: str) -> RuleResult:
         )
     error = _exception_message(res.exception_info)
     result = res.result or {}
+    if config.type == SQL_RULE_TYPE:
+        unexpected = result.get("observed_value")
+        keys = set()
+        if error is None and unexpected:
+            keys = _query_keys(pg, config.kwargs["unexpected_rows_query"], table)
+        return RuleResult(
+            rule_id=rule_id,
+            severity=severity,
+            element_count=None,
+            unexpected_count=unexpected,
+            success=bool(res.success) and error is None,
+            record_keys=tuple(sorted(keys)),
+            error=error,
+        )
     index_rows = result.get("unexpected_index_list") or []
     keys = {
         str(row[key_column])
@@ -190,17 +236,26 @@ def run_checks(
     pg: PgParams,
     run_id: str,
     *,
-    checkpoint: str = DEFAULT_CHECKPOINT,
+    stage: str | None = None,
+    checkpoint: str | None = None,
     project_dir: Path | None = None,
 ) -> CheckSummary:
-    """Run a checkpoint, write `dq.validation_runs` and `dq.record_flags`, rebuild Data Docs.
+    """Run a checkpoint, write `dq.validation_runs`, `dq.record_flags` and `dq.record_counts`,
+    rebuild Data Docs.
 
-    A rerun with the same `run_id` replaces that run's rows. Raises `StructuralCheckError`
-    (after writing the results) when a structural rule fails, `CheckExecutionError` when GX
-    could not evaluate a rule; data-entry findings are only recorded.
+    `stage` is 'raw' (after loading and staging) or 'marts' (after the marts); `checkpoint`
+    names one directly; the default is the raw stage. A rerun with the same `run_id` replaces
+    that run's rows. Raises `StructuralCheckError` (after writing the results) when a
+    structural rule fails, `CheckExecutionError` when GX could not evaluate a rule;
+    data-entry findings are only recorded.
     """
     if not run_id:
         raise ValueError("run_id must not be empty")
+    if stage is not None:
+        if stage not in STAGE_CHECKPOINTS:
+            raise ValueError(f"stage must be one of {sorted(STAGE_CHECKPOINTS)}, got {stage!r}")
+        checkpoint = checkpoint or STAGE_CHECKPOINTS[stage]
+    checkpoint = checkpoint or DEFAULT_CHECKPOINT
     project_dir = Path(project_dir or EXPECTATIONS_DIR)
     started = datetime.now(UTC)
 
@@ -208,10 +263,14 @@ def run_checks(
     from great_expectations.core.run_identifier import RunIdentifier
 
     cp = context.checkpoints.get(checkpoint)
+    tables = {}
+    for vd in cp.validation_definitions:
+        asset = vd.data.data_asset
+        tables[vd.suite.name] = f"{asset.schema_name}.{asset.table_name}"
     # The checkpoint's UpdateDataDocsAction rebuilds the site after the validation.
     outcome = cp.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
 
-    summaries = []
+    suites = []
     for validation in outcome.run_results.values():
         suite = context.suites.get(validation.suite_name)
         meta = suite.meta or {}
@@ -221,10 +280,12 @@ def run_checks(
             raise ValueError(
                 f"suite {suite.name!r} needs meta.source, meta.entity, meta.key_column"
             )
-        rules = tuple(_rule_result(r, key_column) for r in validation.results)
+        table = tables[suite.name]
+        rules = tuple(_rule_result(r, key_column, pg, table) for r in validation.results)
         ids = [r.rule_id for r in rules]
         if len(set(ids)) != len(ids):
             raise ValueError(f"suite {suite.name!r} has duplicated rule ids: {sorted(ids)}")
+        scope = meta.get("scope_query")
         results.write_results(
             pg,
             run_id=run_id,
@@ -233,42 +294,40 @@ def run_checks(
             entity=entity,
             validated_at=started,
             rules=rules,
+            scope_query=scope.format(batch=table) if scope else None,
         )
-        summaries.append((suite.name, source, entity, rules))
+        suites.append(SuiteResult(suite.name, source, entity, rules))
 
-    if len(summaries) != 1:
-        # One suite per checkpoint keeps the summary and the error message simple.
-        raise ValueError(f"checkpoint {checkpoint!r} must validate exactly one suite")
-    suite_name, source, entity, rules = summaries[0]
     summary = CheckSummary(
         run_id=run_id,
-        suite=suite_name,
-        source=source,
-        entity=entity,
+        checkpoint=checkpoint,
         validated_at=started,
-        rules=rules,
+        suites=tuple(suites),
         data_docs_index=_docs_index(context),
         seconds=(datetime.now(UTC) - started).total_seconds(),
     )
     log.info(
-        "suite %s run %s: %d rules, %d failed, %d records flagged in %.1fs; data docs %s",
-        suite_name,
+        "checkpoint %s run %s: %d suites, %d rules, %d failed, %d records flagged in %.1fs;"
+        " data docs %s",
+        checkpoint,
         run_id,
-        len(rules),
-        sum(not r.success for r in rules),
+        len(suites),
+        len(summary.rules),
+        sum(not r.success for r in summary.rules),
         summary.flag_count,
         summary.seconds,
         summary.data_docs_index,
     )
 
     errors: dict[str, list[str]] = {}
-    for r in rules:
-        if r.error:
-            errors.setdefault(r.error, []).append(r.rule_id)
+    for s in suites:
+        for r in s.rules:
+            if r.error:
+                errors.setdefault(r.error, []).append(f"{s.suite}.{r.rule_id}")
     if errors:
         # Grouped by message: a missing table fails every rule with the same error.
         raise CheckExecutionError(
-            f"GX could not evaluate rules of suite {suite_name!r}: "
+            f"GX could not evaluate rules of checkpoint {checkpoint!r}: "
             + "; ".join(f"{', '.join(ids)}: {msg}" for msg, ids in errors.items())
         )
     if summary.structural_failures:

@@ -35,6 +35,22 @@ create table if not exists dq.record_flags (
     flagged_at timestamptz not null,
     primary key (run_id, source, entity, rule_id, record_key)
 );
+alter table dq.validation_runs add column if not exists source text;
+alter table dq.validation_runs add column if not exists entity text;
+-- Agency and month a flagged record counts under (no personal data), for the per-agency mart.
+alter table dq.record_flags add column if not exists agency_code text;
+alter table dq.record_flags add column if not exists period_month date;
+-- Records checked per agency and month: the denominators of the flag rates.
+create table if not exists dq.record_counts (
+    run_id text not null,
+    source text not null,
+    entity text not null,
+    agency_code text,
+    period_month date,
+    record_count bigint not null,
+    counted_at timestamptz not null
+);
+create index if not exists record_counts_run_idx on dq.record_counts (run_id, source, entity);
 -- BI joins flags to records by key.
 create index if not exists record_flags_record_idx on dq.record_flags (source, entity, record_key);
 """
@@ -53,8 +69,13 @@ def write_results(
     entity: str,
     validated_at: datetime,
     rules: Iterable,
+    scope_query: str | None = None,
 ) -> None:
-    """Replace this run's rows for the suite in one transaction (reruns never duplicate)."""
+    """Replace this run's rows for the suite in one transaction (reruns never duplicate).
+
+    `scope_query` returns (record_key, agency_code, period_month) for every record the suite
+    checks: flags are attributed through it and the per-agency record counts come from it.
+    """
     rules = list(rules)
     with psycopg.connect(pg.url()) as conn, conn.transaction():
         ensure_tables(conn)
@@ -65,10 +86,19 @@ def write_results(
             "delete from dq.record_flags where run_id = %s and source = %s and entity = %s",
             [run_id, source, entity],
         )
+        conn.execute(
+            "delete from dq.record_counts where run_id = %s and source = %s and entity = %s",
+            [run_id, source, entity],
+        )
+        conn.execute(
+            "create temp table flagged (record_key text, rule_id text, severity text)"
+            " on commit drop"
+        )
         with conn.cursor() as cur:
             cur.executemany(
                 "insert into dq.validation_runs (run_id, suite, rule_id, severity, element_count,"
-                " unexpected_count, success, validated_at) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                " unexpected_count, success, validated_at, source, entity)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     (
                         run_id,
@@ -79,17 +109,40 @@ def write_results(
                         r.unexpected_count,
                         r.success,
                         validated_at,
+                        source,
+                        entity,
                     )
                     for r in rules
                 ],
             )
             # COPY: a bad night can flag tens of thousands of records.
-            with cur.copy(
-                "copy dq.record_flags (run_id, source, entity, record_key, rule_id, severity,"
-                " flagged_at) from stdin"
-            ) as copy:
+            with cur.copy("copy flagged (record_key, rule_id, severity) from stdin") as copy:
                 for r in rules:
                     for key in r.record_keys:
-                        copy.write_row(
-                            (run_id, source, entity, key, r.rule_id, r.severity, validated_at)
-                        )
+                        copy.write_row((key, r.rule_id, r.severity))
+            scope = (
+                f"({scope_query})"
+                if scope_query
+                else (
+                    "(select null::text as record_key, null::text as agency_code,"
+                    " null::date as period_month where false)"
+                )
+            )
+            cur.execute(f"create temp table scope on commit drop as select * from {scope} s")
+            cur.execute(
+                "insert into dq.record_flags (run_id, source, entity, record_key, rule_id,"
+                " severity, flagged_at, agency_code, period_month)"
+                " select %s, %s, %s, f.record_key, f.rule_id, f.severity, %s, s.agency_code,"
+                " s.period_month from flagged f"
+                " left join (select distinct on (record_key) * from scope) s"
+                " on s.record_key = f.record_key",
+                [run_id, source, entity, validated_at],
+            )
+            if scope_query:
+                cur.execute(
+                    "insert into dq.record_counts (run_id, source, entity, agency_code,"
+                    " period_month, record_count, counted_at)"
+                    " select %s, %s, %s, agency_code, period_month, count(*), %s"
+                    " from scope group by agency_code, period_month",
+                    [run_id, source, entity, validated_at],
+                )

@@ -1,0 +1,126 @@
+{#
+  Data quality per agency × month × rule, from the latest run of each checked entity.
+  The dq tables are written by the quality checks; on a first night they may not exist yet,
+  so the model then builds empty with the same columns.
+#}
+{%- set threshold = var('dq_unreliable_flag_rate', 0.05) -%}
+{%- set dq = namespace(tables_exist=true) -%}
+{%- if execute -%}
+  {%- for t in ['validation_runs', 'record_flags', 'record_counts'] -%}
+    {%- if load_relation(source('dq', t)) is none -%}{%- set dq.tables_exist = false -%}{%- endif -%}
+  {%- endfor -%}
+{%- endif -%}
+
+{%- if dq.tables_exist %}
+with latest_runs as (
+    -- Each run checks the whole table (latest version of every record): the newest run of an
+    -- entity is its current state.
+    select distinct on (source, entity) source, entity, run_id, validated_at
+    from {{ source('dq', 'validation_runs') }}
+    where source is not null and entity is not null
+    order by source, entity, validated_at desc, run_id desc
+),
+
+rules as (
+    select distinct v.source, v.entity, v.run_id, v.rule_id, v.severity, r.validated_at
+    from {{ source('dq', 'validation_runs') }} v
+    join latest_runs r using (source, entity, run_id)
+),
+
+counts as (
+    select c.source, c.entity, c.run_id, c.agency_code, c.period_month,
+        sum(c.record_count) as records_checked
+    from {{ source('dq', 'record_counts') }} c
+    join latest_runs r using (source, entity, run_id)
+    group by 1, 2, 3, 4, 5
+),
+
+flags as (
+    select f.source, f.entity, f.run_id, f.rule_id, f.agency_code, f.period_month, f.record_key
+    from {{ source('dq', 'record_flags') }} f
+    join latest_runs r using (source, entity, run_id)
+),
+
+flags_by_rule as (
+    select source, entity, run_id, rule_id, agency_code, period_month,
+        count(distinct record_key) as records_flagged
+    from flags
+    group by 1, 2, 3, 4, 5, 6
+),
+
+by_rule as (
+    select
+        c.agency_code, c.period_month, c.source, c.entity, r.rule_id, r.severity,
+        c.records_checked, coalesce(f.records_flagged, 0) as records_flagged,
+        r.run_id, r.validated_at
+    from counts c
+    join rules r using (source, entity, run_id)
+    left join flags_by_rule f
+        on f.source = c.source and f.entity = c.entity and f.run_id = c.run_id
+        and f.rule_id = r.rule_id
+        and f.agency_code is not distinct from c.agency_code
+        and f.period_month is not distinct from c.period_month
+),
+
+agency_checked as (
+    select agency_code, period_month, sum(records_checked) as agency_records_checked
+    from counts
+    group by 1, 2
+),
+
+agency_flagged as (
+    select f.agency_code, f.period_month,
+        count(distinct (f.source, f.entity, f.record_key))
+            filter (where r.severity = 'data_entry') as agency_records_flagged,
+        count(distinct (f.source, f.entity, f.record_key))
+            filter (where r.severity = 'structural') as agency_structural_flagged
+    from flags f
+    join rules r using (source, entity, run_id, rule_id)
+    group by 1, 2
+)
+
+select
+    b.agency_code::text as agency_code,
+    b.period_month::date as period_month,
+    b.source::text as source,
+    b.entity::text as entity,
+    b.rule_id::text as rule_id,
+    b.severity::text as severity,
+    b.records_checked::bigint as records_checked,
+    b.records_flagged::bigint as records_flagged,
+    round(b.records_flagged::numeric / nullif(b.records_checked, 0), 4)::numeric(9, 4) as flag_rate,
+    a.agency_records_checked::bigint as agency_records_checked,
+    coalesce(g.agency_records_flagged, 0)::bigint as agency_records_flagged,
+    round(coalesce(g.agency_records_flagged, 0)::numeric
+        / nullif(a.agency_records_checked, 0), 4)::numeric(9, 4) as agency_flag_rate,
+    (coalesce(g.agency_structural_flagged, 0) > 0
+        or coalesce(g.agency_records_flagged, 0)::numeric
+            / nullif(a.agency_records_checked, 0) >= {{ threshold }})::boolean as agency_unreliable,
+    b.run_id::text as run_id,
+    b.validated_at::timestamptz as validated_at
+from by_rule b
+join agency_checked a
+    on a.agency_code is not distinct from b.agency_code
+    and a.period_month is not distinct from b.period_month
+left join agency_flagged g
+    on g.agency_code is not distinct from b.agency_code
+    and g.period_month is not distinct from b.period_month
+{%- else %}
+select
+    null::text as agency_code,
+    null::date as period_month,
+    null::text as source,
+    null::text as entity,
+    null::text as rule_id,
+    null::text as severity,
+    null::bigint as records_checked,
+    null::bigint as records_flagged,
+    null::numeric(9, 4) as flag_rate,
+    null::bigint as agency_records_checked,
+    null::bigint as agency_records_flagged,
+    null::numeric(9, 4) as agency_flag_rate,
+    null::boolean as agency_unreliable,
+    null::text as run_id,
+    null::timestamptz as validated_at
+where false
+{%- endif %}
