@@ -12,6 +12,7 @@ import typer
 from cchc.config import load_settings
 from cchc.exports.cli import export_app
 from cchc.qd766.cli import qd766_app
+from cchc.quality.cli import dq_app
 
 app = typer.Typer(
     help="CCHC data warehouse: embedded warehouse, simulators, extraction, demo.",
@@ -31,12 +32,12 @@ app.add_typer(night_app, name="night")
 app.add_typer(
     qd766_app, name="qd766", help="Decision 766 scores: recompute the portal's official scores."
 )
+app.add_typer(dq_app, name="dq", help="Data quality: score the flags against a ground truth.")
 app.add_typer(
     export_app,
     name="export",
     help="Quarterly exports: form 06, 766 scorecard, data-quality annex, offline report.",
 )
-
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -140,7 +140,9 @@ def bootstrap(conn: psycopg.Connection, settings: Settings | None = None):
 
     Runs before loading (so new raw tables get their grants) and before dbt (staging calls
     the hash function). `conn` must be in autocommit mode."""
+    from cchc.quality.results import ensure_tables as ensure_quality_tables
     from cchc.security import bootstrap_warehouse
 
     ensure_schemas(conn)
+    ensure_quality_tables(conn)  # the data-quality mart reads them from the first night on
     return bootstrap_warehouse(conn, settings)

@@ -23,6 +23,9 @@ from cchc.extract.window import Window, to_source_date
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# Monthly reports fetched per window at most: a night needs this month and the last (whose
+# scores the portal finalises early in the next); an initial load, the last year.
+MONTHLY_SNAPSHOT_LIMIT = 12
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ class SourceClient:
         one record keyed `<endpoint>:<yyyy-mm>`; its version time is the window's end, so a
         rerun of the window fetches the same version and an unchanged report is stored once."""
         stamp = to_source_date(window.end)
-        for year, month in window.months():
+        for year, month in window.recent_months(MONTHLY_SNAPSHOT_LIMIT):
             for name in endpoints:
                 params = {"year": year, "month": month}
                 page = self._fetch_one(

@@ -43,6 +43,12 @@ class Window:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return months
 
+    def recent_months(self, limit: int) -> list[tuple[int, int]]:
+        """The month before the window and the months it touches, at most the last `limit`."""
+        year, month = self.months()[0]
+        before = (year - 1, 12) if month == 1 else (year, month - 1)
+        return [before, *self.months()][-limit:]
+
     def __str__(self) -> str:
         return f"[{self.start.astimezone(TZ):%Y-%m-%d %H:%M}, {self.end.astimezone(TZ):%Y-%m-%d %H:%M})"
 
