@@ -15,3 +15,13 @@
 {% macro json_array_count(json_expr) -%}
     case when jsonb_typeof({{ json_expr }}) = 'array' then jsonb_array_length({{ json_expr }}) else 0 end
 {%- endmacro %}
+
+{#- Numeric from a JSON value (jsonb): the number, or a numeric string; null otherwise. -#}
+{% macro json_number(json_expr) -%}
+    case
+        when jsonb_typeof({{ json_expr }}) = 'number' then ({{ json_expr }})::text::numeric
+        when jsonb_typeof({{ json_expr }}) = 'string'
+            and ({{ json_expr }} #>> '{}') ~ '^-?\d{1,15}(\.\d+)?$'
+        then ({{ json_expr }} #>> '{}')::numeric
+    end
+{%- endmacro %}

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#- Every received dossier with its deadline in working days and its handling time with the
     supplement waiting time subtracted (rule in _intermediate.yml). -#}
 {%- set tz = var('local_timezone') -%}
@@ -25,7 +26,7 @@ calendar as (
 
 statutory_days as (
 
-    select procedure_code, statutory_working_days from {{ ref('procedure_statutory_days') }}
+    select procedure_code, statutory_working_days from {{ ref('int_procedure_statutory_days') }}
 
 ),
 
@@ -99,18 +100,18 @@ allowed as (
 
 deadlines as (
 
+    -- the allowed_working_days-th working day after receipt: the working day whose running
+    -- number is the receipt day's plus the allowance (a hash join, not a scan per dossier)
     select
         allowed.*,
         coalesce(allowed.statutory_working_days, allowed.appointment_working_days)
             as allowed_working_days,
-        (
-            select min(calendar.date_day)
-            from calendar
-            where calendar.working_day_number = allowed.received_working_day_number
-                + coalesce(allowed.statutory_working_days, allowed.appointment_working_days)
-                and calendar.is_working_day
-        ) as deadline_date
+        deadline_day.date_day as deadline_date
     from allowed
+    left join calendar as deadline_day
+        on deadline_day.working_day_number = allowed.received_working_day_number
+            + coalesce(allowed.statutory_working_days, allowed.appointment_working_days)
+        and deadline_day.is_working_day
 
 ),
 

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#- One row per dossier and calendar month in which it is in scope of the Decision 766
     progress indicator, judged on time or late for that month (rule in _intermediate.yml). -#}
 {%- set tz = var('local_timezone') -%}

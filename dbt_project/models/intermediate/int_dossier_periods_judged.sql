@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#- One row per dossier and calendar period (month, quarter, year) in which it is in scope of
     the Decision 766 progress indicator, judged with the refined rule: working days, supplement
     waiting time subtracted (rule in _intermediate.yml). -#}

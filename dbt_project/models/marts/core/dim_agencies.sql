@@ -1,15 +1,46 @@
-{#- Skeleton: the agencies that handle dossiers, with the name of their latest dossier.
-    History (valid_from / valid_to after the 2025 mergers) comes with the full star schema. -#}
-
+{#- Cơ quan, đơn vị xử lý hồ sơ — every agency that handles dossiers: each administrative
+    unit (department, district, commune) under its latest name, with the span it was valid,
+    its district and the unit that carries its work today; plus any code the dossiers use
+    that is no administrative unit (is_known_unit false, named after its latest dossier). -#}
 with
 
-dossiers as (
+units as (
 
-    select * from {{ ref('stg_onestop__dossiers') }}
+    select * from {{ ref('dim_administrative_units') }}
 
 ),
 
-agency_names_ranked as (
+mapping as (
+
+    select * from {{ ref('dim_unit_current_mapping') }}
+
+),
+
+dossiers as (
+
+    select agency_code, agency_name, updated_at, dossier_code
+    from {{ ref('stg_onestop__dossiers') }}
+    where agency_code is not null
+
+),
+
+unit_spans as (
+
+    select distinct on (unit_code)
+        unit_code as agency_code,
+        unit_name as agency_name,
+        unit_kind,
+        unit_level,
+        district_code,
+        updated_at as name_seen_at,
+        min(valid_from) over (partition by unit_code) as valid_from,
+        max(valid_to) over (partition by unit_code) as valid_to
+    from units
+    order by unit_code, valid_from desc
+
+),
+
+dossier_names_ranked as (
 
     select
         agency_code,
@@ -20,19 +51,53 @@ agency_names_ranked as (
             order by (agency_name is null), updated_at desc, dossier_code desc
         ) as name_rank
     from dossiers
-    where agency_code is not null
+
+),
+
+unknown_agencies as (
+
+    select
+        ranked.agency_code,
+        ranked.agency_name,
+        null::text as unit_kind,
+        null::int as unit_level,
+        null::text as district_code,
+        ranked.updated_at as name_seen_at,
+        null::date as valid_from,
+        null::date as valid_to
+    from dossier_names_ranked as ranked
+    where ranked.name_rank = 1
+        and not exists (select 1 from unit_spans where unit_spans.agency_code = ranked.agency_code)
 
 ),
 
 agencies as (
 
+    select *, true as is_known_unit from unit_spans
+    union all
+    select *, false as is_known_unit from unknown_agencies
+
+),
+
+final as (
+
     select
-        agency_code,
-        agency_name,
-        updated_at as name_seen_at
-    from agency_names_ranked
-    where name_rank = 1
+        agencies.agency_code,
+        agencies.agency_name,
+        agencies.unit_kind,
+        agencies.unit_level,
+        agencies.district_code,
+        split_part(agencies.agency_code, '.', 1) as province_code,
+        agencies.valid_from,
+        agencies.valid_to,
+        coalesce(agencies.valid_to = date '9999-12-31', false) as is_current,
+        coalesce(mapping.current_unit_code, agencies.agency_code) as current_agency_code,
+        coalesce(mapping.current_unit_name, agencies.agency_name) as current_agency_name,
+        agencies.is_known_unit,
+        agencies.name_seen_at
+    from agencies
+    left join mapping on agencies.agency_code = mapping.unit_code
 
 )
 
-select * from agencies
+select * from final

@@ -1,8 +1,32 @@
+-- depends_on: {{ ref('stg_onestop__dossier_changes') }}
+{#- Hồ sơ TTHC — accumulating snapshot, one row per dossier: its milestones (submitted,
+    received, due, handled, returned, refused, end), judged on time or late when it ended,
+    and its flags. Incremental: each run rebuilds the dossiers with a version updated since
+    the latest update already in the table (minus a look-back for versions written late),
+    merged on dossier_code; a full refresh gives the same rows (tests/dbt check it). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='dossier_code',
+        incremental_strategy='merge',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['dossier_code'], 'unique': true},
+            {'columns': ['updated_at']},
+        ],
+    )
+}}
+{% set tz = var('local_timezone') %}
+
 with
+
 
 dossiers as (
 
     select * from {{ ref('int_dossiers_lifecycle') }}
+    {% if is_incremental() %}
+    where dossier_code = any({{ changed_record_keys(ref('stg_onestop__dossier_changes'), 'dossier_code', 'updated_at') }})
+    {% endif %}
 
 ),
 
@@ -28,6 +52,8 @@ final as (
         received_date,
         due_date,
         ended_date,
+        date_trunc('month', received_date)::date as received_month,
+        extract(isodow from received_date) = 6 as is_received_on_saturday,
         is_ended,
         is_ended and coalesce(ended_at <= due_at and supplement_request_count <= 1, false)
             as is_ended_on_time,
@@ -36,8 +62,20 @@ final as (
         supplement_request_count,
         supplement_request_count > 1 as has_multiple_supplement_requests,
         step_count,
+        channel_code = 2 as is_online,
         has_digitized_components,
+        coalesce(digitized_component_count, 0) > 0 as has_digitized_files,
+        coalesce(reused_component_count, 0) > 0 as has_reused_components,
+        coalesce(electronic_result_count, 0) > 0 as has_electronic_result,
+        coalesce(fee_count, 0) > 0 as has_fees,
+        fee_amount,
         online_payment_code,
+        coalesce(online_payment_code in (1, 2), false) as is_paid_online,
+        is_vneid_verified,
+        component_count,
+        digitized_component_count,
+        reused_component_count,
+        national_store_component_count,
         updated_at,
         extracted_at
     from dossiers

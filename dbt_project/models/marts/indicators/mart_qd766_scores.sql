@@ -6,10 +6,17 @@
 
 with
 
+indicators as (
+
+    select * from {{ ref('mart_cchc_indicators') }}
+    where scope_kind in ('agency', 'province')
+
+),
+
 dossiers as (
 
-    select * from {{ ref('int_dossiers_lifecycle') }}
-    where received_at is not null
+    select * from {{ ref('fct_dossiers') }}
+    where received_date is not null
 
 ),
 
@@ -26,15 +33,21 @@ judged as (
 
 ),
 
-rules as (
+procedures as (
 
-    select * from {{ ref('qd766_components') }}
+    select * from {{ ref('dim_procedures') }}
 
 ),
 
-agencies as (
+petitions as (
 
-    select agency_code, agency_name from {{ ref('dim_agencies') }}
+    select * from {{ ref('fct_petitions') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('qd766_components') }}
 
 ),
 
@@ -44,170 +57,198 @@ grains as (
 
 ),
 
-payment_procedures as (
+catalogue as (
 
-    -- procedures with at least one dossier paid online: the fee-bearing procedures we can see
-    -- until the procedure catalogue (fees) arrives
-    select distinct procedure_code
-    from dossiers
-    where online_payment_code in (1, 2)
+    -- the procedure catalogue is published province-wide: the same counts for every scope
+    select
+        count(*) filter (where is_in_catalogue) as procedures,
+        count(*) filter (where is_announced_on_time) as announced_on_time,
+        count(*) filter (where is_published_on_time) as published_on_time,
+        count(*) filter (where is_content_complete) as content_complete,
+        count(*) filter (where is_online_service) as online_services,
+        count(*) filter (where is_in_catalogue and is_fee_bearing) as fee_procedures,
+        count(*) filter (where is_in_catalogue and is_fee_bearing and fee_amount is not null)
+            as fee_procedures_with_fee_data
+    from procedures
 
 ),
 
-onestop_by_period as (
+procedure_use as (
 
+    -- distinct procedures per scope: counted at both levels (a distinct count does not add up)
     select
-        dossiers.agency_code,
+        case when grouping(dossiers.agency_code) = 0 then 'agency' else 'province' end as scope_kind,
+        coalesce(dossiers.agency_code, split_part(min(dossiers.agency_code), '.', 1)) as scope_code,
         grains.period_grain,
         date_trunc(grains.period_grain, dossiers.received_date)::date as period_start,
-        count(*) as received,
-        count(*) filter (where dossiers.channel_code = 2) as received_online,
-        count(*) filter (where dossiers.has_digitized_components) as digitized,
-        count(*) filter (where dossiers.online_payment_code in (1, 2)) as paid_online,
-        count(*) filter (
-            where dossiers.channel_code = 2 and payment_procedures.procedure_code is not null
-        ) as payable_online,
-        count(syncs.dossier_code) as synced
+        count(distinct dossiers.procedure_code) filter (
+            where dossiers.is_online and procedures.is_online_service
+        ) as services_with_online_dossiers,
+        count(distinct dossiers.procedure_code) filter (
+            where dossiers.is_paid_online and procedures.is_fee_bearing
+        ) as fee_procedures_paid_online
     from dossiers
     cross join grains
-    left join payment_procedures on dossiers.procedure_code = payment_procedures.procedure_code
-    left join syncs on dossiers.dossier_code = syncs.dossier_code
-    group by 1, 2, 3
+    inner join procedures on dossiers.procedure_code = procedures.procedure_code
+    group by grouping sets (
+        (grains.period_grain, date_trunc(grains.period_grain, dossiers.received_date)::date,
+         dossiers.agency_code),
+        (grains.period_grain, date_trunc(grains.period_grain, dossiers.received_date)::date,
+         split_part(dossiers.agency_code, '.', 1))
+    )
+
+),
+
+satisfied_petitions as (
+
+    select
+        case when grouping(agency_code) = 0 then 'agency' else 'province' end as scope_kind,
+        coalesce(agency_code, split_part(min(agency_code), '.', 1)) as scope_code,
+        grains.period_grain,
+        date_trunc(grains.period_grain, received_date)::date as period_start,
+        count(*) filter (where satisfaction_code in (1, 2)) as petitions_satisfied
+    from petitions
+    cross join grains
+    where received_date is not null
+    group by grouping sets (
+        (grains.period_grain, date_trunc(grains.period_grain, received_date)::date, agency_code),
+        (grains.period_grain, date_trunc(grains.period_grain, received_date)::date,
+         split_part(agency_code, '.', 1))
+    )
 
 ),
 
 portal_by_period as (
 
     select
-        syncs.agency_code,
+        case when grouping(syncs.agency_code) = 0 then 'agency' else 'province' end as scope_kind,
+        coalesce(syncs.agency_code, split_part(min(syncs.agency_code), '.', 1)) as scope_code,
         grains.period_grain,
         date_trunc(grains.period_grain, (syncs.received_at at time zone '{{ tz }}')::date)::date
             as period_start,
         count(*) as portal_received
     from syncs
     cross join grains
-    group by 1, 2, 3
+    group by grouping sets (
+        (grains.period_grain,
+         date_trunc(grains.period_grain, (syncs.received_at at time zone '{{ tz }}')::date)::date,
+         syncs.agency_code),
+        (grains.period_grain,
+         date_trunc(grains.period_grain, (syncs.received_at at time zone '{{ tz }}')::date)::date,
+         split_part(syncs.agency_code, '.', 1))
+    )
 
 ),
 
 progress_by_period as (
 
     select
-        agency_code,
+        case when grouping(agency_code) = 0 then 'agency' else 'province' end as scope_kind,
+        coalesce(agency_code, split_part(min(agency_code), '.', 1)) as scope_code,
         period_grain,
         period_start,
         count(*) as in_scope,
         count(*) filter (where is_ended_on_time or is_open_on_time) as on_time
     from judged
-    group by 1, 2, 3
-
-),
-
-agency_measures as (
-
-    select
-        coalesce(onestop.agency_code, portal.agency_code, progress.agency_code) as agency_code,
-        coalesce(onestop.period_grain, portal.period_grain, progress.period_grain) as period_grain,
-        coalesce(onestop.period_start, portal.period_start, progress.period_start) as period_start,
-        coalesce(onestop.received, 0) as received,
-        coalesce(onestop.received_online, 0) as received_online,
-        coalesce(onestop.digitized, 0) as digitized,
-        coalesce(onestop.paid_online, 0) as paid_online,
-        coalesce(onestop.payable_online, 0) as payable_online,
-        coalesce(onestop.synced, 0) as synced,
-        coalesce(portal.portal_received, 0) as portal_received,
-        coalesce(progress.in_scope, 0) as in_scope,
-        coalesce(progress.on_time, 0) as on_time
-    from onestop_by_period as onestop
-    full outer join portal_by_period as portal
-        on onestop.agency_code = portal.agency_code
-        and onestop.period_grain = portal.period_grain
-        and onestop.period_start = portal.period_start
-    full outer join progress_by_period as progress
-        on coalesce(onestop.agency_code, portal.agency_code) = progress.agency_code
-        and coalesce(onestop.period_grain, portal.period_grain) = progress.period_grain
-        and coalesce(onestop.period_start, portal.period_start) = progress.period_start
+    group by grouping sets (
+        (period_grain, period_start, agency_code),
+        (period_grain, period_start, split_part(agency_code, '.', 1))
+    )
 
 ),
 
 scoped_measures as (
 
     select
-        'agency' as scope_kind,
-        agency_measures.agency_code as scope_code,
-        agencies.agency_name as scope_name,
-        agency_measures.period_grain,
-        agency_measures.period_start,
-        received, received_online, digitized, paid_online, payable_online, synced,
-        portal_received, in_scope, on_time
-    from agency_measures
-    left join agencies on agency_measures.agency_code = agencies.agency_code
-
-    union all
-
-    -- the province: the part of the agency code before the first dot (H40.12 -> H40)
-    select
-        'province' as scope_kind,
-        split_part(agency_code, '.', 1) as scope_code,
-        null as scope_name,
-        period_grain,
-        period_start,
-        sum(received), sum(received_online), sum(digitized), sum(paid_online),
-        sum(payable_online), sum(synced), sum(portal_received), sum(in_scope), sum(on_time)
-    from agency_measures
-    group by split_part(agency_code, '.', 1), period_grain, period_start
+        indicators.scope_kind,
+        indicators.scope_code,
+        indicators.scope_name,
+        indicators.period_grain,
+        indicators.period_start,
+        indicators.dossiers_received as received,
+        indicators.online_received,
+        indicators.digitized_dossiers as digitized,
+        indicators.reused_dossiers as reused,
+        indicators.e_result_dossiers as e_result,
+        indicators.fee_dossiers,
+        indicators.paid_online_dossiers as paid_online,
+        indicators.synced_dossiers as synced,
+        indicators.overdue_at_period_end,
+        indicators.rated_dissatisfied,
+        indicators.petitions,
+        indicators.petitions_on_time,
+        coalesce(satisfied_petitions.petitions_satisfied, 0) as petitions_satisfied,
+        coalesce(portal.portal_received, 0) as portal_received,
+        coalesce(progress.in_scope, 0) as in_scope,
+        coalesce(progress.on_time, 0) as on_time,
+        coalesce(procedure_use.services_with_online_dossiers, 0) as services_with_online_dossiers,
+        coalesce(procedure_use.fee_procedures_paid_online, 0) as fee_procedures_paid_online,
+        catalogue.*
+    from indicators
+    cross join catalogue
+    left join portal_by_period as portal
+        using (scope_kind, scope_code, period_grain, period_start)
+    left join progress_by_period as progress
+        using (scope_kind, scope_code, period_grain, period_start)
+    left join procedure_use using (scope_kind, scope_code, period_grain, period_start)
+    left join satisfied_petitions using (scope_kind, scope_code, period_grain, period_start)
 
 ),
 
+{%- set components = [
+    ('PUBLISH_ON_TIME', 'announced_on_time', 'procedures',
+     'catalogue procedures announced no later than their legal basis took effect / catalogue procedures (province-wide)'),
+    ('PUBLIC_UPDATE_ON_TIME', 'published_on_time', 'procedures',
+     'catalogue procedures published on the portal within 5 days of the announcement / catalogue procedures (province-wide)'),
+    ('PUBLIC_CONTENT_FULL', 'content_complete', 'procedures',
+     'catalogue procedures with every mandatory part published / catalogue procedures (province-wide)'),
+    ('DOSSIER_SYNC', 'synced', 'greatest(received, portal_received)',
+     'dossiers received in the period also on the portal / max(one-stop dossiers, portal dossiers received in the period)'),
+    ('DOSSIER_HANDLING_ON_TIME', 'on_time', 'in_scope',
+     'dossiers handled or in handling on time (working days, supplement waiting time subtracted, at most one supplement request) / dossiers received or handled in the period'),
+    ('ONLINE_SERVICE_PROVIDED', 'online_services', 'procedures',
+     'catalogue procedures offered online (toàn trình or một phần) / catalogue procedures (estimate)'),
+    ('ONLINE_SERVICE_USED', 'services_with_online_dossiers', 'online_services',
+     'online services with at least one online dossier received in the period / online services (estimate)'),
+    ('ONLINE_DOSSIER_RATE', 'online_received', 'received',
+     'online dossiers (KenhThucHien = 2) / dossiers received in the period (estimate)'),
+    ('ONLINE_PAYMENT_DOSSIER', 'paid_online', 'fee_dossiers',
+     'dossiers paid online (DuocThanhToanTrucTuyen 1 or 2) / dossiers with a fee (DanhSachLePhi) received in the period'),
+    ('ONLINE_PAYMENT_FORMALITY', 'fee_procedures_paid_online', 'fee_procedures',
+     'fee-bearing procedures with a dossier paid online in the period / fee-bearing catalogue procedures'),
+    ('FEE_DATA_SYNCED_FORMALITY', 'fee_procedures_with_fee_data', 'fee_procedures',
+     'fee-bearing catalogue procedures with their fee published / fee-bearing catalogue procedures'),
+    ('ORIGINAL_RESULT_AVAILABLE', 'e_result', 'received',
+     'dossiers received in the period with an electronic result (DanhSachGiayToKetQua) / dossiers received'),
+    ('SO_HOA_GIAY_TO_GIAI_QUYET', 'digitized', 'received',
+     'dossiers received in the period with digitized components (HoSoCoThanhPhanSoHoa = 1) / dossiers received'),
+    ('REUSED_DIGITIZED_DATA', 'reused', 'received',
+     'dossiers received in the period reusing digitized data (a component with DuocTaiSuDung = 1) / dossiers received'),
+    ('CITIZEN_DATA_CONNECTED_DOSSIER', 'online_received', 'received',
+     'online dossiers (applicant identified from the population data through the portal account) / dossiers received'),
+    ('PETITION_PROCESSING_ON_TIME', 'petitions_on_time', 'petitions',
+     'petitions received in the period answered no later than their due time / petitions received (6 points when none)'),
+    ('PETITION_HANDLING_SATISFACTION', 'petitions_satisfied', 'petitions',
+     'petitions received in the period rated satisfied or very satisfied / petitions received (6 points when none)'),
+    ('DOSSIER_RECEIVING_SATISFACTION', 'greatest(received - overdue_at_period_end - rated_dissatisfied, 0)', 'received',
+     '1 - (dossiers overdue at the period end + dossiers rated not satisfied) / dossiers received in the period'),
+] %}
+
 components_measured as (
+    {%- for code, numerator, denominator, basis in components %}
 
     select
         scope_kind, scope_code, scope_name, period_grain, period_start,
-        'DOSSIER_HANDLING_ON_TIME' as component_code,
-        on_time as numerator,
-        in_scope as denominator,
-        'dossiers handled or in handling on time (working days, supplement waiting time subtracted, at most one supplement request) / dossiers received or handled in the period' as measure_basis
+        '{{ code }}' as component_code,
+        {{ numerator }} as numerator,
+        {{ denominator }} as denominator,
+        '{{ basis }}' as measure_basis
     from scoped_measures
+    {%- if not loop.last %}
 
     union all
-
-    select
-        scope_kind, scope_code, scope_name, period_grain, period_start,
-        'DOSSIER_SYNC',
-        synced,
-        greatest(received, portal_received),
-        'one-stop dossiers received in the period also on the portal / max(one-stop dossiers, portal dossiers received in the period)'
-    from scoped_measures
-
-    union all
-
-    select
-        scope_kind, scope_code, scope_name, period_grain, period_start,
-        'SO_HOA_GIAY_TO_GIAI_QUYET',
-        digitized,
-        received,
-        'dossiers received in the period with digitized components (HoSoCoThanhPhanSoHoa = 1) / dossiers received'
-    from scoped_measures
-
-    union all
-
-    select
-        scope_kind, scope_code, scope_name, period_grain, period_start,
-        'ONLINE_PAYMENT_DOSSIER',
-        paid_online,
-        payable_online,
-        'dossiers paid online (DuocThanhToanTrucTuyen 1 or 2) / online dossiers of procedures with an online payment seen (proxy for a financial obligation until the fee catalogue arrives)'
-    from scoped_measures
-
-    union all
-
-    select
-        scope_kind, scope_code, scope_name, period_grain, period_start,
-        'ONLINE_DOSSIER_RATE',
-        received_online,
-        received,
-        'online dossiers (KenhThucHien = 2) / dossiers received in the period'
-    from scoped_measures
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -237,25 +278,55 @@ scored as (
 
 ),
 
-group_scores as (
+{#- group points, totals and ranks with window functions, not joins back to aggregates: the
+    row estimates of the unioned components are too poor for the planner to join them well -#}
+group_scored as (
 
     select
-        scope_kind, scope_code, period_grain, period_start, group_code,
-        least(max(group_max_points), coalesce(sum(points), 0)) as group_points,
-        max(group_max_points) as group_max_points
+        *,
+        least(
+            group_max_points,
+            coalesce(sum(points) over (
+                partition by scope_kind, scope_code, period_grain, period_start, group_code
+            ), 0)
+        ) as group_points,
+        row_number() over (
+            partition by scope_kind, scope_code, period_grain, period_start, group_code
+            order by component_code
+        ) as group_row,
+        row_number() over (
+            partition by scope_kind, scope_code, period_grain, period_start
+            order by component_code
+        ) as scope_row
     from scored
-    group by 1, 2, 3, 4, 5
 
 ),
 
-totals as (
+totalled as (
 
     select
-        scope_kind, scope_code, period_grain, period_start,
-        sum(group_points) as total_points,
-        sum(group_max_points) as total_max_points
-    from group_scores
-    group by 1, 2, 3, 4
+        *,
+        sum(case when group_row = 1 then group_points end) over (
+            partition by scope_kind, scope_code, period_grain, period_start
+        ) as total_points,
+        sum(case when group_row = 1 then group_max_points end) over (
+            partition by scope_kind, scope_code, period_grain, period_start
+        ) as total_max_points
+    from group_scored
+
+),
+
+first_rows_ranked as (
+
+    select
+        *,
+        case when scope_row = 1 then
+            rank() over (
+                partition by scope_kind, period_grain, period_start, scope_row = 1
+                order by total_points desc
+            )
+        end as scope_rank
+    from totalled
 
 ),
 
@@ -263,63 +334,52 @@ ranked as (
 
     select
         *,
-        rank() over (
-            partition by scope_kind, period_grain, period_start order by total_points desc
-        )::int as rank_in_period
-    from totals
+        (max(scope_rank) over (
+            partition by scope_kind, scope_code, period_grain, period_start
+        ))::int as rank_in_period
+    from first_rows_ranked
 
 ),
 
 final as (
 
     select
-        scored.scope_kind,
-        scored.scope_code,
-        scored.scope_name,
-        scored.period_grain,
-        scored.period_start,
+        scope_kind,
+        scope_code,
+        scope_name,
+        period_grain,
+        period_start,
         (
-            scored.period_start
-            + case scored.period_grain
+            period_start
+            + case period_grain
                 when 'month' then interval '1 month'
                 when 'quarter' then interval '3 months'
                 else interval '1 year'
             end
             - interval '1 day'
         )::date as period_end,
-        case scored.period_grain
-            when 'month' then to_char(scored.period_start, 'YYYY-MM')
-            when 'quarter' then to_char(scored.period_start, 'YYYY"Q"Q')
-            else to_char(scored.period_start, 'YYYY')
+        case period_grain
+            when 'month' then to_char(period_start, 'YYYY-MM')
+            when 'quarter' then to_char(period_start, 'YYYY"Q"Q')
+            else to_char(period_start, 'YYYY')
         end as period_label,
-        scored.group_code,
-        scored.group_name,
-        scored.component_code,
-        scored.component_name,
-        scored.numerator,
-        scored.denominator,
-        scored.ratio,
-        scored.points,
-        scored.max_points,
-        scored.is_estimate,
-        scored.measure_basis,
-        group_scores.group_points,
-        group_scores.group_max_points,
-        ranked.total_points,
-        ranked.total_max_points,
-        ranked.rank_in_period
-    from scored
-    inner join group_scores
-        on scored.scope_kind = group_scores.scope_kind
-        and scored.scope_code = group_scores.scope_code
-        and scored.period_grain = group_scores.period_grain
-        and scored.period_start = group_scores.period_start
-        and scored.group_code = group_scores.group_code
-    inner join ranked
-        on scored.scope_kind = ranked.scope_kind
-        and scored.scope_code = ranked.scope_code
-        and scored.period_grain = ranked.period_grain
-        and scored.period_start = ranked.period_start
+        group_code,
+        group_name,
+        component_code,
+        component_name,
+        numerator,
+        denominator,
+        ratio,
+        points,
+        max_points,
+        is_estimate,
+        measure_basis,
+        group_points,
+        group_max_points,
+        total_points,
+        total_max_points,
+        rank_in_period
+    from ranked
 
 )
 

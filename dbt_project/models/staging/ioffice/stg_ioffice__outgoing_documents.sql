@@ -12,11 +12,13 @@ renamed as (
         record_key as document_id,
         payload ->> 'SoKyHieu' as number_and_sign,
         payload ->> 'LoaiVanBan' as document_type_code,
-        payload ->> 'TrichYeu' as summary,
+        normalize(payload ->> 'TrichYeu', nfc) as summary,
         {{ parse_local_timestamp("payload ->> 'NgayBanHanh'") }} as issued_at,
         payload ->> 'DonViBanHanh' as issuing_agency_code,
-        -- the signer's name (NguoiKy) is personal data and dropped; the position is kept
-        payload ->> 'ChucVuNguoiKy' as signer_position,
+        -- the signer's name (NguoiKy) never leaves staging: a salted hash of agency and name
+        -- identifies the officer; the position is kept
+        {{ hash_pii("(payload ->> 'DonViBanHanh') || '|' || (payload ->> 'NguoiKy')") }} as signer_officer_key,
+        normalize(payload ->> 'ChucVuNguoiKy', nfc) as signer_position,
         {{ safe_int("payload ->> 'DoKhan'") }} as urgency_code,
         {{ safe_bool("payload ->> 'CoChuKySo'") }} as is_digitally_signed,
         payload ->> 'MaHoSoLienQuan' as related_dossier_code,

@@ -12,9 +12,9 @@ renamed as (
         -- identity and procedure
         record_key as dossier_code,
         payload ->> 'MaTTHC' as procedure_code,
-        payload ->> 'TenTTHC' as procedure_name,
+        normalize(payload ->> 'TenTTHC', nfc) as procedure_name,
         payload ->> 'MaLinhVuc' as field_code,
-        payload ->> 'TenLinhVuc' as field_name,
+        normalize(payload ->> 'TenLinhVuc', nfc) as field_name,
         {{ safe_int("payload ->> 'CapThucHien'") }} as level_code,
         {{ safe_int("payload ->> 'KenhThucHien'") }} as channel_code,
 
@@ -34,13 +34,51 @@ renamed as (
         -- status and handling agency
         {{ safe_int("payload ->> 'TrangThaiHoSo'") }} as status_code,
         payload ->> 'DonViXuLy' as agency_code,
-        payload ->> 'TenDonViXuLy' as agency_name,
+        normalize(payload ->> 'TenDonViXuLy', nfc) as agency_name,
 
         -- flags and lists
         {{ safe_int("payload ->> 'HoSoCoThanhPhanSoHoa'") }} = 1 as has_digitized_components,
         {{ safe_int("payload ->> 'DuocThanhToanTrucTuyen'") }} as online_payment_code,
         {{ json_array_count("payload -> 'QuaTrinhXuLy'") }} as step_count,
         {{ json_array_count("payload -> 'DanhSachHoSoBoSung'") }} as supplement_request_count,
+        {{ safe_int("payload ->> 'TaiKhoanDuocXacThucVoiVNeID'") }} = 1 as is_vneid_verified,
+
+        -- submitted components (TaiLieuNop): digitized, reused, from the national store
+        {{ json_array_count("payload -> 'TaiLieuNop'") }} as component_count,
+        (
+            select count(*) filter (where {{ safe_int("component ->> 'DuocSoHoa'") }} = 1)
+            from jsonb_array_elements(
+                case when jsonb_typeof(payload -> 'TaiLieuNop') = 'array'
+                then payload -> 'TaiLieuNop' else '[]'::jsonb end
+            ) as component
+        )::int as digitized_component_count,
+        (
+            select count(*) filter (where {{ safe_int("component ->> 'DuocTaiSuDung'") }} = 1)
+            from jsonb_array_elements(
+                case when jsonb_typeof(payload -> 'TaiLieuNop') = 'array'
+                then payload -> 'TaiLieuNop' else '[]'::jsonb end
+            ) as component
+        )::int as reused_component_count,
+        (
+            select count(*) filter (where {{ safe_int("component ->> 'DuocLayTuKhoDMQG'") }} = 1)
+            from jsonb_array_elements(
+                case when jsonb_typeof(payload -> 'TaiLieuNop') = 'array'
+                then payload -> 'TaiLieuNop' else '[]'::jsonb end
+            ) as component
+        )::int as national_store_component_count,
+
+        -- fees (DanhSachLePhi) and electronic results (DanhSachGiayToKetQua)
+        {{ json_array_count("payload -> 'DanhSachLePhi'") }} as fee_count,
+        (
+            select sum(
+                case when fee ->> 'Gia' ~ '^\d{1,15}(\.\d+)?$' then (fee ->> 'Gia')::numeric end
+            )
+            from jsonb_array_elements(
+                case when jsonb_typeof(payload -> 'DanhSachLePhi') = 'array'
+                then payload -> 'DanhSachLePhi' else '[]'::jsonb end
+            ) as fee
+        ) as fee_amount,
+        {{ json_array_count("payload -> 'DanhSachGiayToKetQua'") }} as electronic_result_count,
 
         -- load metadata
         record_updated_at as updated_at,

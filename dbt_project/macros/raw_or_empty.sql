@@ -1,0 +1,26 @@
+{#- A raw table, or an empty relation of the raw layer's columns when the table does not exist
+    yet (a source that has never loaded: its first extraction failed, or it is not deployed).
+    The staging views are rebuilt each run, so they read the table once it appears; the other
+    sources' marts build meanwhile. -#}
+{% macro raw_or_empty(source_relation) -%}
+    {%- set found = none -%}
+    {%- if execute -%}
+        {%- set found = adapter.get_relation(
+            database=source_relation.database,
+            schema=source_relation.schema,
+            identifier=source_relation.identifier) -%}
+    {%- endif -%}
+    {%- if found is none and execute -%}
+        (
+            select
+                null::text as batch_id, null::text as source, null::text as entity,
+                null::timestamptz as window_start, null::timestamptz as window_end,
+                null::timestamptz as extracted_at, null::text as record_key,
+                null::timestamptz as record_updated_at, null::text as payload_hash,
+                null::jsonb as payload
+            where false
+        )
+    {%- else -%}
+        {{ source_relation }}
+    {%- endif -%}
+{%- endmacro %}

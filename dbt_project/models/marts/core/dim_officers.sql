@@ -1,0 +1,55 @@
+{#- Cán bộ, công chức — the officers who appear in dossier handling steps and sign outgoing
+    documents, by pseudonymous key only (salted hash of agency and name, made in staging):
+    no name leaves staging. -#}
+with
+
+step_officers as (
+
+    select
+        officer_key,
+        agency_code,
+        officer_title,
+        handled_at as seen_at,
+        1 as is_step
+    from {{ ref('fct_handling_steps') }}
+    where officer_key is not null
+
+),
+
+signers as (
+
+    select
+        signer_officer_key as officer_key,
+        issuing_agency_code as agency_code,
+        signer_position as officer_title,
+        issued_at as seen_at,
+        0 as is_step
+    from {{ ref('stg_ioffice__outgoing_documents') }}
+    where signer_officer_key is not null
+
+),
+
+appearances as (
+
+    select * from step_officers
+    union all
+    select * from signers
+
+),
+
+final as (
+
+    select
+        officer_key,
+        max(agency_code) as agency_code,
+        (array_agg(officer_title order by seen_at desc nulls last))[1] as officer_title,
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at,
+        count(*) filter (where is_step = 1)::int as handling_step_count,
+        count(*) filter (where is_step = 0)::int as documents_signed
+    from appearances
+    group by officer_key
+
+)
+
+select * from final

@@ -1,0 +1,109 @@
+{#- Văn bản I-Office — one row per document, incoming (văn bản đến) and outgoing (văn bản đi).
+    Incoming: handled on time when completed no later than its due time (HanXuLy); overdue
+    when completed after it, or still open past it at the data's as-of time. Outgoing:
+    digitally signed or not; an apology letter (TXL, Mẫu 04) is matched to its dossier
+    (MaHoSoLienQuan) and flagged when that dossier ended late. -#}
+{%- set tz = var('local_timezone') -%}
+with
+
+incoming as (
+
+    select * from {{ ref('stg_ioffice__incoming_documents') }}
+
+),
+
+outgoing as (
+
+    select * from {{ ref('stg_ioffice__outgoing_documents') }}
+
+),
+
+dossiers as (
+
+    select
+        dossier_code,
+        due_at,
+        is_ended
+            and not coalesce(ended_at <= due_at and supplement_request_count <= 1, false)
+            as is_ended_late
+    from {{ ref('int_dossiers_lifecycle') }}
+
+),
+
+data_as_of as (
+
+    select max(updated_at) as as_of from incoming
+
+),
+
+incoming_documents as (
+
+    select
+        incoming.document_id,
+        'incoming' as direction,
+        incoming.receiving_agency_code as agency_code,
+        incoming.document_type_code,
+        incoming.number_and_sign,
+        incoming.urgency_code,
+        incoming.arrived_at as document_at,
+        (incoming.arrived_at at time zone '{{ tz }}')::date as document_date,
+        incoming.due_at,
+        incoming.completed_at,
+        incoming.status_code,
+        coalesce(incoming.completed_at <= incoming.due_at, false) as is_handled_on_time,
+        coalesce(
+            incoming.completed_at > incoming.due_at
+            or (incoming.completed_at is null and incoming.due_at < data_as_of.as_of),
+            false
+        ) as is_overdue,
+        null::boolean as is_digitally_signed,
+        null::text as signer_officer_key,
+        null::text as related_dossier_code,
+        false as is_apology_letter,
+        null::boolean as is_apology_for_late_dossier,
+        null::boolean as is_apology_before_due,
+        incoming.updated_at
+    from incoming
+    cross join data_as_of
+
+),
+
+outgoing_documents as (
+
+    select
+        outgoing.document_id,
+        'outgoing' as direction,
+        outgoing.issuing_agency_code as agency_code,
+        outgoing.document_type_code,
+        outgoing.number_and_sign,
+        outgoing.urgency_code,
+        outgoing.issued_at as document_at,
+        (outgoing.issued_at at time zone '{{ tz }}')::date as document_date,
+        null::timestamptz as due_at,
+        null::timestamptz as completed_at,
+        null::int as status_code,
+        null::boolean as is_handled_on_time,
+        null::boolean as is_overdue,
+        outgoing.is_digitally_signed,
+        outgoing.signer_officer_key,
+        outgoing.related_dossier_code,
+        outgoing.document_type_code = 'TXL' as is_apology_letter,
+        case when outgoing.document_type_code = 'TXL' then coalesce(dossiers.is_ended_late, false) end
+            as is_apology_for_late_dossier,
+        case when outgoing.document_type_code = 'TXL' then outgoing.issued_at <= dossiers.due_at end
+            as is_apology_before_due,
+        outgoing.updated_at
+    from outgoing
+    left join dossiers on outgoing.related_dossier_code = dossiers.dossier_code
+
+),
+
+final as (
+
+    select * from incoming_documents
+    union all
+    select * from outgoing_documents
+
+)
+
+select * from final

@@ -1,0 +1,50 @@
+{#- One row per handling step (QuaTrinhXuLy) of the latest version of each dossier, in the
+    order the source lists them. The handler's name (NguoiXuLy) never leaves staging: the
+    officer is identified by a salted hash of agency and name (the same key as a document's signer). -#}
+with
+
+dossiers as (
+
+    select record_key, payload
+    from ({{ latest_record_version(source('onestop', 'dossiers')) }}) as latest_versions
+
+),
+
+steps as (
+
+    select
+        dossiers.record_key as dossier_code,
+        dossiers.payload ->> 'DonViXuLy' as agency_code,
+        step.ordinality::int as step_number,
+        step.value as step
+    from dossiers
+    cross join lateral jsonb_array_elements(
+        case
+            when jsonb_typeof(dossiers.payload -> 'QuaTrinhXuLy') = 'array'
+            then dossiers.payload -> 'QuaTrinhXuLy'
+            else '[]'::jsonb
+        end
+    ) with ordinality as step (value, ordinality)
+
+),
+
+renamed as (
+
+    select
+        dossier_code,
+        step_number,
+        agency_code,
+        {{ hash_pii("agency_code || '|' || (step ->> 'NguoiXuLy')") }}
+            as officer_key,
+        normalize(step ->> 'ChucDanh', nfc) as officer_title,
+        normalize(step ->> 'PhongBanXuLy', nfc) as department_name,
+        normalize(step ->> 'NoiDungXuLy', nfc) as action,
+        normalize(step ->> 'TrangThai', nfc) as step_status,
+        {{ parse_local_timestamp("step ->> 'NgayBatDau'") }} as started_at,
+        {{ parse_local_timestamp("step ->> 'NgayKetThucTheoQuyDinh'") }} as step_due_at,
+        {{ parse_local_timestamp("step ->> 'ThoiDiemXuLy'") }} as handled_at
+    from steps
+
+)
+
+select * from renamed

@@ -1,0 +1,279 @@
+"""Acceptance: every indicator of the marts equals the generator's own count.
+
+A small province is generated twice (clean, and with data-entry errors injected), served by
+the simulator process, loaded into its own warehouse database and built with dbt. Each
+indicator of `mart_cchc_indicators` is compared with `truth/indicators.csv` for every agency
+and month, and the additive ones for every quarter and for the province.
+
+What the truth cannot be compared on, and why (stated, not hidden):
+- the truth counts each dossier's whole simulated life, also the part after the generated
+  range; indicators that need the dossier's end (ended late, electronic result, rating) are
+  compared for the months whose dossiers have all ended, and rated, inside the range;
+- indicators judged at a month's end are compared for the months before the last one: the
+  truth judges an open dossier by its final appointment, which a supplement request may
+  still move after the range ends.
+With errors injected, `truth/errors.csv` is accounted for explicitly: a cell (agency, month,
+indicator) touched by no listed record must match exactly; one touched by k records may
+differ by at most k, and rows of agency codes that only an `unknown_agency_code` record
+produced are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from cchc.extract.entities import ENTITIES
+from cchc.extract.run import extract_entity
+from cchc.extract.window import Window, local_midnight
+from cchc.simulators.server import SimulatorProcess
+from cchc.synthetic import generate
+from cchc.synthetic.errors import UNKNOWN_AGENCY_SUFFIX, ErrorRates
+from cchc.transform.dbt import dbt_build
+from tests.conftest import settings_using
+
+START, MIDDLE, END = date(2025, 7, 1), date(2025, 9, 10), date(2025, 11, 1)
+INCREMENTAL_FACTS = ("fct_dossiers", "fct_handling_steps")
+SCALE = 0.003
+# truth column -> mart_cchc_indicators column
+ADDITIVE = {
+    "dossiers_received": "dossiers_received",
+    "online_received": "online_received",
+    "direct_received": "direct_received",
+    "postal_received": "postal_received",
+    "digitized": "digitized_dossiers",
+    "reused": "reused_dossiers",
+    "fee_dossiers": "fee_dossiers",
+    "paid_online": "paid_online_dossiers",
+    "synced": "synced_dossiers",
+    "petitions": "petitions",
+    "petitions_on_time": "petitions_on_time",
+    "incoming_documents": "incoming_documents",
+    "incoming_overdue": "incoming_overdue",
+    "outgoing_documents": "outgoing_documents",
+    "outgoing_unsigned": "outgoing_unsigned",
+}
+AT_MONTH_END = {
+    "ended_by_month_end": "ended_by_period_end",
+    "on_time_766": "on_time_at_period_end",
+    "overdue_766": "overdue_at_period_end",
+}
+AFTER_THE_END = {
+    "ended_late": "ended_late",
+    "e_result": "e_result_dossiers",
+    "rated": "rated_dossiers",
+    "rated_dissatisfied": "rated_dissatisfied",
+}
+DOSSIER_INDICATORS = set(AT_MONTH_END) | set(AFTER_THE_END) | {
+    "dossiers_received", "online_received", "direct_received", "postal_received", "digitized",
+    "reused", "fee_dossiers", "paid_online", "synced",
+}  # fmt: skip
+# Rules that describe how the sources behave: the truth already counts them as they are.
+ACCOUNTED_IN_TRUTH = {
+    "late_without_apology", "missing_from_portal", "portal_status_mismatch",
+    "unsigned_outgoing_document", "incoming_document_overdue",
+}  # fmt: skip
+# >1 supplement request: late by the 766 rule, which the truth applies only to ended dossiers
+JUDGED_AT_MONTH_END_ONLY = {"multiple_supplement_requests"}
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _dossier_cell(key: str) -> tuple[str, str]:
+    """'{agency}-{yyMMdd}-{NNNN}' -> (agency, 'yyyy-mm') of receipt."""
+    agency, day, _ = key.rsplit("-", 2)
+    return agency, f"20{day[:2]}-{day[2:4]}"
+
+
+def _touched_cells(truth_dir: Path) -> dict[tuple[str, str, str], int]:
+    """(agency, month, truth indicator) -> number of error records that can move it."""
+    touched: dict[tuple[str, str, str], int] = defaultdict(int)
+    with (truth_dir / "errors.csv").open(encoding="utf-8") as file:
+        for row in csv.DictReader(file):
+            if row["rule"] in ACCOUNTED_IN_TRUTH or row["entity"] not in (
+                "dossiers", "dossier_sync",
+            ):  # fmt: skip
+                continue
+            agency, month = _dossier_cell(row["record_key"])
+            names = AT_MONTH_END if row["rule"] in JUDGED_AT_MONTH_END_ONLY else DOSSIER_INDICATORS
+            # a dossier keyed under an agency code that does not exist moves from its own cell
+            # to the unknown code's (the truth counts its portal copy there)
+            cells = [agency] + (
+                [agency + UNKNOWN_AGENCY_SUFFIX] if row["rule"] == "unknown_agency_code" else []
+            )
+            for cell in cells:
+                for name in names:
+                    touched[(cell, month, name)] += 1
+    return touched
+
+
+def _truth(truth_dir: Path) -> dict[tuple[str, str], dict[str, int]]:
+    with (truth_dir / "indicators.csv").open(encoding="utf-8") as file:
+        return {
+            (r["agency_code"], r["month"]): {k: int(v) for k, v in r.items() if k not in (
+                "agency_code", "month")}
+            for r in csv.DictReader(file)
+        }  # fmt: skip
+
+
+def _fact_checksums(pg) -> dict[str, tuple[int, str]]:
+    with psycopg.connect(pg.url()) as conn:
+        return {
+            fact: conn.execute(
+                f"select count(*), md5(coalesce(string_agg(f::text, '|' order by f::text), ''))"
+                f" from marts.{fact} as f"
+            ).fetchone()
+            for fact in INCREMENTAL_FACTS
+        }
+
+
+def _province(name: str, settings, make_database, clean: bool) -> dict:
+    config = settings_using(settings, make_database(f"indicators_{name}"))
+    out = config.data_dir / f"sim-indicators-{name}"
+    errors = None if clean else ErrorRates()
+    store = generate(out, START, END, seed=7, scale=SCALE, clean=clean, errors=errors)
+    from cchc import warehouse
+    from cchc.security.roles import bootstrap_roles
+
+    pg = warehouse.params(config)
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        bootstrap_roles(conn, pii_salt="indicator-test-salt-0123456789")
+    # Clean: the initial load up to MIDDLE, a build, the rest, an incremental build, then a
+    # full refresh that must give the same facts. With errors: one load, one build.
+    phases = [(date(1990, 1, 1), MIDDLE), (MIDDLE, END)] if clean else [(date(1990, 1, 1), END)]
+    with SimulatorProcess(store, port=config.sim_port, token=config.sim_token):
+        for number, (since, until) in enumerate(phases):
+            for entity in ENTITIES:
+                if entity.kind == "monthly":  # the portal's monthly evaluations: once
+                    if number < len(phases) - 1:
+                        continue
+                    since = START
+                window = Window(local_midnight(since), local_midnight(until) + timedelta(hours=1))
+                extract_entity(entity, window, config)
+            dbt_build(pg, full_refresh=number == 0)
+    incremental = _fact_checksums(pg)
+    full_refresh = None
+    if clean:
+        dbt_build(pg, full_refresh=True)
+        full_refresh = _fact_checksums(pg)
+    with psycopg.connect(pg.url()) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        rows = cur.execute("select * from marts.mart_cchc_indicators").fetchall()
+        settled = cur.execute(
+            """
+            -- months whose dossiers have all ended (or were withdrawn) and could be rated
+            -- (ratings come up to 72 hours after the end) before the data's horizon
+            select to_char(received_month, 'YYYY-MM') as month
+            from marts.fct_dossiers
+            group by received_month
+            having bool_and(is_ended or status_code = 7)
+                and max(ended_at) + interval '3 days' < %s
+            """,
+            (datetime(END.year, END.month, END.day) - timedelta(hours=7),),
+        ).fetchall()
+    return {
+        "rows": rows,
+        "truth": _truth(out / "truth"),
+        "touched": _touched_cells(out / "truth") if not clean else {},
+        "settled": {r["month"] for r in settled},
+        "facts": (incremental, full_refresh),
+    }
+
+
+@pytest.fixture(scope="module")
+def clean_province(settings, make_database):
+    return _province("clean", settings, make_database, clean=True)
+
+
+@pytest.fixture(scope="module")
+def province_with_errors(settings, make_database):
+    return _province("errors", settings, make_database, clean=False)
+
+
+def _compare(province: dict) -> tuple[list, int]:
+    months_ended = {
+        _month(date(y, m, 1)) for y in (2025,) for m in range(1, 13)
+        if (date(y, m, 28) + timedelta(days=4)).replace(day=1) < END
+    }  # fmt: skip
+    mart = {
+        (r["scope_code"], r["period_label"]): r
+        for r in province["rows"]
+        if r["scope_kind"] == "agency" and r["period_grain"] == "month"
+    }
+    mismatches, compared = [], 0
+    for (agency, month), truth in province["truth"].items():
+        row = mart.get((agency, month))
+        for name, column in {**ADDITIVE, **AT_MONTH_END, **AFTER_THE_END}.items():
+            if name in AT_MONTH_END and month not in months_ended:
+                continue
+            if name in AFTER_THE_END and month not in province["settled"]:
+                continue
+            got = row[column] if row else 0
+            allowed = province["touched"].get((agency, month, name), 0)
+            compared += 1
+            if abs(got - truth[name]) > allowed:
+                mismatches.append((agency, month, name, truth[name], got, allowed))
+    return mismatches, compared
+
+
+def test_clean_province_every_indicator_equals_truth(clean_province):
+    mismatches, compared = _compare(clean_province)
+    print(f"clean: {compared} cells compared, settled months {sorted(clean_province['settled'])}")
+    assert clean_province["settled"], "no month settled: widen the generated range"
+    assert compared > 1000
+    assert not mismatches, mismatches[:20]
+
+
+def test_incremental_facts_equal_a_full_refresh(clean_province):
+    incremental, full_refresh = clean_province["facts"]
+    assert all(rows for rows, _ in incremental.values())
+    assert incremental == full_refresh
+
+
+def test_clean_province_quarters_and_province_add_up(clean_province):
+    truth = clean_province["truth"]
+    expected: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (agency, month), counts in truth.items():
+        year, mon = (int(p) for p in month.split("-"))
+        quarter = f"{year}Q{(mon - 1) // 3 + 1}"
+        for name in ADDITIVE:
+            expected[("agency", agency, quarter)][name] += counts[name]
+            expected[("province", "H40", quarter)][name] += counts[name]
+            expected[("province", "H40", month)][name] += counts[name]
+    mart = {
+        (r["scope_kind"], r["scope_code"], r["period_label"]): r
+        for r in clean_province["rows"]
+        if r["period_grain"] in ("month", "quarter")
+    }
+    for key, counts in expected.items():
+        for name, value in counts.items():
+            assert mart[key][ADDITIVE[name]] == value, (key, name)
+
+
+def test_clean_province_every_late_dossier_has_its_apology(clean_province):
+    for row in clean_province["rows"]:
+        if row["scope_kind"] == "agency" and row["period_label"] in clean_province["settled"]:
+            assert row["late_with_apology"] == row["ended_late"], row["scope_code"]
+
+
+def test_province_with_errors_matches_truth_where_no_error_touches_it(province_with_errors):
+    mismatches, compared = _compare(province_with_errors)
+    touched = sum(1 for n in province_with_errors["touched"].values() if n)
+    print(f"errors: {compared} cells compared, {touched} touched by listed records")
+    assert compared > 1000
+    assert not mismatches, mismatches[:20]
+    # every agency code the marts hold that the truth does not is an unknown code an
+    # error record produced
+    listed = {cell[0] for cell in province_with_errors["touched"]}
+    truth_agencies = {agency for agency, _ in province_with_errors["truth"]}
+    extra = {
+        r["scope_code"] for r in province_with_errors["rows"]
+        if r["scope_kind"] == "agency" and r["scope_code"] not in truth_agencies
+    }  # fmt: skip
+    assert extra <= listed, extra - listed
