@@ -39,12 +39,17 @@ os.environ.update(
 os.environ.pop("CCHC_WAREHOUSE_URL", None)
 os.environ.pop("AIRFLOW_CONN_CCHC_WAREHOUSE", None)
 
+from cchc.config import load_settings  # noqa: E402 - only after the environment above is set
+
+_SESSION_SETTINGS = load_settings()
+
 
 @pytest.fixture(scope="session")
 def settings():
-    from cchc.config import load_settings
-
-    return load_settings()
+    """The session's settings, read once from the environment set above. Tests that need
+    other settings derive them (`settings_using`, `dataclasses.replace`) rather than patching
+    the environment, so one test's environment never leaks into another's warehouse."""
+    return _SESSION_SETTINGS
 
 
 @pytest.fixture(scope="session")
