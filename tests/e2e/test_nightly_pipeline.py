@@ -17,7 +17,7 @@ import pytest
 from cchc.exports.progress import COLUMNS
 from cchc.extract.entities import ENTITIES, WINDOWED_ENTITIES
 from cchc.extract.loader import canonical_json
-from cchc.extract.run import BEGINNING, load_history
+from cchc.extract.run import BEGINNING, history_windows, load_history
 from cchc.extract.window import Window, local_midnight
 from cchc.orchestration import local_airflow
 from cchc.simulators.server import SimulatorProcess
@@ -33,7 +33,7 @@ COUNTS = [c for c, *_ in COLUMNS if c not in ("agency_code", "agency_name", "mon
 
 def windows(overlap_hours: int = 1) -> list[Window]:
     """The initial load's window, then each night's data interval widened by the overlap."""
-    first = Window(local_midnight(BEGINNING), local_midnight(NIGHTS[0]) + timedelta(hours=1))
+    history = history_windows(NIGHTS[0])
     nights = [
         Window.for_interval(
             local_midnight(n) + timedelta(hours=1),
@@ -42,7 +42,7 @@ def windows(overlap_hours: int = 1) -> list[Window]:
         )
         for n in NIGHTS
     ]
-    return [first, *nights]
+    return [*history, *nights]
 
 
 def raw_versions(conn, entity) -> list[tuple[str, str]]:

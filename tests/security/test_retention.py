@@ -97,10 +97,13 @@ def test_latest_version_purged_once_a_later_window_was_loaded(raw):
         rows = {(k, d): p for k, d, p, _ in _payloads(conn)}
         document = _payloads(conn, "ioffice__outgoing_documents")[0][2]
         again = purge_raw(conn, 24, now=NOW)
-    assert report.scrubbed == {"onestop__dossiers": 3, "ioffice__outgoing_documents": 1}
+    assert {t: n for t, n in report.scrubbed.items() if n} == {
+        "onestop__dossiers": 3,
+        "ioffice__outgoing_documents": 1,
+    }
     assert "ChuHoSo" not in rows[("B", "2023-03-10")]
     assert "NguoiKy" not in document and document["ChucVuNguoiKy"] == "Giám đốc"
-    assert again.scrubbed == {"onestop__dossiers": 0, "ioffice__outgoing_documents": 0}
+    assert not any(again.scrubbed.values())  # nothing left to scrub
 
 
 def test_nothing_recent_is_touched(raw):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from cchc import warehouse
 from cchc.config import Settings, load_settings
 from cchc.extract.connector import RetryPolicy, SourceClient, SourceConnection
-from cchc.extract.entities import Entity, entities_of
+from cchc.extract.entities import ENTITIES, WINDOWED_ENTITIES, Entity, entities_of
 from cchc.extract.loader import BatchResult, load_window
 from cchc.extract.window import Window, local_midnight
 
@@ -63,7 +64,21 @@ def load_history(
     first_night: date, settings: Settings | None = None, since: date = BEGINNING
 ) -> list[BatchResult]:
     """A first deployment's initial load: everything updated before the first night's data
-    interval (01:00 local on `first_night`), from `since`."""
-    start = local_midnight(since)
+    interval (01:00 local on `first_night`), from `since`.
+
+    One window per calendar year: a window returns each record's latest version in it, so a
+    single window would keep only the latest state and lose history such as the 2025 unit
+    mergers. The portal's monthly reports are fetched once, for the months before the night."""
+    settings = settings or load_settings()
+    windows = history_windows(first_night, since)
+    results = [extract_entity(e, w, settings) for w in windows for e in WINDOWED_ENTITIES]
+    monthly = [e for e in ENTITIES if e.kind == "monthly"]
+    return results + [extract_entity(e, windows[-1], settings) for e in monthly]
+
+
+def history_windows(first_night: date, since: date = BEGINNING) -> list[Window]:
+    """The initial load's windows: calendar years from `since` to 01:00 on `first_night`."""
     end = local_midnight(first_night) + timedelta(hours=1)
-    return extract(start, end, settings=settings, overlap=False)
+    years = [local_midnight(date(y, 1, 1)) for y in range(since.year + 1, first_night.year + 1)]
+    bounds = [local_midnight(since), *(b for b in years if b < end), end]
+    return [Window(start, stop) for start, stop in itertools.pairwise(bounds)]

@@ -49,8 +49,18 @@ PERSONAL_FIELDS: dict[str, PersonalFields] = {
         top_level=("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "DinhDanhCHS"),
         nested=(("QuaTrinhXuLy", "NguoiXuLy"),),  # the handling officer's name
     ),
+    "onestop__administrative_units": PersonalFields(),
     "portal__dossier_syncs": PersonalFields(),
+    "portal__procedures": PersonalFields(),
+    "portal__payments": PersonalFields(),
+    # A citizen's free-text opinion or petition may name people: treated as personal data.
+    "portal__ratings": PersonalFields(top_level=("YKien",)),
+    "portal__petitions": PersonalFields(top_level=("TieuDe", "NoiDung")),
+    "portal__evaluations": PersonalFields(),
     "ioffice__outgoing_documents": PersonalFields(top_level=("NguoiKy",)),  # signer's name
+    "ioffice__incoming_documents": PersonalFields(
+        nested=(("QuaTrinhXuLyVanBan", "NguoiXuLy"),)  # the handling officer's name
+    ),
 }
 
 
