@@ -49,6 +49,8 @@ def read_reconciliation(conn: psycopg.Connection, quarter: Quarter, annex: Annex
     where, params = "true", []
     if period:
         where, params = f"{period} between %s and %s", [calendar.start, calendar.end]
+    if "period_grain" in present:  # the portal publishes monthly: compare the quarter's months
+        where += " and period_grain = 'month'"
     order = ", ".join(c for c in ORDER_COLUMNS if c in present) or "1"
     rows = conn.execute(
         f"select {', '.join(present)} from {MART} where {where} order by {order}", params
