@@ -231,7 +231,7 @@ def demo(
     start: Annotated[
         datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First night")
     ] = datetime(2024, 4, 1),
-    nights: Annotated[int, typer.Option(help="How many nights to run")] = 7,
+    nights: Annotated[int, typer.Option(help="How many nights to run")] = 3,
     scale: Annotated[float, typer.Option(help="Size of the synthetic province")] = 0.02,
     seed: int = 42,
 ) -> None:

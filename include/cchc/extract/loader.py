@@ -136,9 +136,12 @@ def load_window(
     window: Window,
     page_size: int = 500,
     known_fields: set[str] | None = None,
+    ensure: bool = True,
 ) -> BatchResult:
-    """Extract `entity` for `window` and make it the window's only batch in raw."""
-    ensure_raw_tables(conn)
+    """Extract `entity` for `window` and make it the window's only batch in raw.
+    `ensure=False` skips creating the raw tables, for callers that did it once already."""
+    if ensure:
+        ensure_raw_tables(conn)
     conn.execute(
         # payload stays text here: PostgreSQL parses the JSON once, on the way into raw.
         "create temp table if not exists incoming (record_key text, record_updated_at timestamptz,"

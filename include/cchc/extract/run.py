@@ -7,10 +7,11 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from cchc import warehouse
-from cchc.config import Settings, load_settings
+from cchc.config import SOURCES, Settings, load_settings
 from cchc.extract.connector import RetryPolicy, SourceClient, SourceConnection
-from cchc.extract.entities import ENTITIES, WINDOWED_ENTITIES, Entity, entities_of
+from cchc.extract.entities import ENTITIES, Entity, entities_of
 from cchc.extract.loader import BatchResult, load_window
+from cchc.extract.raw_store import ensure_raw_tables
 from cchc.extract.window import Window, local_midnight
 
 ConnectionLookup = Callable[[str], SourceConnection]
@@ -71,9 +72,20 @@ def load_history(
     mergers. The portal's monthly reports are fetched once, for the months before the night."""
     settings = settings or load_settings()
     windows = history_windows(first_night, since)
-    results = [extract_entity(e, w, settings) for w in windows for e in WINDOWED_ENTITIES]
-    monthly = [e for e in ENTITIES if e.kind == "monthly"]
-    return results + [extract_entity(e, windows[-1], settings) for e in monthly]
+    results = []
+    # One connection and one client per source for the ~35 windows of each entity.
+    with warehouse.connect(settings) as conn:
+        ensure_raw_tables(conn)
+        for source in SOURCES:
+            with SourceClient(source, connection_for(source, settings)) as client:
+                for entity in (e for e in ENTITIES if e.source == source):
+                    for window in windows if entity.kind == "window" else windows[-1:]:
+                        results.append(
+                            load_window(
+                                conn, client, entity, window, settings.page_size, ensure=False
+                            )
+                        )
+    return results
 
 
 def history_windows(first_night: date, since: date = BEGINNING) -> list[Window]:

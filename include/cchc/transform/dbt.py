@@ -149,13 +149,19 @@ def run_dbt(
     return nodes
 
 
-def dbt_build(pg: PgParams | None = None, *, full_refresh: bool = False) -> list[NodeResult]:
+def dbt_build(
+    pg: PgParams | None = None, *, full_refresh: bool = False, unit_tests: bool = True
+) -> list[NodeResult]:
     """Load the seeds and build every model with its tests, in dependency order.
 
     ``dbt build`` runs seeds, models, unit tests and data tests of the whole DAG in one go
     (seeds before the models that read them), so no separate ``dbt seed`` call is needed.
+    The nightly run passes ``unit_tests=False``: unit tests check the SQL's logic on fixed
+    inputs, not the night's data, so they belong to CI (tests/dbt), not to every night.
     """
     args = ["build"]
     if full_refresh:
         args.append("--full-refresh")
+    if not unit_tests:
+        args += ["--exclude", "test_type:unit"]
     return run_dbt(args, pg)

@@ -3,6 +3,10 @@
   The dq tables are written by the quality checks; on a first night they may not exist yet,
   so the model then builds empty with the same columns.
 #}
+{#- PostgreSQL cannot estimate the CTEs' sizes and picks nested loops that take minutes on a
+    few thousand flags; hash joins take well under a second. `set local` lasts only for the
+    transaction that builds this table. -#}
+{{ config(pre_hook="set local enable_nestloop = off") }}
 {%- set threshold = var('dq_unreliable_flag_rate', 0.05) -%}
 {%- set dq = namespace(tables_exist=true) -%}
 {%- if execute -%}
@@ -28,7 +32,11 @@ rules as (
 ),
 
 counts as (
+    -- agency_key / month_key: the same values with nulls made comparable, so joins can hash
+    -- (`is not distinct from` forces nested loops)
     select c.source, c.entity, c.run_id, c.agency_code, c.period_month,
+        coalesce(c.agency_code, '') as agency_key,
+        coalesce(c.period_month, date '0001-01-01') as month_key,
         sum(c.record_count) as records_checked
     from {{ source('dq', 'record_counts') }} c
     join latest_runs r using (source, entity, run_id)
@@ -36,13 +44,15 @@ counts as (
 ),
 
 flags as (
-    select f.source, f.entity, f.run_id, f.rule_id, f.agency_code, f.period_month, f.record_key
+    select f.source, f.entity, f.run_id, f.rule_id, f.record_key,
+        coalesce(f.agency_code, '') as agency_key,
+        coalesce(f.period_month, date '0001-01-01') as month_key
     from {{ source('dq', 'record_flags') }} f
     join latest_runs r using (source, entity, run_id)
 ),
 
 flags_by_rule as (
-    select source, entity, run_id, rule_id, agency_code, period_month,
+    select source, entity, run_id, rule_id, agency_key, month_key,
         count(distinct record_key) as records_flagged
     from flags
     group by 1, 2, 3, 4, 5, 6
@@ -50,7 +60,8 @@ flags_by_rule as (
 
 by_rule as (
     select
-        c.agency_code, c.period_month, c.source, c.entity, r.rule_id, r.severity,
+        c.agency_code, c.period_month, c.agency_key, c.month_key,
+        c.source, c.entity, r.rule_id, r.severity,
         c.records_checked, coalesce(f.records_flagged, 0) as records_flagged,
         r.run_id, r.validated_at
     from counts c
@@ -58,18 +69,18 @@ by_rule as (
     left join flags_by_rule f
         on f.source = c.source and f.entity = c.entity and f.run_id = c.run_id
         and f.rule_id = r.rule_id
-        and f.agency_code is not distinct from c.agency_code
-        and f.period_month is not distinct from c.period_month
+        and f.agency_key = c.agency_key
+        and f.month_key = c.month_key
 ),
 
 agency_checked as (
-    select agency_code, period_month, sum(records_checked) as agency_records_checked
+    select agency_key, month_key, sum(records_checked) as agency_records_checked
     from counts
     group by 1, 2
 ),
 
 agency_flagged as (
-    select f.agency_code, f.period_month,
+    select f.agency_key, f.month_key,
         count(distinct (f.source, f.entity, f.record_key))
             filter (where r.severity = 'data_entry') as agency_records_flagged,
         count(distinct (f.source, f.entity, f.record_key))
@@ -100,11 +111,9 @@ select
     b.validated_at::timestamptz as validated_at
 from by_rule b
 join agency_checked a
-    on a.agency_code is not distinct from b.agency_code
-    and a.period_month is not distinct from b.period_month
+    on a.agency_key = b.agency_key and a.month_key = b.month_key
 left join agency_flagged g
-    on g.agency_code is not distinct from b.agency_code
-    and g.period_month is not distinct from b.period_month
+    on g.agency_key = b.agency_key and g.month_key = b.month_key
 {%- else %}
 select
     null::text as agency_code,
