@@ -17,8 +17,9 @@ from rich.table import Table
 from cchc import warehouse
 from cchc.config import Settings
 from cchc.extract.run import load_history
+from cchc.extract.window import TZ
 from cchc.orchestration import local_airflow
-from cchc.reporting import rows_per_layer, status_lines
+from cchc.reporting import rows_per_layer
 
 console = Console(highlight=False)
 # History from the start of the quarter before the first night, so the demo can export a
@@ -98,14 +99,28 @@ def _export_quarter(settings: Settings):
 
 def _print_summary(settings: Settings, timings: dict[str, float]) -> None:
     with warehouse.connect(settings) as conn:
-        layers = Table(title="Rows per layer", show_lines=False)
-        for column in ("layer", "table", "rows"):
-            layers.add_column(column, justify="right" if column == "rows" else "left")
+        layers = Table(title="Rows per layer")
+        for column in ("layer", "tables", "rows", "largest tables"):
+            layers.add_column(column, justify="right" if column in ("tables", "rows") else "left")
+        by_layer: dict[str, list[tuple[str, int]]] = {}
         for schema, name, count in rows_per_layer(conn):
-            layers.add_row(schema, name, f"{count:,}")
+            by_layer.setdefault(schema, []).append((name, count))
+        for schema, tables in by_layer.items():
+            largest = ", ".join(f"{n} {c:,}" for n, c in sorted(tables, key=lambda t: -t[1])[:3])
+            layers.add_row(schema, str(len(tables)), f"{sum(c for _, c in tables):,}", largest)
         console.print(layers)
-        for line in status_lines(conn):
-            console.print(line)
+        until, fetched, loaded, dups, quarantined = conn.execute(
+            """
+            select (select min(loaded_until) from audit.watermarks),
+                   sum(fetched), sum(loaded), sum(duplicates), sum(quarantined)
+            from audit.load_batches
+            """
+        ).fetchone()
+        console.print(
+            f"sources loaded until {until.astimezone(TZ):%Y-%m-%d %H:%M} local; all batches: "
+            f"fetched {fetched:,} = loaded {loaded:,} + duplicates {dups:,} + quarantined "
+            f"{quarantined:,}  (details: `cchc status`)"
+        )
         _print_indicator(conn)
         _print_quality(conn)
     exports = sorted((settings.export_dir / "nightly").glob("*/*.xlsx"))
@@ -125,10 +140,13 @@ def _print_indicator(conn) -> None:
         select agency_name, month_start, dossiers_in_scope, ended_on_time + open_on_time, on_time_ratio, progress_score
         from marts.mart_dossier_progress_monthly
         where month_start = (select max(month_start) from marts.mart_dossier_progress_monthly)
-        order by progress_score desc, agency_name
+        order by dossiers_in_scope desc, agency_name
+        limit 10
         """
     ).fetchall()
-    table = Table(title="Decision 766 progress (on-time handling), latest month")
+    table = Table(
+        title="Decision 766 progress (on-time handling), latest month, 10 busiest agencies"
+    )
     for column in ("agency", "month", "in scope", "on time", "ratio", "score /20"):
         table.add_column(column, justify="left" if column == "agency" else "right")
     for name, month, scope, on_time, ratio, score in rows:
@@ -143,13 +161,19 @@ def _print_quality(conn) -> None:
         return
     rows = conn.execute(
         """
-        select rule_id, severity, unexpected_count, element_count
-        from dq.validation_runs
-        where run_id = (select run_id from dq.validation_runs order by validated_at desc limit 1)
-        order by severity, unexpected_count desc, rule_id
+        with latest as (select run_id from dq.validation_runs order by validated_at desc limit 1),
+        checked as (
+            select source, entity, sum(record_count) as records
+            from dq.record_counts where run_id = (select run_id from latest) group by 1, 2
+        )
+        select v.rule_id, v.severity, v.unexpected_count, coalesce(c.records, v.element_count)
+        from dq.validation_runs v left join checked c using (source, entity)
+        where v.run_id = (select run_id from latest) and v.unexpected_count > 0
+        order by v.unexpected_count desc, v.rule_id
+        limit 10
         """
     ).fetchall()
-    table = Table(title="Data-quality findings (latest run)")
+    table = Table(title="Data-quality findings of the latest run (rules that flagged records)")
     for column in ("rule", "severity", "records flagged", "records checked"):
         table.add_column(column, justify="left" if column in ("rule", "severity") else "right")
     for rule, severity, bad, total in rows:
