@@ -62,13 +62,11 @@ def cchc_nightly():
     def prepare_warehouse() -> None:
         """Schemas, roles, grants and the personal-data hash function, before anything writes."""
         from cchc import warehouse
-        from cchc.transform.dbt import run_dbt
+        from cchc.transform.dbt import ensure_seeds
 
         with warehouse.connect(autocommit=True) as conn:
             print(warehouse.bootstrap(conn).summary())
-            seeded = conn.execute("select to_regclass('staging.vn_public_holidays')").fetchone()[0]
-        if not seeded:  # the raw checks count working days with the holiday calendar
-            run_dbt(["seed"])
+        ensure_seeds()  # the raw checks count working days with the holiday calendar
 
     @task
     def extract(source: str, entity: str, data_interval_start=None, data_interval_end=None) -> dict:

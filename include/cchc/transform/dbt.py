@@ -165,3 +165,19 @@ def dbt_build(
     if not unit_tests:
         args += ["--exclude", "test_type:unit"]
     return run_dbt(args, pg)
+
+
+def ensure_seeds(pg: PgParams | None = None) -> bool:
+    """Load the seeds when the warehouse has none yet (a first night): the raw data-quality
+    checks count working days with the holiday calendar before `dbt build` runs. Returns
+    whether it loaded them."""
+    import psycopg
+
+    from cchc import warehouse
+
+    pg = pg or warehouse.params()
+    with psycopg.connect(pg.url()) as conn:
+        if conn.execute("select to_regclass('staging.vn_public_holidays')").fetchone()[0]:
+            return False
+    run_dbt(["seed"], pg)
+    return True
