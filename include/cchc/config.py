@@ -74,6 +74,7 @@ class Settings:
     data_dir: Path
     export_dir: Path
     province_code: str
+    province_name: str  # as it appears in report titles, e.g. "tỉnh Nghệ An"
     warehouse_url: str | None  # None: the embedded server is used
     embedded_port: int
     sim_host: str
@@ -107,6 +108,7 @@ def load_settings() -> Settings:
         data_dir=data_dir,
         export_dir=Path(_env("CCHC_EXPORT_DIR", str(REPO_ROOT / "exports"))).resolve(),
         province_code=_env("CCHC_PROVINCE_CODE", "H40"),
+        province_name=_env("CCHC_PROVINCE_NAME", "tỉnh Nghệ An"),
         warehouse_url=warehouse_url,
         embedded_port=int(_env("CCHC_PG_PORT_EMBEDDED", "54329")),
         sim_host=sim_host,

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,8 +42,7 @@ class QuarterlyExport:
 
 
 def province_name(settings: Settings) -> str:
-    # No unit registry name in the settings yet: the code unless the deployment names it.
-    return os.environ.get("CCHC_PROVINCE_NAME") or f"tỉnh {settings.province_code}"
+    return settings.province_name
 
 
 def export_quarter(quarter: Quarter, settings: Settings | None = None,
