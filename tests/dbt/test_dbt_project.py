@@ -13,6 +13,8 @@ import pytest
 from cchc.config import PgParams
 from cchc.transform.dbt import DbtRunError, NodeResult, dbt_build, run_dbt
 
+# The raw layer's columns (docs/data-contracts.md §2) without the loader's unique index
+# (cchc.extract.raw_store): the fixture loads one version twice to prove staging dedupes.
 RAW_COLUMNS = """
     batch_id text not null,
     source text not null,
