@@ -81,6 +81,17 @@ def latest_flags(conn) -> dict[str, set[str]]:
     return flags
 
 
+def loaded_keys(conn) -> set[str]:
+    """Every record key in raw: dossiers, portal syncs and I-Office documents."""
+    from cchc.extract.entities import WINDOWED_ENTITIES
+
+    return {
+        key
+        for e in WINDOWED_ENTITIES
+        for (key,) in conn.execute(f"select distinct record_key from {e.table}")
+    }
+
+
 def score(truth: dict, flags: dict, rules: set[str] | None = None) -> list[RuleScore]:
     # Every rule of the manifest is scored; flagged rules absent from it count as all-false.
     names = sorted(set(truth) | set(flags)) if rules is None else sorted(rules)
@@ -106,7 +117,13 @@ def score_command(
     from cchc import warehouse
 
     with warehouse.connect() as conn:
-        scores = score(read_truth(truth), latest_flags(conn))
+        manifest, known = read_truth(truth), loaded_keys(conn)
+        # The manifest covers every generated day; a record the warehouse has not loaded yet
+        # (a later night) cannot be flagged, so it is left out of the score, and said so.
+        unloaded = sum(len(keys - known) for keys in manifest.values())
+        scores = score({r: keys & known for r, keys in manifest.items()}, latest_flags(conn))
+    if unloaded:
+        typer.echo(f"{unloaded} manifest records are not loaded yet and are left out")
     typer.echo(
         f"{'rule':34} {'kind':13} {'flagged':>8} {'truth':>7} {'TP':>7} {'prec':>6} {'recall':>6}"
     )
