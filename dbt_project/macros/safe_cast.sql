@@ -16,6 +16,12 @@
     case when jsonb_typeof({{ json_expr }}) = 'array' then jsonb_array_length({{ json_expr }}) else 0 end
 {%- endmacro %}
 
+{#- A JSON list to unpack with jsonb_array_elements: the list, or an empty one when the source
+    sent something else (null, an object), so one bad record never fails the whole view. -#}
+{% macro json_array_or_empty(json_expr) -%}
+    case when jsonb_typeof({{ json_expr }}) = 'array' then {{ json_expr }} else '[]'::jsonb end
+{%- endmacro %}
+
 {#- Numeric from a JSON value (jsonb): the number, or a numeric string; null otherwise. -#}
 {% macro json_number(json_expr) -%}
     case

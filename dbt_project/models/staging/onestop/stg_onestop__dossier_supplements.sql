@@ -17,11 +17,7 @@ requests as (
         request.value as request
     from dossiers
     cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(dossiers.payload -> 'DanhSachHoSoBoSung') = 'array'
-            then dossiers.payload -> 'DanhSachHoSoBoSung'
-            else '[]'::jsonb
-        end
+        {{ json_array_or_empty("dossiers.payload -> 'DanhSachHoSoBoSung'") }}
     ) with ordinality as request (value, ordinality)
 
 ),

@@ -45,27 +45,9 @@ renamed as (
 
         -- submitted components (TaiLieuNop): digitized, reused, from the national store
         {{ json_array_count("payload -> 'TaiLieuNop'") }} as component_count,
-        (
-            select count(*) filter (where {{ safe_int("component ->> 'DuocSoHoa'") }} = 1)
-            from jsonb_array_elements(
-                case when jsonb_typeof(payload -> 'TaiLieuNop') = 'array'
-                then payload -> 'TaiLieuNop' else '[]'::jsonb end
-            ) as component
-        )::int as digitized_component_count,
-        (
-            select count(*) filter (where {{ safe_int("component ->> 'DuocTaiSuDung'") }} = 1)
-            from jsonb_array_elements(
-                case when jsonb_typeof(payload -> 'TaiLieuNop') = 'array'
-                then payload -> 'TaiLieuNop' else '[]'::jsonb end
-            ) as component
-        )::int as reused_component_count,
-        (
-            select count(*) filter (where {{ safe_int("component ->> 'DuocLayTuKhoDMQG'") }} = 1)
-            from jsonb_array_elements(
-                case when jsonb_typeof(payload -> 'TaiLieuNop') = 'array'
-                then payload -> 'TaiLieuNop' else '[]'::jsonb end
-            ) as component
-        )::int as national_store_component_count,
+        components.digitized_component_count,
+        components.reused_component_count,
+        components.national_store_component_count,
 
         -- fees (DanhSachLePhi) and electronic results (DanhSachGiayToKetQua)
         {{ json_array_count("payload -> 'DanhSachLePhi'") }} as fee_count,
@@ -73,10 +55,7 @@ renamed as (
             select sum(
                 case when fee ->> 'Gia' ~ '^\d{1,15}(\.\d+)?$' then (fee ->> 'Gia')::numeric end
             )
-            from jsonb_array_elements(
-                case when jsonb_typeof(payload -> 'DanhSachLePhi') = 'array'
-                then payload -> 'DanhSachLePhi' else '[]'::jsonb end
-            ) as fee
+            from jsonb_array_elements({{ json_array_or_empty("payload -> 'DanhSachLePhi'") }}) as fee
         ) as fee_amount,
         {{ json_array_count("payload -> 'DanhSachGiayToKetQua'") }} as electronic_result_count,
 
@@ -85,6 +64,17 @@ renamed as (
         extracted_at
 
     from latest_versions
+    -- one pass over the submitted components for all three counts
+    left join lateral (
+        select
+            count(*) filter (where {{ safe_int("component ->> 'DuocSoHoa'") }} = 1)::int
+                as digitized_component_count,
+            count(*) filter (where {{ safe_int("component ->> 'DuocTaiSuDung'") }} = 1)::int
+                as reused_component_count,
+            count(*) filter (where {{ safe_int("component ->> 'DuocLayTuKhoDMQG'") }} = 1)::int
+                as national_store_component_count
+        from jsonb_array_elements({{ json_array_or_empty("payload -> 'TaiLieuNop'") }}) as component
+    ) as components on true
 
 )
 

@@ -19,11 +19,7 @@ steps as (
         step.value as step
     from dossiers
     cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(dossiers.payload -> 'QuaTrinhXuLy') = 'array'
-            then dossiers.payload -> 'QuaTrinhXuLy'
-            else '[]'::jsonb
-        end
+        {{ json_array_or_empty("dossiers.payload -> 'QuaTrinhXuLy'") }}
     ) with ordinality as step (value, ordinality)
 
 ),

@@ -43,11 +43,7 @@ departments as (
         child.value as department
     from snapshots
     cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(coalesce(data -> 'children', data -> 'evaluation')) = 'array'
-            then coalesce(data -> 'children', data -> 'evaluation')
-            else '[]'::jsonb
-        end
+        {{ json_array_or_empty("coalesce(data -> 'children', data -> 'evaluation')") }}
     ) as child (value)
 
 ),
@@ -135,10 +131,7 @@ list_metrics as (
         false as is_group_total
     from identified
     cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(department -> 'metrics') = 'array' then department -> 'metrics'
-            else '[]'::jsonb
-        end
+        {{ json_array_or_empty("department -> 'metrics'") }}
     ) as metric
     where not identified.is_tree
 
