@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+from cchc.extract.entities import ENTITIES
 from tests.conftest import settings_using
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -139,7 +140,7 @@ def load_marts(url: str, loaded_until: datetime) -> None:
         cur.executemany(
             "insert into audit.watermarks (source, entity, loaded_until, last_batch_id)"
             " values (%s, %s, %s, 'b')",
-            [("onestop", "dossiers", loaded_until), ("portal", "dossier_syncs", loaded_until)],
+            [(e.source, e.name, loaded_until) for e in ENTITIES],
         )
 
 

@@ -246,3 +246,17 @@ def test_html_renders_in_a_headless_browser(q1, tmp_path):
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("<svg") == 4 and "Biểu 06/VPCP/KSTT" in run.stdout
+
+
+def test_a_source_never_loaded_makes_the_quarter_stale(export_settings):
+    import psycopg
+
+    from cchc.exports.freshness import read_freshness
+
+    with psycopg.connect(export_settings.warehouse_url) as conn:
+        conn.execute("delete from audit.watermarks where source = 'ioffice'")
+        freshness = read_freshness(conn, Quarter.parse("2024Q1"))
+        conn.rollback()  # leave the shared fixture as it was
+    assert freshness.stale
+    assert {"ioffice.outgoing_documents", "ioffice.incoming_documents"} <= set(freshness.lagging)
+    assert "ioffice.outgoing_documents" in freshness.warning_en()

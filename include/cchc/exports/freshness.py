@@ -14,16 +14,15 @@ import psycopg
 
 from cchc.config import LOCAL_TZ
 from cchc.exports.periods import Quarter
-from cchc.exports.sources import relation_exists
-
-WATERMARKS = "audit.watermarks"
+from cchc.extract.freshness import read_watermarks
 
 
 @dataclass(frozen=True)
 class Freshness:
     quarter_closes_at: datetime
     loaded_until: datetime | None  # the oldest watermark: every source is loaded up to here
-    entities: tuple[tuple[str, str, datetime], ...]  # (source, entity, loaded_until)
+    # (source, entity, loaded_until) of every registered entity; None: never loaded
+    entities: tuple[tuple[str, str, datetime | None], ...]
 
     @property
     def stale(self) -> bool:
@@ -31,13 +30,20 @@ class Freshness:
 
     @property
     def lagging(self) -> list[str]:
-        return [f"{s}.{e}" for s, e, until in self.entities if until < self.quarter_closes_at]
+        return [
+            f"{s}.{e}"
+            for s, e, until in self.entities
+            if until is None or until < self.quarter_closes_at
+        ]
 
     def warning_vi(self) -> str | None:
         if not self.stale:
             return None
         if self.loaded_until is None:
-            return "CẢNH BÁO: chưa có nguồn dữ liệu nào được nạp; số liệu có thể chưa đầy đủ."
+            return (
+                "CẢNH BÁO: có nguồn dữ liệu chưa từng được nạp"
+                f" ({', '.join(self.lagging)}); số liệu có thể chưa đầy đủ."
+            )
         return (
             f"CẢNH BÁO: dữ liệu nguồn mới được nạp đến {_local(self.loaded_until)}, trước khi kỳ"
             f" báo cáo kết thúc ({_local(self.quarter_closes_at)}); số liệu có thể chưa đầy đủ."
@@ -47,7 +53,7 @@ class Freshness:
         if not self.stale:
             return None
         if self.loaded_until is None:
-            return "WARNING: no source has been loaded; figures may be incomplete."
+            return f"WARNING: sources never loaded ({', '.join(self.lagging)}); figures may be incomplete."
         return (
             f"WARNING: sources loaded only up to {_local(self.loaded_until)}, before the period"
             f" closed ({_local(self.quarter_closes_at)}); figures may be incomplete"
@@ -66,7 +72,7 @@ class Freshness:
             "loaded_until": self.loaded_until.isoformat() if self.loaded_until else None,
             "warning": self.warning_en(),
             "watermarks": [
-                {"source": s, "entity": e, "loaded_until": until.isoformat()}
+                {"source": s, "entity": e, "loaded_until": until.isoformat() if until else None}
                 for s, e, until in self.entities
             ],
         }
@@ -77,12 +83,7 @@ def _local(moment: datetime) -> str:
 
 
 def read_freshness(conn: psycopg.Connection, quarter: Quarter) -> Freshness:
-    entities: tuple = ()
-    if relation_exists(conn, WATERMARKS):
-        entities = tuple(
-            conn.execute(
-                f"select source, entity, loaded_until from {WATERMARKS} order by source, entity"
-            ).fetchall()
-        )
-    oldest = min((until for *_, until in entities), default=None)
+    entities = tuple((s, e, until) for (s, e), until in sorted(read_watermarks(conn).items()))
+    loaded = [until for *_, until in entities]
+    oldest = None if None in loaded else min(loaded, default=None)
     return Freshness(quarter.closes_at, oldest, entities)

@@ -48,6 +48,20 @@ class StaleSourceError(RuntimeError):
     pass
 
 
+def read_watermarks(conn: psycopg.Connection) -> dict[tuple[str, str], datetime | None]:
+    """How far every registered entity is loaded; None for one never loaded (which makes any
+    period stale: a source that never arrived is the stalest of all)."""
+    found: dict[tuple[str, str], datetime] = {}
+    if conn.execute("select to_regclass('audit.watermarks')").fetchone()[0]:
+        found = {
+            (source, entity): until
+            for source, entity, until in conn.execute(
+                "select source, entity, loaded_until from audit.watermarks"
+            )
+        }
+    return {(e.source, e.name): found.get((e.source, e.name)) for e in ENTITIES}
+
+
 def record_freshness(
     conn: psycopg.Connection, run_id: str, expected_until: datetime
 ) -> list[Freshness]:
