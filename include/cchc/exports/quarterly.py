@@ -41,15 +41,11 @@ class QuarterlyExport:
         return self.freshness.stale
 
 
-def province_name(settings: Settings) -> str:
-    return settings.province_name
-
-
 def export_quarter(quarter: Quarter, settings: Settings | None = None,
                    generated_at: datetime | None = None) -> QuarterlyExport:  # fmt: skip
     settings = settings or load_settings()
     generated_at = (generated_at or datetime.now(TZ)).astimezone(TZ)
-    province = province_name(settings)
+    province = settings.province_name
     with warehouse.connect(settings) as conn:
         freshness = read_freshness(conn, quarter)
         form = form06.read_form06(conn, quarter)
