@@ -53,7 +53,7 @@ def run(store_path, first_day, days: int, pg_url: str) -> dict:
         with SourceClient(
             "onestop", SourceConnection("http://bench", "t"), transport=transport
         ) as client:
-            result = load_window(conn, client, entity, window, PAGE_SIZE)
+            result = load_window(conn, client, entity, window, PAGE_SIZE, province="H40")
         ours = time.perf_counter() - started
         assert result.loaded == rows, result.summary()
 
@@ -61,10 +61,10 @@ def run(store_path, first_day, days: int, pg_url: str) -> dict:
         conn.execute("drop table if exists public.bench_copy")
         conn.execute(f"create table public.bench_copy (like {entity.table} including all)")
         buffer = io.StringIO()
-        copy_rows = [(result.batch_id, "onestop", "dossiers", window.start, window.end, window.start,
+        copy_rows = [(result.batch_id, "H40", "onestop", "dossiers", window.start, window.end, window.start,
                       r["MaHoSo"], window.start, str(i), canonical_json(r)) for i, r in enumerate(records)]  # fmt: skip
         conn.commit()
-        frame = pd.DataFrame(copy_rows, columns=["batch_id", "source", "entity", "window_start", "window_end",
+        frame = pd.DataFrame(copy_rows, columns=["batch_id", "province_code", "source", "entity", "window_start", "window_end",
                                                  "extracted_at", "record_key", "record_updated_at", "payload_hash", "payload"])  # fmt: skip
         frame.to_csv(buffer, index=False, header=False)
         text = buffer.getvalue()

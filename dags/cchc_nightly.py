@@ -97,10 +97,12 @@ def cchc_nightly():
     def record_freshness(run_id=None, data_interval_end=None) -> None:
         """Runs whatever the extracts did; fails the run (and alerts) if a source is stale."""
         from cchc import warehouse
+        from cchc.config import load_settings
         from cchc.extract.freshness import StaleSourceError, record_freshness
 
-        with warehouse.connect() as conn:
-            states = record_freshness(conn, run_id, data_interval_end)
+        settings = load_settings()
+        with warehouse.connect(settings) as conn:
+            states = record_freshness(conn, run_id, data_interval_end, settings.province_code)
         for state in states:
             print(state)
         stale = [str(s) for s in states if not s.is_fresh]

@@ -27,23 +27,24 @@ def status_lines(conn: psycopg.Connection) -> list[str]:
     if not conn.execute("select to_regclass('audit.load_batches')").fetchone()[0]:
         return ["nothing loaded yet: run `cchc extract` or `make demo`"]
     lines = ["watermarks (loaded until):"]
-    for source, entity, until, batch in conn.execute(
-        "select source, entity, loaded_until, last_batch_id from audit.watermarks order by 1, 2"
+    for province, source, entity, until, batch in conn.execute(
+        "select province_code, source, entity, loaded_until, last_batch_id from audit.watermarks"
+        " order by 1, 2, 3"
     ):
         lines.append(
-            f"  {source}/{entity}: {until.astimezone(TZ):%Y-%m-%d %H:%M} local (batch {batch[:8]})"
+            f"  {province} {source}/{entity}: {until.astimezone(TZ):%Y-%m-%d %H:%M} local (batch {batch[:8]})"
         )
     lines.append("latest batches:")
     for row in conn.execute(
         """
-        select distinct on (source, entity) source, entity, window_start, window_end,
-               fetched, loaded, duplicates, quarantined, status
-        from audit.load_batches order by source, entity, finished_at desc
+        select distinct on (province_code, source, entity) province_code, source, entity,
+               window_start, window_end, fetched, loaded, duplicates, quarantined, status
+        from audit.load_batches order by province_code, source, entity, finished_at desc
         """
     ):
-        source, entity, start, end, fetched, loaded, dups, quarantined, status = row
+        province, source, entity, start, end, fetched, loaded, dups, quarantined, status = row
         lines.append(
-            f"  {source}/{entity} [{start.astimezone(TZ):%Y-%m-%d %H:%M}, {end.astimezone(TZ):%Y-%m-%d %H:%M}): fetched {fetched}, "
+            f"  {province} {source}/{entity} [{start.astimezone(TZ):%Y-%m-%d %H:%M}, {end.astimezone(TZ):%Y-%m-%d %H:%M}): fetched {fetched}, "
             f"loaded {loaded}, duplicates {dups}, quarantined {quarantined} ({status})"
         )
     return lines

@@ -17,6 +17,7 @@ from cchc.transform.dbt import DbtRunError, NodeResult, dbt_build, run_dbt
 # (cchc.extract.raw_store): the fixture loads one version twice to prove staging dedupes.
 RAW_COLUMNS = """
     batch_id text not null,
+    province_code text not null,
     source text not null,
     entity text not null,
     window_start timestamptz not null,
@@ -226,9 +227,9 @@ def _insert(conn: psycopg.Connection, table: str, key_field: str, rows: list) ->
         text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         conn.execute(
             f"""
-            insert into raw.{table} (batch_id, source, entity, window_start, window_end,
-                extracted_at, record_key, record_updated_at, payload_hash, payload)
-            values (%(batch)s, %(source)s, %(entity)s, %(at)s - interval '1 day', %(at)s, %(at)s,
+            insert into raw.{table} (batch_id, province_code, source, entity, window_start,
+                window_end, extracted_at, record_key, record_updated_at, payload_hash, payload)
+            values (%(batch)s, 'H40', %(source)s, %(entity)s, %(at)s - interval '1 day', %(at)s, %(at)s,
                 %(key)s, to_timestamp(%(updated)s, 'YYYYMMDDHH24MISS')::timestamp
                     at time zone 'Asia/Ho_Chi_Minh',
                 md5(%(text)s), %(text)s::jsonb)

@@ -46,7 +46,7 @@ create table marts.fct_dossiers (dossier_code text primary key, agency_code text
     received_date date, ended_date date);
 create table dq.record_flags (run_id text, source text, entity text, record_key text,
     rule_id text, severity text, flagged_at timestamptz);
-create table audit.watermarks (source text, entity text, loaded_until timestamptz,
+create table audit.watermarks (province_code text, source text, entity text, loaded_until timestamptz,
     last_batch_id text, updated_at timestamptz default now());
 """
 COMPONENTS = [  # (group, component, max, is_estimate)
@@ -138,8 +138,8 @@ def load_marts(url: str, loaded_until: datetime) -> None:
             [(*f, datetime(2024, 4, 2 if f[0] == "run-2" else 1, tzinfo=TZ)) for f in flags],
         )
         cur.executemany(
-            "insert into audit.watermarks (source, entity, loaded_until, last_batch_id)"
-            " values (%s, %s, %s, 'b')",
+            "insert into audit.watermarks (province_code, source, entity, loaded_until, last_batch_id)"
+            " values ('H40', %s, %s, %s, 'b')",
             [(e.source, e.name, loaded_until) for e in ENTITIES],
         )
 

@@ -255,7 +255,7 @@ def test_a_source_never_loaded_makes_the_quarter_stale(export_settings):
 
     with psycopg.connect(export_settings.warehouse_url) as conn:
         conn.execute("delete from audit.watermarks where source = 'ioffice'")
-        freshness = read_freshness(conn, Quarter.parse("2024Q1"))
+        freshness = read_freshness(conn, Quarter.parse("2024Q1"), "H40")
         conn.rollback()  # leave the shared fixture as it was
     assert freshness.stale
     assert {"ioffice.outgoing_documents", "ioffice.incoming_documents"} <= set(freshness.lagging)

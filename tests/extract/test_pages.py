@@ -57,7 +57,7 @@ def load(conn, pages: dict[int, str]):
     client = SourceClient("onestop", SourceConnection("http://source", "t"),
                           RetryPolicy(attempts=2, initial_wait=0.001, max_wait=0.01), transport=serve(pages))  # fmt: skip
     with client:
-        return load_window(conn, client, DOSSIERS, WINDOW, page_size=2)
+        return load_window(conn, client, DOSSIERS, WINDOW, page_size=2, province="H40")
 
 
 def test_keyless_records_and_bad_pages_are_quarantined_and_the_rest_loads(conn):

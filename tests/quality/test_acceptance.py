@@ -96,7 +96,7 @@ def test_conflicting_versions_in_raw_stop_the_run(clean, gx_project):
         key = conn.execute("select min(record_key) from raw.onestop__dossiers").fetchone()[0]
         # A second, different version at the same update time: the latest version is ambiguous.
         conn.execute(
-            "insert into raw.onestop__dossiers select batch_id, source, entity, window_start,"
+            "insert into raw.onestop__dossiers select batch_id, province_code, source, entity, window_start,"
             " window_end, extracted_at, record_key, record_updated_at, md5(payload_hash),"
             " payload from raw.onestop__dossiers where record_key = %s"
             " order by record_updated_at desc limit 1",

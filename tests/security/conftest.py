@@ -39,15 +39,16 @@ def secured(make_database) -> PgParams:
         ensure_schemas(conn)
         bootstrap_roles(conn, passwords={"cchc_bi": "bi-reader-test-password"}, pii_salt=SALT)
         # After the bootstrap, as in production: grants must reach tables created later.
-        ensure_raw_tables(conn)
+        ensure_raw_tables(conn, "H40")
         # The real raw tables store a version once (unique key and hash): drop re-serves.
         versions = {json.dumps(p, sort_keys=True): (at, p) for at, p in reversed(ONESTOP_ROWS)}
         _insert(conn, "onestop__dossiers", "MaHoSo", list(versions.values()))
         _insert(conn, "portal__dossier_syncs", "MaHoSo", [("2025-01-15 20:00", PORTAL_PAYLOAD)])
         _insert(conn, "ioffice__outgoing_documents", "MaVanBan", [("2025-01-26 20:00", IOFFICE_PAYLOAD)])  # fmt: skip
         conn.execute(
-            "insert into audit.quarantine (batch_id, source, entity, window_start, window_end,"
-            " record_key, reason, raw_text) values ('b1', 'onestop', 'dossiers', now(), now(),"
+            "insert into audit.quarantine (batch_id, province_code, source, entity, window_start,"
+            " window_end, record_key, reason, raw_text)"
+            " values ('b1', 'H40', 'onestop', 'dossiers', now(), now(),"
             " 'X-1', 'missing TrangThaiHoSo', %s)",
             ['{"MaHoSo": "X-1", "ChuHoSo": "Phạm Thị Dung", "SoGiayToChuHoSo": "001190004321"}'],
         )

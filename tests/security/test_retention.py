@@ -19,9 +19,9 @@ def _row(conn, table, key, extracted, payload, *, window_end=None):
     at = datetime.fromisoformat(extracted).replace(tzinfo=UTC)
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
     conn.execute(
-        f"""insert into raw.{table} (batch_id, source, entity, window_start, window_end,
-            extracted_at, record_key, record_updated_at, payload_hash, payload)
-        values (%s, %s, %s, %s - interval '1 day', %s, %s, %s, %s, md5(%s), %s::jsonb)""",
+        f"""insert into raw.{table} (batch_id, province_code, source, entity, window_start,
+            window_end, extracted_at, record_key, record_updated_at, payload_hash, payload)
+        values (%s, 'H40', %s, %s, %s - interval '1 day', %s, %s, %s, %s, md5(%s), %s::jsonb)""",
         [f"b-{extracted}", *table.split("__"), at, window_end or at, at, key, at, text, text],
     )
 
@@ -29,8 +29,9 @@ def _row(conn, table, key, extracted, payload, *, window_end=None):
 def _batch(conn, source, entity, window_start):
     at = datetime.fromisoformat(window_start).replace(tzinfo=UTC)
     conn.execute(
-        "insert into audit.load_batches (batch_id, source, entity, window_start, window_end,"
-        " started_at, status) values (%s, %s, %s, %s, %s + interval '1 day', %s, 'loaded')",
+        "insert into audit.load_batches (batch_id, province_code, source, entity, window_start,"
+        " window_end, started_at, status)"
+        " values (%s, 'H40', %s, %s, %s, %s + interval '1 day', %s, 'loaded')",
         [f"{source}-{window_start}", source, entity, at, at, at],
     )
 
@@ -39,7 +40,7 @@ def _batch(conn, source, entity, window_start):
 def raw(make_database):
     pg = make_database("security_retention")
     with psycopg.connect(pg.url(), autocommit=True) as conn:
-        ensure_raw_tables(conn)
+        ensure_raw_tables(conn, "H40")
         # A: two old versions, then a recent one. B: one old version only, no later window.
         _row(conn, "onestop__dossiers", "A", "2023-01-10", dossier("A", "H40.12", "20230110080000"))
         _row(conn, "onestop__dossiers", "A", "2023-02-10",
@@ -49,10 +50,11 @@ def raw(make_database):
         _row(conn, "onestop__dossiers", "B", "2023-03-10", dossier("B", "H40.15", "20230310080000"))
         _row(conn, "ioffice__outgoing_documents", "VB-1", "2023-01-26", IOFFICE_PAYLOAD)
         conn.execute(
-            "insert into audit.quarantine (batch_id, source, entity, window_start, window_end,"
-            " record_key, reason, raw_text, quarantined_at) values"
-            " ('q1', 'onestop', 'dossiers', now(), now(), 'X', 'bad', 'SoGiayTo 040090001234',"
-            "  '2023-01-01'), ('q2', 'onestop', 'dossiers', now(), now(), 'Y', 'bad', '{}', now())"
+            "insert into audit.quarantine (batch_id, province_code, source, entity, window_start,"
+            " window_end, record_key, reason, raw_text, quarantined_at) values"
+            " ('q1', 'H40', 'onestop', 'dossiers', now(), now(), 'X', 'bad',"
+            "  'SoGiayTo 040090001234', '2023-01-01'),"
+            " ('q2', 'H40', 'onestop', 'dossiers', now(), now(), 'Y', 'bad', '{}', now())"
         )
     return pg
 

@@ -82,8 +82,9 @@ def _local(moment: datetime) -> str:
     return f"{moment.astimezone(ZoneInfo(LOCAL_TZ)):%H:%M %d/%m/%Y}"
 
 
-def read_freshness(conn: psycopg.Connection, quarter: Quarter) -> Freshness:
-    entities = tuple((s, e, until) for (s, e), until in sorted(read_watermarks(conn).items()))
+def read_freshness(conn: psycopg.Connection, quarter: Quarter, province: str) -> Freshness:
+    watermarks = read_watermarks(conn, province)
+    entities = tuple((s, e, until) for (s, e), until in sorted(watermarks.items()))
     loaded = [until for *_, until in entities]
     oldest = None if None in loaded else min(loaded, default=None)
     return Freshness(quarter.closes_at, oldest, entities)

@@ -47,7 +47,7 @@ def export_quarter(quarter: Quarter, settings: Settings | None = None,
     generated_at = (generated_at or datetime.now(TZ)).astimezone(TZ)
     province = settings.province_name
     with warehouse.connect(settings) as conn:
-        freshness = read_freshness(conn, quarter)
+        freshness = read_freshness(conn, quarter, settings.province_code)
         form = form06.read_form06(conn, quarter)
         scores = scorecard.read_scores(conn, quarter)
         annex = quality_annex.read_annex(conn, quarter)

@@ -14,19 +14,6 @@ import psycopg
 from cchc.extract.entities import ENTITIES
 from cchc.extract.raw_store import ensure_raw_tables
 
-DDL = """
-create table if not exists audit.source_freshness (
-    run_id text not null,
-    source text not null,
-    entity text not null,
-    expected_until timestamptz not null,
-    loaded_until timestamptz,
-    is_fresh boolean not null,
-    checked_at timestamptz not null default now(),
-    primary key (run_id, source, entity)
-)
-"""
-
 
 @dataclass(frozen=True)
 class Freshness:
@@ -48,42 +35,45 @@ class StaleSourceError(RuntimeError):
     pass
 
 
-def read_watermarks(conn: psycopg.Connection) -> dict[tuple[str, str], datetime | None]:
-    """How far every registered entity is loaded; None for one never loaded (which makes any
-    period stale: a source that never arrived is the stalest of all)."""
+def read_watermarks(
+    conn: psycopg.Connection, province: str
+) -> dict[tuple[str, str], datetime | None]:
+    """How far every registered entity of `province` is loaded; None for one never loaded
+    (which makes any period stale: a source that never arrived is the stalest of all)."""
     found: dict[tuple[str, str], datetime] = {}
     if conn.execute("select to_regclass('audit.watermarks')").fetchone()[0]:
         found = {
             (source, entity): until
             for source, entity, until in conn.execute(
                 "select source, entity, loaded_until from audit.watermarks"
+                " where province_code = %s",
+                [province],
             )
         }
     return {(e.source, e.name): found.get((e.source, e.name)) for e in ENTITIES}
 
 
 def record_freshness(
-    conn: psycopg.Connection, run_id: str, expected_until: datetime
+    conn: psycopg.Connection, run_id: str, expected_until: datetime, province: str
 ) -> list[Freshness]:
-    """Compare every entity's watermark with `expected_until` and record it for `run_id`."""
-    ensure_raw_tables(conn)
-    conn.execute(DDL)
-    watermarks = dict(
-        ((source, entity), until)
-        for source, entity, until in conn.execute(
-            "select source, entity, loaded_until from audit.watermarks"
-        )
-    )
+    """Compare every entity's watermark of `province` with `expected_until` and record it
+    for `run_id`."""
+    ensure_raw_tables(conn, province)
+    watermarks = read_watermarks(conn, province)
     result = [
-        Freshness(e.source, e.name, expected_until, watermarks.get((e.source, e.name)))
+        Freshness(e.source, e.name, expected_until, watermarks[(e.source, e.name)])
         for e in ENTITIES
     ]
     with conn.transaction():
-        conn.execute("delete from audit.source_freshness where run_id = %s", [run_id])
+        conn.execute(
+            "delete from audit.source_freshness where run_id = %s and province_code = %s",
+            [run_id, province],
+        )
         for f in result:
             conn.execute(
-                "insert into audit.source_freshness (run_id, source, entity, expected_until, loaded_until, is_fresh)"
-                " values (%s, %s, %s, %s, %s, %s)",
-                [run_id, f.source, f.entity, f.expected_until, f.loaded_until, f.is_fresh],
-            )
+                "insert into audit.source_freshness (run_id, province_code, source, entity,"
+                " expected_until, loaded_until, is_fresh) values (%s, %s, %s, %s, %s, %s, %s)",
+                [run_id, province, f.source, f.entity, f.expected_until, f.loaded_until,
+                 f.is_fresh],
+            )  # fmt: skip
     return result

@@ -33,6 +33,7 @@ class LoadAuditError(RuntimeError):
 @dataclass
 class BatchResult:
     batch_id: str
+    province: str
     source: str
     entity: str
     window: Window
@@ -50,7 +51,7 @@ class BatchResult:
     def summary(self) -> str:
         extra = f", unknown fields: {sorted(self.unknown_fields)}" if self.unknown_fields else ""
         return (
-            f"{self.source}/{self.entity} {self.window}: fetched {self.fetched}, loaded "
+            f"{self.province} {self.source}/{self.entity} {self.window}: fetched {self.fetched}, loaded "
             f"{self.loaded}, duplicates {self.duplicates}, quarantined {self.quarantined}{extra}"
         )
 
@@ -80,9 +81,16 @@ def _validate(entity: Entity, record: object) -> tuple[str, datetime]:
 class _Batch:
     """The state of one batch while its pages stream in."""
 
-    def __init__(self, conn: psycopg.Connection, entity: Entity, window: Window, known: set[str]):
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        province: str,
+        entity: Entity,
+        window: Window,
+        known: set[str],
+    ):
         self.conn, self.entity, self.window, self.known_fields = conn, entity, window, known
-        self.result = BatchResult(uuid.uuid4().hex, entity.source, entity.name, window)
+        self.result = BatchResult(uuid.uuid4().hex, province, entity.source, entity.name, window)
         self.extracted_at = datetime.now(UTC)
         self.quarantine: list[tuple[str | None, str, str]] = []
 
@@ -137,18 +145,20 @@ def load_window(
     page_size: int = 500,
     known_fields: set[str] | None = None,
     ensure: bool = True,
+    *,
+    province: str,
 ) -> BatchResult:
-    """Extract `entity` for `window` and make it the window's only batch in raw.
-    `ensure=False` skips creating the raw tables, for callers that did it once already."""
+    """Extract `entity` for `window` from `province`'s systems and make it that window's only
+    batch in raw. `ensure=False` skips creating the raw tables, for callers that did it once."""
     if ensure:
-        ensure_raw_tables(conn)
+        ensure_raw_tables(conn, province)
     conn.execute(
         # payload stays text here: PostgreSQL parses the JSON once, on the way into raw.
         "create temp table if not exists incoming (record_key text, record_updated_at timestamptz,"
         " payload_hash text, payload text) on commit preserve rows"
     )
     conn.execute("truncate pg_temp.incoming")
-    batch = _Batch(conn, entity, window, known_fields or set(entity.fields))
+    batch = _Batch(conn, province, entity, window, known_fields or set(entity.fields))
     if entity.kind == "monthly":
         pages = client.monthly_pages(entity, window, EVALUATION_ENDPOINTS)
     else:
@@ -170,21 +180,26 @@ def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
         # Two runs of the same window wait for each other instead of interleaving.
         conn.execute(
             "select pg_advisory_xact_lock(hashtext(%s))",
-            [f"{entity.table}|{window.start.isoformat()}|{window.end.isoformat()}"],
+            [
+                f"{entity.table}|{result.province}|{window.start.isoformat()}|{window.end.isoformat()}"
+            ],
         )
-        same_window = "source = %s and entity = %s and window_start = %s and window_end = %s"
-        ident = [entity.source, entity.name, window.start, window.end]
+        same_window = (
+            "province_code = %s and source = %s and entity = %s"
+            " and window_start = %s and window_end = %s"
+        )
+        ident = [result.province, entity.source, entity.name, window.start, window.end]
         conn.execute(f"delete from {entity.table} where {same_window}", ident)
         conn.execute(f"delete from audit.quarantine where {same_window}", ident)
         inserted = conn.execute(
             f"""
-            insert into {entity.table} (batch_id, source, entity, window_start, window_end,
+            insert into {entity.table} (batch_id, province_code, source, entity, window_start, window_end,
                 extracted_at, record_key, record_updated_at, payload_hash, payload)
-            select %s, %s, %s, %s, %s, %s, record_key, record_updated_at, payload_hash,
+            select %s, %s, %s, %s, %s, %s, %s, record_key, record_updated_at, payload_hash,
                    payload::jsonb
             from pg_temp.incoming
             -- also skips a version repeated inside this batch
-            on conflict (record_key, payload_hash) do nothing
+            on conflict (province_code, record_key, payload_hash) do nothing
             """,
             [result.batch_id, *ident, batch.extracted_at],
         ).rowcount
@@ -192,17 +207,17 @@ def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
         result.loaded, result.duplicates = inserted, valid - inserted
         if batch.quarantine:
             with conn.cursor().copy(
-                "copy audit.quarantine (batch_id, source, entity, window_start, window_end,"
+                "copy audit.quarantine (batch_id, province_code, source, entity, window_start, window_end,"
                 " record_key, reason, raw_text) from stdin"
             ) as copy:
                 for key, reason, raw_text in batch.quarantine:
                     copy.write_row((result.batch_id, *ident, key, reason, raw_text))
         conn.execute(
             """
-            insert into audit.load_batches (batch_id, source, entity, window_start, window_end,
-                started_at, finished_at, pages, fetched, loaded, duplicates, quarantined,
-                unknown_fields, status)
-            values (%s, %s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s)
+            insert into audit.load_batches (batch_id, province_code, source, entity,
+                window_start, window_end, started_at, finished_at, pages, fetched, loaded,
+                duplicates, quarantined, unknown_fields, status)
+            values (%s, %s, %s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s)
             """,
             [result.batch_id, *ident, batch.extracted_at, result.pages, result.fetched,
              result.loaded, result.duplicates, result.quarantined,
@@ -210,13 +225,14 @@ def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
         )  # fmt: skip
         conn.execute(
             """
-            insert into audit.watermarks (source, entity, loaded_until, last_batch_id)
-            values (%s, %s, %s, %s)
-            on conflict (source, entity) do update
+            insert into audit.watermarks (province_code, source, entity, loaded_until,
+                last_batch_id)
+            values (%s, %s, %s, %s, %s)
+            on conflict (province_code, source, entity) do update
                set loaded_until = greatest(audit.watermarks.loaded_until, excluded.loaded_until),
                    last_batch_id = excluded.last_batch_id, updated_at = now()
             """,
-            [entity.source, entity.name, window.end, result.batch_id],
+            [result.province, entity.source, entity.name, window.end, result.batch_id],
         )
     conn.execute("truncate pg_temp.incoming")
     conn.commit()

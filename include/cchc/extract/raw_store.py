@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 from cchc.extract.entities import ENTITIES, Entity
 
 AUDIT_DDL = """
 create table if not exists audit.load_batches (
     batch_id text primary key,
+    province_code text not null,
     source text not null,
     entity text not null,
     window_start timestamptz not null,
@@ -26,6 +28,7 @@ create table if not exists audit.load_batches (
 );
 create table if not exists audit.quarantine (
     batch_id text not null,
+    province_code text not null,
     source text not null,
     entity text not null,
     window_start timestamptz not null,
@@ -36,18 +39,32 @@ create table if not exists audit.quarantine (
     quarantined_at timestamptz not null default now()
 );
 create table if not exists audit.watermarks (
+    province_code text not null,
     source text not null,
     entity text not null,
     loaded_until timestamptz not null,
     last_batch_id text not null,
     updated_at timestamptz not null default now(),
-    primary key (source, entity)
+    primary key (province_code, source, entity)
+);
+-- How far each entity's loaded data reached when a run checked it (cchc.extract.freshness).
+create table if not exists audit.source_freshness (
+    run_id text not null,
+    province_code text not null,
+    source text not null,
+    entity text not null,
+    expected_until timestamptz not null,
+    loaded_until timestamptz,
+    is_fresh boolean not null,
+    checked_at timestamptz not null default now(),
+    primary key (run_id, province_code, source, entity)
 );
 """
 
 RAW_DDL = """
 create table if not exists {table} (
     batch_id text not null,
+    province_code text not null,  -- the province whose systems served the record
     source text not null,
     entity text not null,
     window_start timestamptz not null,
@@ -58,19 +75,74 @@ create table if not exists {table} (
     payload_hash text not null,
     payload jsonb not null
 );
--- A record version is stored once, whichever overlapping window brought it first.
-create unique index if not exists {name}__version_uq on {table} (record_key, payload_hash);
-create index if not exists {name}__window_ix on {table} (window_start, window_end);
+-- A record version is stored once per province, whichever overlapping window brought it
+-- first. Provinces share the warehouse, and their systems' keys may coincide.
+create unique index if not exists {name}__province_version_uq
+    on {table} (province_code, record_key, payload_hash);
+create index if not exists {name}__window_ix on {table} (province_code, window_start, window_end);
 create index if not exists {name}__updated_ix on {table} (record_updated_at);
 """
 
 
-def ensure_raw_tables(conn: psycopg.Connection, entities: tuple[Entity, ...] = ENTITIES) -> None:
+# Warehouses loaded before provinces shared one: their rows all belong to the configured
+# province. Run once, when a table still lacks the column.
+_ADD_PROVINCE = """
+alter table {table} add column province_code text not null default {province};
+alter table {table} alter column province_code drop default;
+"""
+_KEYS = {
+    "audit.watermarks": "province_code, source, entity",
+    "audit.source_freshness": "run_id, province_code, source, entity",
+}
+_OLD_INDEXES = """
+drop index if exists raw.{entity}__version_uq;
+drop index if exists raw.{entity}__window_ix;
+"""
+
+
+def ensure_raw_tables(
+    conn: psycopg.Connection, province: str, entities: tuple[Entity, ...] = ENTITIES
+) -> None:
+    """Create the raw and audit tables; `province` is the one existing rows belong to if an
+    older warehouse without the province column is upgraded."""
     # Serialise DDL: concurrent "create ... if not exists" can still collide in the catalog.
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('cchc:raw-ddl'))")
         for schema in ("raw", "audit"):
             conn.execute(f"create schema if not exists {schema}")
+        _add_province_column(conn, province, entities)
         conn.execute(AUDIT_DDL)
         for entity in entities:
             conn.execute(RAW_DDL.format(table=entity.table, name=entity.qualified_name))
+
+
+def _add_province_column(
+    conn: psycopg.Connection, province: str, entities: tuple[Entity, ...]
+) -> None:
+    tables = ["audit.load_batches", "audit.quarantine", "audit.watermarks"]
+    tables += ["audit.source_freshness"]
+    tables += [entity.table for entity in entities]
+    lacking = [
+        table
+        for (table,) in conn.execute(
+            """
+            select format('%%s.%%s', c.table_schema, c.table_name)
+            from information_schema.tables as c
+            where format('%%s.%%s', c.table_schema, c.table_name) = any(%s)
+              and not exists (
+                  select 1 from information_schema.columns as col
+                  where col.table_schema = c.table_schema and col.table_name = c.table_name
+                    and col.column_name = 'province_code')
+            """,
+            [tables],
+        )
+    ]
+    quoted = sql.Literal(province).as_string(conn)
+    for table in lacking:
+        conn.execute(_ADD_PROVINCE.format(table=table, province=quoted))
+        if table in _KEYS:
+            name = table.removeprefix("audit.")
+            conn.execute(f"alter table {table} drop constraint {name}_pkey")
+            conn.execute(f"alter table {table} add primary key ({_KEYS[table]})")
+        elif table.startswith("raw."):
+            conn.execute(_OLD_INDEXES.format(entity=table.removeprefix("raw.")))

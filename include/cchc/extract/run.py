@@ -38,7 +38,9 @@ def extract_entity(
         warehouse.connect(settings) as conn,
         SourceClient(entity.source, connection, policy) as client,
     ):
-        return load_window(conn, client, entity, window, settings.page_size)
+        return load_window(
+            conn, client, entity, window, settings.page_size, province=settings.province_code
+        )
 
 
 def extract(
@@ -75,14 +77,20 @@ def load_history(
     results = []
     # One connection and one client per source for the ~35 windows of each entity.
     with warehouse.connect(settings) as conn:
-        ensure_raw_tables(conn)
+        ensure_raw_tables(conn, settings.province_code)
         for source in SOURCES:
             with SourceClient(source, connection_for(source, settings)) as client:
                 for entity in (e for e in ENTITIES if e.source == source):
                     for window in windows if entity.kind == "window" else windows[-1:]:
                         results.append(
                             load_window(
-                                conn, client, entity, window, settings.page_size, ensure=False
+                                conn,
+                                client,
+                                entity,
+                                window,
+                                settings.page_size,
+                                ensure=False,
+                                province=settings.province_code,
                             )
                         )
     return results

@@ -143,14 +143,16 @@ def purge_raw(
             table = sql.Identifier(*entity.table.split("."))
             # Same order as the latest_record_version macro: what staging would pick.
             superseded = sql.SQL(
-                "exists (select 1 from {t} as newer where newer.record_key = r.record_key"
+                "exists (select 1 from {t} as newer where newer.province_code = r.province_code"
+                " and newer.record_key = r.record_key"
                 " and (coalesce(newer.record_updated_at, '-infinity'), newer.extracted_at,"
                 "      newer.payload_hash)"
                 "   > (coalesce(r.record_updated_at, '-infinity'), r.extracted_at, r.payload_hash))"
             ).format(t=table)
             later_window = (
                 sql.SQL(
-                    "exists (select 1 from audit.load_batches as b where b.source = {s}"
+                    "exists (select 1 from audit.load_batches as b"
+                    " where b.province_code = r.province_code and b.source = {s}"
                     " and b.entity = {e} and b.status = 'loaded' and b.window_start >= r.window_end)"
                 ).format(s=sql.Literal(entity.source), e=sql.Literal(entity.name))
                 if has_batches
