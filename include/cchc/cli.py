@@ -130,12 +130,20 @@ def simulate_generate(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: <data dir>/sim)")
     ] = None,
+    province: Annotated[
+        str | None,
+        typer.Option(help="Synthetic province: H40 Nghệ An, H45 Quảng Trị (default: configured)"),
+    ] = None,
 ) -> None:
     """Generate the synthetic province's source data."""
     from cchc.synthetic import generate
 
-    out = out or load_settings().data_dir / "sim"
-    store = generate(out, start.date(), end.date(), seed=seed, scale=scale)
+    settings = load_settings()
+    out = out or settings.data_dir / "sim"
+    store = generate(
+        out, start.date(), end.date(), seed=seed, scale=scale,
+        province_code=province or settings.province_code,
+    )  # fmt: skip
     typer.echo(f"synthetic data written: {store}")
 
 

@@ -17,7 +17,7 @@ from cchc.synthetic import ENTITIES, generate
 from cchc.synthetic.errors import DOSSIER_RULES, NATURAL_RULES, ErrorRates
 from cchc.synthetic.evaluation import ENDPOINTS
 from cchc.synthetic.profiles import ONLINE_SHARE_Q4_2023
-from cchc.synthetic.units import UNITS
+from cchc.synthetic.units import build_units
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "national-portal"
 TOKEN = "t"
@@ -67,8 +67,8 @@ def test_every_entity_is_served(store_path: Path, name: str) -> None:
 
 
 def test_units_have_nghe_an_shape_and_dated_mergers() -> None:
-    before = [u for u in UNITS if u.active_on(date(2025, 6, 30))]
-    after = [u for u in UNITS if u.active_on(date(2025, 7, 1))]
+    before = [u for u in build_units() if u.active_on(date(2025, 6, 30))]
+    after = [u for u in build_units() if u.active_on(date(2025, 7, 1))]
     kinds = Counter(u.kind for u in before)
     assert kinds == {"department": 20, "district": 21, "commune": 412}
     assert Counter(u.kind for u in after) == {"department": 14, "commune": 130}
@@ -109,7 +109,7 @@ def test_evaluation_endpoints_have_the_samples_shape(store_path: Path, endpoint:
 def test_q4_2023_online_shares_match_the_letter(tmp_path: Path) -> None:
     store = SimStore(generate(tmp_path, date(2023, 10, 1), date(2024, 1, 1), scale=0.02))
     dossiers = store.list("dossiers", datetime(2023, 10, 1), datetime(2024, 1, 1))
-    names = {u.code: u.name for u in UNITS}
+    names = {u.code: u.name for u in build_units()}
     received: Counter = Counter()
     online: Counter = Counter()
     for d in dossiers:

@@ -8,11 +8,11 @@ ones. Each carries the publication metadata the 766 transparency group scores.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
 
-from .units import LEVEL_COMMUNE, LEVEL_DISTRICT, LEVEL_PROVINCE, PROVINCE_CODE, Unit
+from .units import DEFAULT_PROVINCE, LEVEL_COMMUNE, LEVEL_DISTRICT, LEVEL_PROVINCE, Unit
 
 ONLINE_FULL, ONLINE_PARTIAL, ONLINE_NONE = "toan-trinh", "mot-phan", "khong"
 CATALOGUE_SIZE = 1_400
@@ -38,8 +38,9 @@ class Procedure:
 
 
 def _p(code, name, field_code, field_name, level, days, fee, full_online, sector):
+    # The province's code is appended by catalogue(): 1.001234.000.00.00.H40
     return Procedure(
-        f"{code}.000.00.00.{PROVINCE_CODE}", name, field_code, field_name, level, days, fee,
+        f"{code}.000.00.00", name, field_code, field_name, level, days, fee,
         full_online, sector,
     )  # fmt: skip
 
@@ -193,10 +194,11 @@ def _publication(rng: random.Random) -> dict:
 
 
 @cache
-def catalogue() -> tuple[Procedure, ...]:
-    """The whole catalogue: the real procedures above, then generated ones per sector."""
-    rng = random.Random(f"catalogue|{PROVINCE_CODE}")
-    real = [_with_publication(p, rng) for p in _REAL]
+def catalogue(province: str = DEFAULT_PROVINCE) -> tuple[Procedure, ...]:
+    """A province's whole catalogue: the real procedures above, then generated ones per
+    sector. Codes end with the province's code, as the portal's do."""
+    rng = random.Random(f"catalogue|{province}")
+    real = [_with_publication(replace(p, code=f"{p.code}.{province}"), rng) for p in _REAL]
     used = {p.code.split(".")[1] for p in real}
     result = list(real)
     for sector, size in SECTOR_SIZES.items():
@@ -213,7 +215,7 @@ def catalogue() -> tuple[Procedure, ...]:
             )[0]
             result.append(
                 Procedure(
-                    code=f"{rng.choice('12')}.{number:06d}.000.00.00.{PROVINCE_CODE}",
+                    code=f"{rng.choice('12')}.{number:06d}.000.00.00.{province}",
                     name=f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} "
                     f"{fields[field_index].lower()} ({i + 1})",
                     field_code=f"{prefix}-{field_index + 1:02d}",
@@ -232,18 +234,16 @@ def catalogue() -> tuple[Procedure, ...]:
 
 
 def _with_publication(p: Procedure, rng: random.Random) -> Procedure:
-    from dataclasses import replace
-
     online = ONLINE_FULL if p.full_online else ONLINE_PARTIAL
     return replace(p, online_level=online, popularity=1.0, **_publication(rng))
 
 
 @cache
 def procedures_for_sectors(
-    sectors: tuple[str, ...],
+    sectors: tuple[str, ...], province: str = DEFAULT_PROVINCE
 ) -> tuple[tuple[Procedure, ...], tuple[float, ...]]:
     """A unit's procedures and their cumulative popularity (for rng.choices' cum_weights)."""
-    chosen = tuple(p for p in catalogue() if p.sector in sectors)
+    chosen = tuple(p for p in catalogue(province) if p.sector in sectors)
     total = 0.0
     cumulative = []
     for p in chosen:
@@ -252,10 +252,7 @@ def procedures_for_sectors(
     return chosen, tuple(cumulative)
 
 
-def procedures_for(unit: Unit) -> tuple[tuple[Procedure, ...], tuple[float, ...]]:
-    return procedures_for_sectors(unit.sectors)
-
-
-@cache
-def procedure_index() -> dict[str, Procedure]:
-    return {p.code: p for p in catalogue()}
+def procedures_for(
+    unit: Unit, province: str = DEFAULT_PROVINCE
+) -> tuple[tuple[Procedure, ...], tuple[float, ...]]:
+    return procedures_for_sectors(unit.sectors, province)

@@ -8,7 +8,7 @@ from datetime import date
 
 from .catalog import ONLINE_FULL, ONLINE_NONE, catalogue
 from .indicators import COLUMNS, IndicatorCounters
-from .units import KIND_DEPARTMENT, PROVINCE_CODE, PROVINCE_NAME, Unit, units_on
+from .units import KIND_DEPARTMENT, Unit, province, units_on
 
 ENDPOINTS = (
     "dvc-progress-tree",
@@ -51,27 +51,34 @@ def _metric(code: str, name: str, num: int | None, den: int | None, max_score: i
             "ratio": ratio, "score": score, "maxScore": max_score}  # fmt: skip
 
 
-def build_evaluations(counters: IndicatorCounters, month: str) -> dict[str, dict]:
+def build_evaluations(counters: IndicatorCounters, month: str, code: str) -> dict[str, dict]:
+    """The portal's evaluation responses for province `code` and `month`."""
     year, mon = (int(p) for p in month.split("-"))
-    units = [u for u in units_on(date(year, mon, 1)) if u.kind != "district"] + [
-        u for u in units_on(date(year, mon, 1)) if u.kind == "district"
+    units = [u for u in units_on(date(year, mon, 1), code) if u.kind != "district"] + [
+        u for u in units_on(date(year, mon, 1), code) if u.kind == "district"
     ]
     rows = {
         u.code: counters.counts.get((u.code, month)) or dict.fromkeys(COLUMNS, 0) for u in units
     }
     total = _sum(list(rows.values()))
-    province = {"departmentId": _id(PROVINCE_CODE), "departmentName": f"UBND tỉnh {PROVINCE_NAME}",
-                "departmentCode": PROVINCE_CODE}  # fmt: skip
-    procs = catalogue()
+    whole = {"departmentId": _id(code), "departmentName": f"UBND tỉnh {province(code).name}",
+             "departmentCode": code}  # fmt: skip
+    procs = catalogue(code)
     return {
-        "dvc-progress-tree": _progress(province, units, rows, total, year, mon),
-        "provide-online-tree": _online(province, units, rows, total, procs, mon),
-        "formality-online-payment-tree": _payment(province, units, rows, total, procs),
-        "transparency": _scored_list(province, units, rows, total, 18, _transparency_metrics),
-        "dossier-digitized": _scored_list(province, units, rows, total, 22, _digitized_metrics),
-        "handling-satisfaction": _scored_list(
-            province, units, rows, total, 18, _satisfaction_metrics
+        "dvc-progress-tree": _progress(whole, units, rows, total, year, mon),
+        "provide-online-tree": _online(whole, units, rows, total, procs, mon),
+        "formality-online-payment-tree": _payment(whole, units, rows, total, procs),
+        "transparency": _scored_list(
+            whole,
+            units,
+            rows,
+            total,
+            18,
+            lambda r: _transparency_metrics(r, procs),
+            transparency=True,
         ),
+        "dossier-digitized": _scored_list(whole, units, rows, total, 22, _digitized_metrics),
+        "handling-satisfaction": _scored_list(whole, units, rows, total, 18, _satisfaction_metrics),
     }
 
 
@@ -158,8 +165,7 @@ def _payment(province, units, rows, total, procs) -> dict:
     return _envelope({"parent": parent, "children": children})
 
 
-def _transparency_metrics(r: dict) -> list[dict]:
-    procs = catalogue()
+def _transparency_metrics(r: dict, procs: tuple) -> list[dict]:
     on_time = sum(1 for p in procs if (p.decision_date - p.legal_basis_effective).days <= 0)
     updated = sum(1 for p in procs if (p.published_date - p.decision_date).days <= 5)
     complete = sum(1 for p in procs if p.content_complete)
@@ -216,7 +222,7 @@ def _satisfaction_metrics(r: dict) -> list[dict]:
     ]  # fmt: skip
 
 
-def _scored_list(province, units, rows, total, max_score, metrics_of) -> dict:
+def _scored_list(province, units, rows, total, max_score, metrics_of, transparency=False) -> dict:
     def row(stt, identity, kind, level, agency_level, r):
         metrics = metrics_of(r)
         score = round(sum(m["score"] or 0 for m in metrics), 2)
@@ -241,7 +247,7 @@ def _scored_list(province, units, rows, total, max_score, metrics_of) -> dict:
             "pagination": {"total": len(evaluation), "currentPage": 1, "pageSize": 200,
                            "totalPages": 1},
             "source": "cchc synthetic province"}  # fmt: skip
-    if metrics_of is _transparency_metrics:
+    if transparency:
         overview["averageScore"] = overview["totalScore"]
         data = {"overview": overview, "monthlyChart": [], **{k: v for k, v in data.items()
                                                              if k != "overview"}}  # fmt: skip

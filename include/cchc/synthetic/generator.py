@@ -25,7 +25,7 @@ from .profiles import ChannelQuota, behaviour, online_share
 from .recordstore import RecordWriter
 from .staff import build_staff
 from .timeutil import office_time, stamp
-from .units import PROVINCE_CODE, UNITS, Unit, units_on
+from .units import DEFAULT_PROVINCE, Unit, build_units, province, units_on
 from .units_feed import unit_versions
 from .workdays import WorkingCalendar
 
@@ -50,13 +50,16 @@ def generate(
     errors: ErrorRates | None = None,
     clean: bool = False,
     progress: Progress | None = None,
+    province_code: str = DEFAULT_PROVINCE,
 ) -> Path:
     """Simulate the days [start, end) and write every record version to `out_dir/store.sqlite`.
 
     The simulated clock stops at `end` 00:00 local time: versions after it are not written,
     so dossiers still being handled then stay open. Same arguments, same payloads.
     `errors`: rates of injected data-entry errors (default: realistic); `clean=True`: none.
+    `province_code`: which synthetic province (`cchc.synthetic.units.PROVINCES`).
     """
+    province(province_code)  # fails early on an unknown province
     if end <= start:
         raise ValueError(f"end ({end}) must be after start ({start})")
     if scale <= 0:
@@ -69,16 +72,16 @@ def generate(
     manifest = TruthManifest(out_dir / TRUTH_DIR / "errors.csv")
     try:
         with RecordWriter(partial) as writer:
-            run = _ProvinceRun(writer, manifest, start, end, seed, scale, rates)
+            run = _ProvinceRun(writer, manifest, province_code, start, end, seed, scale, rates)
             run.run(progress)
             for month in run.counters.months():
-                for name, body in build_evaluations(run.counters, month).items():
+                for name, body in build_evaluations(run.counters, month, province_code).items():
                     writer.add_evaluation(name, month, body)
             run.counters.write_csv(out_dir / TRUTH_DIR / "indicators.csv")
             writer.set_meta(
                 {
                     "generator_version": GENERATOR_VERSION,
-                    "province_code": PROVINCE_CODE,
+                    "province_code": province_code,
                     "start": start.isoformat(),
                     "end": end.isoformat(),
                     "seed": str(seed),
@@ -103,6 +106,7 @@ class _ProvinceRun:
         self,
         writer: RecordWriter,
         manifest: TruthManifest,
+        province_code: str,
         start: date,
         end: date,
         seed: int,
@@ -111,14 +115,16 @@ class _ProvinceRun:
     ) -> None:
         self.writer = writer
         self.manifest = manifest
+        self.province = province_code
         self.start, self.end = start, end
         self.seed, self.scale = seed, scale
         self.rates = rates
         self.horizon = datetime.combine(end, datetime.min.time())
         self.calendar = WorkingCalendar()
         self.staff: dict[tuple[str, date], object] = {}
-        self.behaviours = {(u.code, u.valid_from): behaviour(u) for u in UNITS}
-        self.known_agencies = frozenset(u.code for u in UNITS)
+        units = build_units(province_code)
+        self.behaviours = {(u.code, u.valid_from): behaviour(u) for u in units}
+        self.known_agencies = frozenset(u.code for u in units)
         self.register = OutgoingRegister(self.calendar, start, rates.unsigned_rate)
         self.quota = ChannelQuota()
         self.counters = IndicatorCounters()
@@ -131,14 +137,14 @@ class _ProvinceRun:
         return self.staff[key]
 
     def run(self, progress: Progress | None = None) -> None:
-        for version in unit_versions(self.horizon):
+        for version in unit_versions(self.horizon, self.province):
             self._write(entities.UNITS, version.payload["MaDonVi"], version)
-        for version in procedure_versions(self.horizon):
+        for version in procedure_versions(self.horizon, self.province):
             self._write(entities.PROCEDURES, version.payload["MaTTHC"], version)
         day = self.start
         while day < self.end:
             self._write_documents_before(datetime.combine(day, datetime.min.time()))
-            for unit in units_on(day):
+            for unit in units_on(day, self.province):
                 self._simulate_unit_day(unit, day)
             day += timedelta(days=1)
             if progress is not None:
@@ -173,7 +179,7 @@ class _ProvinceRun:
         staff = self._staff(unit)
         simulator = DossierSimulator(self.calendar, unit, conduct, staff, rng, people)
         injector = DossierErrorInjector(self.rates, self.calendar, error_rng, self.known_agencies)
-        procedures, cumulative = procedures_for(unit)
+        procedures, cumulative = procedures_for(unit, self.province)
         share = online_share(conduct.online_share_q4_2023, day)
         apology_rate = conduct.apology_rate if self.rates.apologies_follow_behaviour else 1.0
         max_supplements = 2 if self.rates.multiple_supplements else 1

@@ -13,9 +13,9 @@ def _day(d) -> str:
     return stamp(datetime.combine(d, datetime.min.time()))
 
 
-def procedure_versions(horizon: datetime) -> list[Version]:
+def procedure_versions(horizon: datetime, province: str) -> list[Version]:
     versions = []
-    for p in catalogue():
+    for p in catalogue(province):
         published = datetime.combine(p.published_date, datetime.min.time().replace(hour=8))
         if published >= horizon:
             continue

@@ -1,8 +1,10 @@
-"""The province's handling units with their history: Nghệ An's shape.
+"""A province's handling units with their history: Nghệ An's shape, and Quảng Trị's.
 
-Until 30/6/2025: ~20 provincial departments, 21 district-level People's Committees and 412
-communes. From 1/7/2025 the two-tier structure: 14 departments (some merged) and 130 communes
-(the districts are abolished, their communes merged). A merger is a dated event: the old unit
+Nghệ An until 30/6/2025: ~20 provincial departments, 21 district-level People's Committees and
+412 communes. From 1/7/2025 the two-tier structure: 14 departments (some merged) and 130
+communes (the districts are abolished, their communes merged). Quảng Trị has the same
+departments, 10 districts and 117 communes, then 78 communes. Unit codes carry the province
+code (H40.12, H45.12), as the real systems' codes do. A merger is a dated event: the old unit
 is valid until the day before, the new one from that day, and `successor` maps old to new,
 so a quarter is always reported under the units that existed then.
 """
@@ -12,9 +14,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-PROVINCE_CODE = "H40"
-PROVINCE_NAME = "Nghệ An"
 REFORM_DATE = date(2025, 7, 1)  # two-tier local government
 EARLIEST = date(2000, 1, 1)
 OPEN_END = date(9999, 12, 31)
@@ -54,39 +55,39 @@ class Unit:
         return self.valid_from <= day <= self.valid_to
 
 
-# (code, name, sign, sectors, relative volume, code of the department it merges into or None)
+# (code suffix, name, sign, sectors, relative volume, suffix of the department it merges into)
 DEPARTMENTS_BEFORE = (
-    ("H40.01", "Văn phòng UBND tỉnh", "VPUBND", ("van-phong",), 0.2, None),
-    ("H40.02", "Sở Nội vụ", "SNV", ("noi-vu",), 0.6, None),
-    ("H40.03", "Sở Tài chính", "STC", ("tai-chinh",), 0.5, None),
-    ("H40.04", "Sở Công Thương", "SCT", ("cong-thuong",), 1.0, None),
-    ("H40.05", "Sở Giáo dục và Đào tạo", "SGDĐT", ("giao-duc",), 0.6, None),
-    ("H40.06", "Sở Văn hóa và Thể thao", "SVHTT", ("van-hoa",), 0.4, "H40.31"),
-    ("H40.07", "Sở Du lịch", "SDL", ("du-lich",), 0.3, "H40.31"),
-    ("H40.08", "Sở Thông tin và Truyền thông", "STTTT", ("thong-tin",), 0.3, "H40.09"),
-    ("H40.09", "Sở Khoa học và Công nghệ", "SKHCN", ("khoa-hoc",), 0.3, None),
-    ("H40.10", "Ban Dân tộc", "BDT", ("dan-toc",), 0.1, "H40.32"),
-    ("H40.11", "Thanh tra tỉnh", "TTr", ("thanh-tra",), 0.1, None),
-    ("H40.12", "Sở Tư pháp", "STP", ("tu-phap",), 1.6, None),
-    ("H40.13", "Sở Xây dựng", "SXD", ("xay-dung",), 0.9, None),
-    ("H40.14", "Sở Tài nguyên và Môi trường", "STNMT", ("tai-nguyen",), 1.8, "H40.33"),
-    ("H40.15", "Sở Lao động - Thương binh và Xã hội", "SLĐTBXH", ("lao-dong",), 1.1, "H40.02"),
-    ("H40.16", "Sở Giao thông vận tải", "SGTVT", ("giao-thong",), 2.6, "H40.13"),
-    ("H40.17", "Sở Nông nghiệp và Phát triển nông thôn", "SNNPTNT", ("nong-nghiep",), 0.8,
-     "H40.33"),
-    ("H40.18", "Sở Kế hoạch và Đầu tư", "SKHĐT", ("ke-hoach",), 1.8, "H40.03"),
-    ("H40.19", "Sở Y tế", "SYT", ("y-te",), 1.1, None),
-    ("H40.20", "Ban Quản lý Khu kinh tế Đông Nam", "BQLKKT", ("kinh-te",), 0.3, None),
+    ("01", "Văn phòng UBND tỉnh", "VPUBND", ("van-phong",), 0.2, None),
+    ("02", "Sở Nội vụ", "SNV", ("noi-vu",), 0.6, None),
+    ("03", "Sở Tài chính", "STC", ("tai-chinh",), 0.5, None),
+    ("04", "Sở Công Thương", "SCT", ("cong-thuong",), 1.0, None),
+    ("05", "Sở Giáo dục và Đào tạo", "SGDĐT", ("giao-duc",), 0.6, None),
+    ("06", "Sở Văn hóa và Thể thao", "SVHTT", ("van-hoa",), 0.4, "31"),
+    ("07", "Sở Du lịch", "SDL", ("du-lich",), 0.3, "31"),
+    ("08", "Sở Thông tin và Truyền thông", "STTTT", ("thong-tin",), 0.3, "09"),
+    ("09", "Sở Khoa học và Công nghệ", "SKHCN", ("khoa-hoc",), 0.3, None),
+    ("10", "Ban Dân tộc", "BDT", ("dan-toc",), 0.1, "32"),
+    ("11", "Thanh tra tỉnh", "TTr", ("thanh-tra",), 0.1, None),
+    ("12", "Sở Tư pháp", "STP", ("tu-phap",), 1.6, None),
+    ("13", "Sở Xây dựng", "SXD", ("xay-dung",), 0.9, None),
+    ("14", "Sở Tài nguyên và Môi trường", "STNMT", ("tai-nguyen",), 1.8, "33"),
+    ("15", "Sở Lao động - Thương binh và Xã hội", "SLĐTBXH", ("lao-dong",), 1.1, "02"),
+    ("16", "Sở Giao thông vận tải", "SGTVT", ("giao-thong",), 2.6, "13"),
+    ("17", "Sở Nông nghiệp và Phát triển nông thôn", "SNNPTNT", ("nong-nghiep",), 0.8,
+     "33"),
+    ("18", "Sở Kế hoạch và Đầu tư", "SKHĐT", ("ke-hoach",), 1.8, "03"),
+    ("19", "Sở Y tế", "SYT", ("y-te",), 1.1, None),
+    ("20", "Ban Quản lý Khu kinh tế Đông Nam", "BQLKKT", ("kinh-te",), 0.3, None),
 )  # fmt: skip
 # Departments created by the 2025 mergers (the absorbing ones above keep their codes).
 DEPARTMENTS_CREATED = (
-    ("H40.31", "Sở Văn hóa, Thể thao và Du lịch", "SVHTTDL", 0.7),
-    ("H40.32", "Sở Dân tộc và Tôn giáo", "SDTTG", 0.1),
-    ("H40.33", "Sở Nông nghiệp và Môi trường", "SNNMT", 2.6),
+    ("31", "Sở Văn hóa, Thể thao và Du lịch", "SVHTTDL", 0.7),
+    ("32", "Sở Dân tộc và Tôn giáo", "SDTTG", 0.1),
+    ("33", "Sở Nông nghiệp và Môi trường", "SNNMT", 2.6),
 )
 
-# (name, sign, relative volume): the 21 district-level units, codes H40.41 - H40.61.
-DISTRICTS = (
+# (name, sign, relative volume): Nghệ An's 21 district-level units, codes H40.41 - H40.61.
+NGHE_AN_DISTRICTS = (
     ("UBND thành phố Vinh", "UBND-TPV", 3.0),
     ("UBND thị xã Cửa Lò", "UBND-CL", 0.9),
     ("UBND thị xã Thái Hòa", "UBND-TH", 0.8),
@@ -109,9 +110,43 @@ DISTRICTS = (
     ("UBND huyện Tương Dương", "UBND-TD", 0.75),
     ("UBND huyện Yên Thành", "UBND-YT", 1.5),
 )
-COMMUNES_BEFORE = 412
-COMMUNES_AFTER = 130
-WARDS_AFTER = 11  # of the 130, phường (the rest xã)
+QUANG_TRI_DISTRICTS = (
+    ("UBND thành phố Đông Hà", "UBND-ĐH", 2.0),
+    ("UBND thị xã Quảng Trị", "UBND-QT", 0.6),
+    ("UBND huyện Vĩnh Linh", "UBND-VL", 1.2),
+    ("UBND huyện Gio Linh", "UBND-GL", 1.1),
+    ("UBND huyện Cam Lộ", "UBND-CL", 0.8),
+    ("UBND huyện Triệu Phong", "UBND-TP", 1.2),
+    ("UBND huyện Hải Lăng", "UBND-HL", 1.1),
+    ("UBND huyện Hướng Hóa", "UBND-HH", 1.0),
+    ("UBND huyện Đakrông", "UBND-ĐKR", 0.6),
+    ("UBND huyện Cồn Cỏ", "UBND-CCo", 0.1),
+)
+
+
+@dataclass(frozen=True)
+class Province:
+    code: str  # the national portal's province code (H40)
+    name: str  # Nghệ An
+    districts: tuple[tuple[str, str, float], ...]
+    communes_before: int
+    communes_after: int
+    wards_after: int  # of the communes after the reform, phường (the rest xã)
+
+
+PROVINCES = {
+    "H40": Province("H40", "Nghệ An", NGHE_AN_DISTRICTS, 412, 130, 11),
+    "H45": Province("H45", "Quảng Trị", QUANG_TRI_DISTRICTS, 117, 78, 8),
+}
+DEFAULT_PROVINCE = "H40"
+
+
+def province(code: str) -> Province:
+    try:
+        return PROVINCES[code]
+    except KeyError:
+        raise ValueError(f"no synthetic province {code!r}; known: {', '.join(PROVINCES)}") from None
+
 
 _SYLLABLES = (
     "An", "Bình", "Châu", "Diễn", "Đông", "Giang", "Hòa", "Hưng", "Hợp", "Khánh", "Kim", "Lạc",
@@ -138,74 +173,84 @@ def _weights(rng: random.Random, count: int) -> list[float]:
     return [w / total for w in raw]
 
 
-def build_units() -> tuple[Unit, ...]:
-    """Every period of every unit (a surviving department has two: before and after the
-    reform, when it takes over merged partners' sectors). Not random: a province's map is
-    fixed; the commune names are drawn once from a fixed rng."""
-    rng = random.Random(f"units|{PROVINCE_CODE}")
+@cache
+def build_units(code: str = DEFAULT_PROVINCE) -> tuple[Unit, ...]:
+    """Every period of every unit of province `code` (a surviving department has two: before
+    and after the reform, when it takes over merged partners' sectors). Not random: a
+    province's map is fixed; the commune names are drawn once from a fixed rng."""
+    place = province(code)
+    districts, communes_before, communes_after = (
+        place.districts,
+        place.communes_before,
+        place.communes_after,
+    )
+    rng = random.Random(f"units|{code}")
     day_before = date.fromordinal(REFORM_DATE.toordinal() - 1)
     units: list[Unit] = []
 
     dept_total = sum(row[4] for row in DEPARTMENTS_BEFORE)
     after: dict[str, tuple[str, str, list[str], float]] = {}  # code -> name, sign, sectors, w
-    for code, name, sign, _sectors, _weight, target in DEPARTMENTS_BEFORE:
+    for suffix, name, sign, _sectors, _weight, target in DEPARTMENTS_BEFORE:
         if target is None:
-            after[code] = (name, sign, [], 0.0)
-    for code, name, sign, _weight in DEPARTMENTS_CREATED:
-        after[code] = (name, sign, [], 0.0)
-    for code, _, _, sectors, weight, target in DEPARTMENTS_BEFORE:
-        name, sign, merged_sectors, total = after[target or code]
-        after[target or code] = (name, sign, merged_sectors + list(sectors), total + weight)
-    for code, name, sign, sectors, weight, target in DEPARTMENTS_BEFORE:
+            after[suffix] = (name, sign, [], 0.0)
+    for suffix, name, sign, _weight in DEPARTMENTS_CREATED:
+        after[suffix] = (name, sign, [], 0.0)
+    for suffix, _, _, sectors, weight, target in DEPARTMENTS_BEFORE:
+        name, sign, merged_sectors, total = after[target or suffix]
+        after[target or suffix] = (name, sign, merged_sectors + list(sectors), total + weight)
+    for suffix, name, sign, sectors, weight, target in DEPARTMENTS_BEFORE:
         units.append(
             Unit(
-                code, name, sign, KIND_DEPARTMENT, sectors, EARLIEST, day_before,
-                VOLUME_BEFORE[KIND_DEPARTMENT] * weight / dept_total, successor=target or code,
+                f"{code}.{suffix}", name, sign, KIND_DEPARTMENT, sectors, EARLIEST, day_before,
+                VOLUME_BEFORE[KIND_DEPARTMENT] * weight / dept_total,
+                successor=f"{code}.{target or suffix}",
             )
         )  # fmt: skip
-    for code, (name, sign, sectors, weight) in after.items():
+    for suffix, (name, sign, sectors, weight) in after.items():
         units.append(
             Unit(
-                code, name, sign, KIND_DEPARTMENT, tuple(sectors), REFORM_DATE, OPEN_END,
-                VOLUME_AFTER[KIND_DEPARTMENT] * weight / dept_total,
+                f"{code}.{suffix}", name, sign, KIND_DEPARTMENT, tuple(sectors), REFORM_DATE,
+                OPEN_END, VOLUME_AFTER[KIND_DEPARTMENT] * weight / dept_total,
             )
         )  # fmt: skip
 
-    new_codes = [f"{PROVINCE_CODE}.{101 + i}" for i in range(COMMUNES_AFTER)]
-    district_total = sum(weight for *_, weight in DISTRICTS)
-    for i, (name, sign, weight) in enumerate(DISTRICTS):
+    new_codes = [f"{code}.{101 + i}" for i in range(communes_after)]
+    district_total = sum(weight for *_, weight in districts)
+    for i, (name, sign, weight) in enumerate(districts):
         units.append(
             Unit(
-                f"{PROVINCE_CODE}.{41 + i}", name, sign, KIND_DISTRICT, ("district",), EARLIEST,
+                f"{code}.{41 + i}", name, sign, KIND_DISTRICT, ("district",), EARLIEST,
                 day_before, VOLUME_BEFORE[KIND_DISTRICT] * weight / district_total,
-                successor=new_codes[i * COMMUNES_AFTER // len(DISTRICTS)],
+                successor=new_codes[i * communes_after // len(districts)],
             )
         )  # fmt: skip
 
-    old_names = _place_names(rng, COMMUNES_BEFORE)
-    old_weights = _weights(rng, COMMUNES_BEFORE)
+    old_names = _place_names(rng, communes_before)
+    old_weights = _weights(rng, communes_before)
     index = 0
-    for d in range(len(DISTRICTS)):
-        count = COMMUNES_BEFORE // len(DISTRICTS) + (d < COMMUNES_BEFORE % len(DISTRICTS))
+    for d in range(len(districts)):
+        count = communes_before // len(districts) + (d < communes_before % len(districts))
         for number in range(1, count + 1):
             units.append(
                 Unit(
-                    f"{PROVINCE_CODE}.{41 + d}.{number:02d}", f"UBND xã {old_names[index]}",
+                    f"{code}.{41 + d}.{number:02d}", f"UBND xã {old_names[index]}",
                     f"UBND-X{index + 1:03d}", KIND_COMMUNE, ("commune",), EARLIEST, day_before,
                     VOLUME_BEFORE[KIND_COMMUNE] * old_weights[index],
-                    parent=f"{PROVINCE_CODE}.{41 + d}",
-                    successor=new_codes[index * COMMUNES_AFTER // COMMUNES_BEFORE],
+                    parent=f"{code}.{41 + d}",
+                    successor=new_codes[index * communes_after // communes_before],
                 )
             )  # fmt: skip
             index += 1
 
-    new_names = _place_names(random.Random(f"units|{PROVINCE_CODE}|2025"), COMMUNES_AFTER)
-    new_weights = _weights(rng, COMMUNES_AFTER)
-    for i, (code, name, weight) in enumerate(zip(new_codes, new_names, new_weights, strict=True)):
-        kind_word = "phường" if i < WARDS_AFTER else "xã"
+    new_names = _place_names(random.Random(f"units|{code}|2025"), communes_after)
+    new_weights = _weights(rng, communes_after)
+    for i, (unit_code, name, weight) in enumerate(
+        zip(new_codes, new_names, new_weights, strict=True)
+    ):
+        kind_word = "phường" if i < place.wards_after else "xã"
         units.append(
             Unit(
-                code, f"UBND {kind_word} {name}", f"UBND-{code[-3:]}", KIND_COMMUNE,
+                unit_code, f"UBND {kind_word} {name}", f"UBND-{unit_code[-3:]}", KIND_COMMUNE,
                 ("commune", "district"), REFORM_DATE, OPEN_END,
                 VOLUME_AFTER[KIND_COMMUNE] * weight,
             )
@@ -213,8 +258,5 @@ def build_units() -> tuple[Unit, ...]:
     return tuple(units)
 
 
-UNITS: tuple[Unit, ...] = build_units()
-
-
-def units_on(day: date) -> tuple[Unit, ...]:
-    return tuple(u for u in UNITS if u.active_on(day))
+def units_on(day: date, code: str = DEFAULT_PROVINCE) -> tuple[Unit, ...]:
+    return tuple(u for u in build_units(code) if u.active_on(day))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .timeutil import stamp
-from .units import EARLIEST, OPEN_END, UNITS
+from .units import EARLIEST, OPEN_END, build_units
 from .versions import Version
 
 
@@ -14,9 +14,9 @@ def _day(d) -> str | None:
     return None if d in (OPEN_END,) else stamp(datetime.combine(d, datetime.min.time()))
 
 
-def unit_versions(horizon: datetime) -> list[Version]:
+def unit_versions(horizon: datetime, province: str) -> list[Version]:
     versions: list[Version] = []
-    for unit in UNITS:
+    for unit in build_units(province):
         effective = datetime.combine(max(unit.valid_from, EARLIEST), datetime.min.time())
         if effective >= horizon:
             continue
