@@ -1,7 +1,9 @@
 """Nightly CCHC pipeline: extract the three source systems, build the marts, check, export.
 
-Thin on purpose: the work lives in the `cchc` package, imported inside the tasks so parsing
-this file touches neither the network nor the database.
+One DAG per province of the deployment (`cchc_nightly`, then `cchc_nightly_h45`, ...): each
+extracts its province's systems; all build the same warehouse, one build at a time (pool
+`cchc_warehouse_build`). Thin on purpose: the work lives in the `cchc` package, imported
+inside the tasks so parsing this file touches neither the network nor the database.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from airflow.sdk import Asset, CronTriggerTimetable, TriggerRule, dag, task
 
 from cchc.alerts import on_failure_callback
 from cchc.extract.entities import ENTITIES
+from cchc.orchestration.provinces import dag_id, provinces
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
@@ -29,7 +32,8 @@ default_args = {
 
 
 def _check(stage: str, run_id: str) -> dict:
-    """Great Expectations checkpoint of a stage; data-entry findings are recorded, not raised."""
+    """Great Expectations checkpoint of a stage; data-entry findings are recorded, not raised.
+    `run_id` is unique across the provinces' DAGs (their Airflow run ids can coincide)."""
     from cchc import warehouse
     from cchc.quality import run_checks
 
@@ -45,107 +49,126 @@ def raw_asset(qualified_name: str) -> Asset:
     return Asset(name=f"raw.{qualified_name}", uri=f"cchc://warehouse/raw/{qualified_name}")
 
 
-@dag(
-    dag_id="cchc_nightly",
-    description="Extract one-stop, portal and I-Office; build CCHC marts; check data quality; export",
-    # 01:00 local time, covering the 24 hours before it.
-    schedule=CronTriggerTimetable("0 1 * * *", timezone=LOCAL_TZ, interval=timedelta(days=1)),
-    start_date=pendulum.datetime(2024, 1, 1, tz=LOCAL_TZ),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args,
-    tags=["cchc", "nightly"],
-    doc_md=__doc__,
-)
-def cchc_nightly():
-    @task
-    def prepare_warehouse() -> None:
-        """Schemas, roles, grants and the personal-data hash function, before anything writes."""
-        from cchc import warehouse
-        from cchc.transform.dbt import ensure_seeds
+def nightly_dag(province: str):
+    """The nightly DAG of one province."""
+    this_dag_id = dag_id("cchc_nightly", province)
 
-        with warehouse.connect(autocommit=True) as conn:
-            print(warehouse.bootstrap(conn).summary())
-        ensure_seeds()  # the raw checks count working days with the holiday calendar
+    def check_id(run_id: str) -> str:
+        # Airflow run ids of two provinces' DAGs coincide: the quality results must not.
+        return run_id if this_dag_id == "cchc_nightly" else f"{run_id}@{province}"
 
-    @task
-    def extract(source: str, entity: str, data_interval_start=None, data_interval_end=None) -> dict:
-        from airflow.sdk import BaseHook
+    @dag(
+        dag_id=this_dag_id,
+        description=f"{province}: extract one-stop, portal and I-Office; build the CCHC marts;"
+        " check data quality; export",
+        # 01:00 local time, covering the 24 hours before it.
+        schedule=CronTriggerTimetable("0 1 * * *", timezone=LOCAL_TZ, interval=timedelta(days=1)),
+        start_date=pendulum.datetime(2024, 1, 1, tz=LOCAL_TZ),
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args,
+        tags=["cchc", "nightly", province],
+        doc_md=__doc__,
+    )
+    def cchc_nightly():
+        @task
+        def prepare_warehouse() -> None:
+            """Schemas, roles, grants and the personal-data hash function, before anything writes."""
+            from cchc import warehouse
+            from cchc.transform.dbt import ensure_seeds
 
-        from cchc.extract.connector import SourceConnection
-        from cchc.extract.run import extract as run_extract
-        from cchc.security import mask_connection_secrets
+            with warehouse.connect(autocommit=True) as conn:
+                print(warehouse.bootstrap(conn).summary())
+            ensure_seeds()  # the raw checks count working days with the holiday calendar
 
-        def airflow_connection(name: str) -> SourceConnection:
-            uri = BaseHook.get_connection(f"cchc_{name}").get_uri()
-            mask_connection_secrets(uri)  # the token never reaches a task log
-            return SourceConnection.from_uri(uri)
+        @task
+        def extract(
+            source: str, entity: str, data_interval_start=None, data_interval_end=None
+        ) -> dict:
+            from airflow.sdk import BaseHook
 
-        (result,) = run_extract(
-            data_interval_start, data_interval_end, source, entity, lookup=airflow_connection
-        )
-        print(result.summary())
-        return {
-            "batch_id": result.batch_id,
-            "fetched": result.fetched,
-            "loaded": result.loaded,
-            "duplicates": result.duplicates,
-            "quarantined": result.quarantined,
-        }
+            from cchc.extract.connector import SourceConnection
+            from cchc.extract.run import extract as run_extract
+            from cchc.orchestration.provinces import settings_for, source_connection_id
+            from cchc.security import mask_connection_secrets
 
-    @task(trigger_rule=TriggerRule.ALL_DONE)
-    def record_freshness(run_id=None, data_interval_end=None) -> None:
-        """Runs whatever the extracts did; fails the run (and alerts) if a source is stale."""
-        from cchc import warehouse
-        from cchc.config import load_settings
-        from cchc.extract.freshness import StaleSourceError, record_freshness
+            def airflow_connection(name: str) -> SourceConnection:
+                uri = BaseHook.get_connection(source_connection_id(province, name)).get_uri()
+                mask_connection_secrets(uri)  # the token never reaches a task log
+                return SourceConnection.from_uri(uri)
 
-        settings = load_settings()
-        with warehouse.connect(settings) as conn:
-            states = record_freshness(conn, run_id, data_interval_end, settings.province_code)
-        for state in states:
-            print(state)
-        stale = [str(s) for s in states if not s.is_fresh]
-        if stale:
-            raise StaleSourceError(
-                "stale sources (marts were built on the rest): " + "; ".join(stale)
-            )
+            (result,) = run_extract(
+                data_interval_start, data_interval_end, source, entity,
+                settings=settings_for(province), lookup=airflow_connection,
+            )  # fmt: skip
+            print(result.summary())
+            return {
+                "batch_id": result.batch_id,
+                "fetched": result.fetched,
+                "loaded": result.loaded,
+                "duplicates": result.duplicates,
+                "quarantined": result.quarantined,
+            }
 
-    # The marts are rebuilt on whatever is fresh: one failing source does not hold back the others.
-    @task
-    def build_marts() -> None:
-        from cchc.transform.dbt import dbt_build
+        @task(trigger_rule=TriggerRule.ALL_DONE)
+        def record_freshness(run_id=None, data_interval_end=None) -> None:
+            """Runs whatever the extracts did; fails the run (and alerts) if a source is stale."""
+            from cchc import warehouse
+            from cchc.extract.freshness import StaleSourceError, record_freshness
+            from cchc.orchestration.provinces import settings_for
 
-        dbt_build(unit_tests=False)  # unit tests run in CI, not on every night's data
+            settings = settings_for(province)
+            with warehouse.connect(settings) as conn:
+                states = record_freshness(conn, run_id, data_interval_end, province)
+            for state in states:
+                print(state)
+            stale = [str(s) for s in states if not s.is_fresh]
+            if stale:
+                raise StaleSourceError(
+                    f"{province}: stale sources (marts were built on the rest): " + "; ".join(stale)
+                )
 
-    # Raw checks run on whatever loaded; a structural failure stops the run before the marts.
-    @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
-    def check_raw(run_id=None) -> dict:
-        return _check("raw", run_id)
+        # The marts are rebuilt on whatever is fresh: one failing source does not hold back the
+        # others. One build at a time in the warehouse, whichever province's DAG starts it.
+        @task(pool="cchc_warehouse_build")
+        def build_marts() -> None:
+            from cchc.transform.dbt import dbt_build
 
-    @task
-    def check_marts(run_id=None) -> dict:
-        return _check("marts", run_id)
+            dbt_build(unit_tests=False)  # unit tests run in CI, not on every night's data
 
-    @task
-    def export_indicators(data_interval_end=None) -> str:
-        from cchc.exports.progress import export_progress
+        # Raw checks run on whatever loaded; a structural failure stops the run before the marts.
+        @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
+        def check_raw(run_id=None) -> dict:
+            return _check("raw", check_id(run_id))
 
-        path = export_progress(as_of=data_interval_end)
-        print(f"export written: {path}")
-        return str(path)
+        @task
+        def check_marts(run_id=None) -> dict:
+            return _check("marts", check_id(run_id))
 
-    extracts = [
-        extract.override(
-            task_id=f"extract_{e.qualified_name}",
-            pool=f"cchc_source_{e.source}",
-            outlets=[raw_asset(e.qualified_name)],
-        )(e.source, e.name)
-        for e in ENTITIES
-    ]
-    marts = build_marts()
-    prepare_warehouse() >> extracts >> check_raw() >> marts >> check_marts() >> export_indicators()
-    extracts >> record_freshness()
+        @task
+        def export_indicators(data_interval_end=None) -> str:
+            from cchc.exports.progress import export_progress
+            from cchc.orchestration.provinces import settings_for
+
+            path = export_progress(as_of=data_interval_end, settings=settings_for(province))
+            print(f"export written: {path}")
+            return str(path)
+
+        extracts = [
+            extract.override(
+                task_id=f"extract_{e.qualified_name}",
+                pool=f"cchc_source_{e.source}",
+                outlets=[raw_asset(e.qualified_name)],
+            )(e.source, e.name)
+            for e in ENTITIES
+        ]
+        marts = build_marts()
+        checked = check_raw()
+        prepare_warehouse() >> extracts >> checked >> marts >> check_marts() >> export_indicators()
+        extracts >> record_freshness()
+
+    return cchc_nightly()
 
 
-cchc_nightly()
+for _province in provinces():
+    nightly_dag(_province)

@@ -6,13 +6,15 @@ Nothing here touches the network or the database: importing it is free.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 SOURCES = ("onestop", "portal", "ioffice")
+# Report titles of the provinces we know; any other is named by CCHC_PROVINCE_NAME[_<CODE>].
+PROVINCE_NAMES = {"H40": "tỉnh Nghệ An", "H45": "tỉnh Quảng Trị"}
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -83,6 +85,8 @@ class Settings:
     extract_overlap_minutes: int
     page_size: int
     source_urls: dict[str, str] = field(default_factory=dict)
+    # Every province this deployment loads into the warehouse; the first is `province_code`.
+    provinces: tuple[str, ...] = ()
 
     @property
     def embedded(self) -> bool:
@@ -91,6 +95,46 @@ class Settings:
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pg"
+
+    @property
+    def province_export_dir(self) -> Path:
+        """Where this province's files go: provinces sharing a deployment never overwrite each
+        other's exports."""
+        return self.export_dir / self.province_code
+
+    def for_province(self, code: str) -> Settings:
+        """These settings for another province of the deployment: its name and its own source
+        connections (`AIRFLOW_CONN_CCHC_<CODE>_<SOURCE>`; the first province's are
+        `AIRFLOW_CONN_CCHC_<SOURCE>`)."""
+        if code == self.province_code:
+            return self
+        if code not in self.provinces:
+            raise ValueError(
+                f"province {code} is not in CCHC_PROVINCES ({', '.join(self.provinces)})"
+            )
+        missing = [s for s in SOURCES if not _env(f"AIRFLOW_CONN_{connection_id(code, s).upper()}")]
+        if missing:
+            names = ", ".join(f"AIRFLOW_CONN_{connection_id(code, s).upper()}" for s in missing)
+            raise ValueError(f"province {code} has no source connection: set {names}")
+        return replace(
+            self,
+            province_code=code,
+            province_name=_province_name(code),
+            source_urls={
+                s: _env(f"AIRFLOW_CONN_{connection_id(code, s).upper()}") for s in SOURCES
+            },
+        )
+
+
+def connection_id(province: str, source: str, primary: str | None = None) -> str:
+    """The Airflow connection of a province's source: `cchc_onestop` for the deployment's first
+    province, `cchc_h45_onestop` for the others."""
+    primary = primary or _env("CCHC_PROVINCE_CODE", "H40")
+    return f"cchc_{source}" if province == primary else f"cchc_{province.lower()}_{source}"
+
+
+def _province_name(code: str) -> str:
+    return _env(f"CCHC_PROVINCE_NAME_{code}") or PROVINCE_NAMES.get(code, f"tỉnh {code}")
 
 
 def load_settings() -> Settings:
@@ -104,11 +148,13 @@ def load_settings() -> Settings:
         s: _env(f"AIRFLOW_CONN_CCHC_{s.upper()}", f"http://:{sim_token}@{sim_host}:{sim_port}/{s}")
         for s in SOURCES
     }
+    province_code = _env("CCHC_PROVINCE_CODE", "H40")
+    others = [p.strip() for p in (_env("CCHC_PROVINCES", "") or "").split(",") if p.strip()]
     return Settings(
         data_dir=data_dir,
         export_dir=Path(_env("CCHC_EXPORT_DIR", str(REPO_ROOT / "exports"))).resolve(),
-        province_code=_env("CCHC_PROVINCE_CODE", "H40"),
-        province_name=_env("CCHC_PROVINCE_NAME", "tỉnh Nghệ An"),
+        province_code=province_code,
+        province_name=_env("CCHC_PROVINCE_NAME") or _province_name(province_code),
         warehouse_url=warehouse_url,
         embedded_port=int(_env("CCHC_PG_PORT_EMBEDDED", "54329")),
         sim_host=sim_host,
@@ -117,4 +163,5 @@ def load_settings() -> Settings:
         extract_overlap_minutes=int(_env("CCHC_EXTRACT_OVERLAP_MINUTES", "60")),
         page_size=int(_env("CCHC_PAGE_SIZE", "500")),
         source_urls=source_urls,
+        provinces=tuple(dict.fromkeys([province_code, *others])),
     )

@@ -123,7 +123,7 @@ def _print_summary(settings: Settings, timings: dict[str, float]) -> None:
         )
         _print_indicator(conn)
         _print_quality(conn)
-    exports = sorted((settings.export_dir / "nightly").glob("*/*.xlsx"))
+    exports = sorted((settings.province_export_dir / "nightly").glob("*/*.xlsx"))
     console.rule("[bold]Outputs")
     if exports:
         console.print(f"latest export: {exports[-1]}")

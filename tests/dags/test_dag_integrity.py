@@ -58,3 +58,36 @@ def test_failures_alert(dagbag):
             on_failure_callback in (task.on_failure_callback or [])
             or task.on_failure_callback == on_failure_callback
         )
+
+
+def test_each_province_of_the_deployment_gets_its_own_dags(monkeypatch):
+    """A second province: its own DAG ids, tags and source connections; one dbt build at a time."""
+    monkeypatch.setenv("CCHC_PROVINCES", "H40,H45")
+    for source in ("ONESTOP", "PORTAL", "IOFFICE"):
+        monkeypatch.setenv(f"AIRFLOW_CONN_CCHC_H45_{source}", f"http://:t@qt.example/{source}")
+    bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
+    assert bag.import_errors == {}
+    assert {"cchc_nightly", "cchc_nightly_h45", "cchc_quarterly", "cchc_quarterly_h45"} <= set(
+        bag.dags
+    )
+    assert "H45" in bag.dags["cchc_nightly_h45"].tags
+    for dag_id in ("cchc_nightly", "cchc_nightly_h45"):
+        assert bag.dags[dag_id].get_task("build_marts").pool == "cchc_warehouse_build"
+
+    from cchc.config import load_settings
+    from cchc.orchestration.provinces import settings_for, source_connection_id
+
+    assert source_connection_id("H40", "onestop") == "cchc_onestop"
+    assert source_connection_id("H45", "onestop") == "cchc_h45_onestop"
+    quang_tri = settings_for("H45")
+    assert quang_tri.province_code == "H45" and quang_tri.province_name == "tỉnh Quảng Trị"
+    assert quang_tri.source_urls["portal"] == "http://:t@qt.example/PORTAL"
+    assert quang_tri.province_export_dir != load_settings().province_export_dir
+
+
+def test_a_province_without_its_connections_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("CCHC_PROVINCES", "H40,H45")
+    from cchc.orchestration.provinces import settings_for
+
+    with pytest.raises(ValueError, match="AIRFLOW_CONN_CCHC_H45_ONESTOP"):
+        settings_for("H45")

@@ -22,7 +22,7 @@ def export_quarter_command(
         bool, typer.Option("--legal-period", help="Legal reporting quarter (15th to 14th).")
     ] = False,
 ) -> None:
-    """Export one quarter into exports/quarterly/<quarter>[-legal]/ and list its files."""
+    """Export one quarter into exports/<province>/quarterly/<quarter>[-legal]/ and list its files."""
     from cchc.exports.periods import Quarter
     from cchc.exports.quarterly import export_quarter
 

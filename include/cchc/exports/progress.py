@@ -42,7 +42,10 @@ def export_progress(as_of: datetime | None = None, settings: Settings | None = N
     settings = settings or load_settings()
     as_of = (as_of or datetime.now(TZ)).astimezone(TZ)
     rows = fetch_rows(settings)
-    path = settings.export_dir / "nightly" / f"{as_of:%Y-%m-%d}" / "tien_do_giai_quyet_ho_so.xlsx"
+    path = (
+        settings.province_export_dir / "nightly" / f"{as_of:%Y-%m-%d}"
+        / "tien_do_giai_quyet_ho_so.xlsx"
+    )  # fmt: skip
     return write_atomically(path, lambda tmp: _write_workbook(tmp, rows, as_of))
 
 

@@ -1,6 +1,6 @@
 """The quarterly export: every file of one quarter, in one folder, swapped in at once.
 
-`exports/quarterly/<2024Q1 | 2024Q1-legal>/`:
+`exports/<province>/quarterly/<2024Q1 | 2024Q1-legal>/`:
   bieu_06_vpcp_kstt.xlsx, chi_so_766.xlsx, phu_luc_chat_luong_du_lieu.xlsx,
   doi_chieu_766.xlsx, bao_cao.html, one CSV per table, manifest.json.
 """
@@ -76,7 +76,7 @@ def export_quarter(quarter: Quarter, settings: Settings | None = None,
         result["manifest"] = manifest.build(folder, quarter, generated_at, freshness, tables)
         manifest.write(folder, result["manifest"])
 
-    folder = settings.export_dir / "quarterly" / quarter.folder_name
+    folder = settings.province_export_dir / "quarterly" / quarter.folder_name
     replace_directory_atomically(folder, build)
     files = sorted(p for p in folder.iterdir() if p.is_file())
     return QuarterlyExport(folder, files, freshness, result["manifest"])
