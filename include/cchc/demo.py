@@ -121,7 +121,7 @@ def _print_summary(settings: Settings, timings: dict[str, float]) -> None:
             f"fetched {fetched:,} = loaded {loaded:,} + duplicates {dups:,} + quarantined "
             f"{quarantined:,}  (details: `cchc status`)"
         )
-        _print_indicator(conn)
+        _print_indicator(conn, settings.province_code)
         _print_quality(conn)
     exports = sorted((settings.province_export_dir / "nightly").glob("*/*.xlsx"))
     console.rule("[bold]Outputs")
@@ -134,18 +134,22 @@ def _print_summary(settings: Settings, timings: dict[str, float]) -> None:
     console.print("stage timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
 
 
-def _print_indicator(conn) -> None:
+def _print_indicator(conn, province: str) -> None:
     rows = conn.execute(
         """
         select agency_name, month_start, dossiers_in_scope, ended_on_time + open_on_time, on_time_ratio, progress_score
         from marts.mart_dossier_progress_monthly
-        where month_start = (select max(month_start) from marts.mart_dossier_progress_monthly)
+        where province_code = %(province)s and month_start = (
+            select max(month_start) from marts.mart_dossier_progress_monthly
+            where province_code = %(province)s)
         order by dossiers_in_scope desc, agency_name
         limit 10
-        """
+        """,
+        {"province": province},
     ).fetchall()
     table = Table(
-        title="Decision 766 progress (on-time handling), latest month, 10 busiest agencies"
+        title=f"{province}: Decision 766 progress (on-time handling), latest month,"
+        " 10 busiest agencies"
     )
     for column in ("agency", "month", "in scope", "on time", "ratio", "score /20"):
         table.add_column(column, justify="left" if column == "agency" else "right")

@@ -27,23 +27,26 @@ FIELDS = [("LV01", "Hộ tịch"), ("LV02", "Chứng thực"), ("LV03", "Đất 
 
 DDL = """
 create schema if not exists marts; create schema if not exists dq; create schema if not exists audit;
-create table marts.dim_agencies (agency_code text primary key, agency_name text);
+create table marts.dim_agencies (agency_code text primary key, agency_name text,
+    province_code text not null default 'H40');
 create table marts.mart_form06_quarterly (
     period_kind text, period_label text, period_start date, period_end date,
     field_code text, field_name text, level_code int, agency_code text, agency_name text,
     received_total int, received_online int, received_direct_or_postal int,
     received_carried_over int, resolved_total int, resolved_before_deadline int,
     resolved_on_deadline int, resolved_late int, in_progress_total int,
-    in_progress_within_deadline int, in_progress_overdue int);
+    in_progress_within_deadline int, in_progress_overdue int,
+    province_code text not null default 'H40');
 create table marts.mart_qd766_scores (
     scope_kind text, scope_code text, scope_name text, period_grain text, period_start date,
     period_end date, period_label text, group_code text, group_name text,
     component_code text, component_name text, numerator int, denominator int,
     ratio numeric, points numeric, max_points numeric, is_estimate boolean,
     measure_basis text, group_points numeric, group_max_points numeric,
-    total_points numeric, total_max_points numeric, rank_in_period int);
+    total_points numeric, total_max_points numeric, rank_in_period int,
+    province_code text not null default 'H40');
 create table marts.fct_dossiers (dossier_code text primary key, agency_code text,
-    received_date date, ended_date date);
+    received_date date, ended_date date, province_code text not null default 'H40');
 create table dq.record_flags (run_id text, source text, entity text, record_key text,
     rule_id text, severity text, flagged_at timestamptz);
 create table audit.watermarks (province_code text, source text, entity text, loaded_until timestamptz,

@@ -161,7 +161,7 @@ def test_reconciliation_says_not_yet_built_then_reads_the_mart(export_settings, 
         " 'H40.12'::text scope_code, date '2024-02-01' month_start,"
         " 'DOSSIER_HANDLING_ON_TIME'::text component_code, 18.5::numeric official_points,"
         " 17.0::numeric our_points, -1.5::numeric difference, false within_tolerance,"
-        " false is_estimate"
+        " false is_estimate, 'H40'::text province_code"
     )
     conn.commit()
     try:
@@ -260,3 +260,45 @@ def test_a_source_never_loaded_makes_the_quarter_stale(export_settings):
     assert freshness.stale
     assert {"ioffice.outgoing_documents", "ioffice.incoming_documents"} <= set(freshness.lagging)
     assert "ioffice.outgoing_documents" in freshness.warning_en()
+
+
+def test_another_provinces_rows_never_reach_this_provinces_files(export_settings, conn, q1):
+    """Quảng Trị's rows in the same marts (same agency codes, other figures): Nghệ An's
+    export is unchanged, byte for byte, and Quảng Trị's own export holds only its rows."""
+    import dataclasses
+
+    for table in ("mart_form06_quarterly", "mart_qd766_scores", "fct_dossiers"):
+        columns = [
+            c
+            for (c,) in conn.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts'"
+                " and table_name = %s and column_name <> 'province_code' order by ordinal_position",
+                [table],
+            )
+        ]
+        listed = ", ".join(columns)
+        conn.execute(
+            f"insert into marts.{table} ({listed}, province_code)"
+            f" select {listed.replace('dossier_code', 'dossier_code || $$-QT$$')}, 'H45'"
+            f" from marts.{table} where province_code = 'H40'"
+        )
+    conn.execute("update marts.mart_form06_quarterly set received_total = received_total * 7"
+                 " where province_code = 'H45'")  # fmt: skip
+    conn.commit()
+    try:
+        again = quarterly.export_quarter(Q1, export_settings)
+        quang_tri = quarterly.export_quarter(
+            Q1, dataclasses.replace(export_settings, province_code="H45")
+        )
+    finally:
+        for table in ("mart_form06_quarterly", "mart_qd766_scores", "fct_dossiers"):
+            conn.execute(f"delete from marts.{table} where province_code = 'H45'")
+        conn.commit()
+    assert again.manifest["content_sha256"] == q1.manifest["content_sha256"]
+    assert quang_tri.folder.parent.parent.name == "H45" and q1.folder.parent.parent.name == "H40"
+    summary = book(quang_tri, quarterly.FORM06_XLSX)[form06.SUMMARY_SHEET]
+    ours = book(q1, quarterly.FORM06_XLSX)[form06.SUMMARY_SHEET]
+    first = form06.FIRST_DATA_ROW + 1
+    totals = [r for r in rows_below(summary, first, 13) if isinstance(r[2], (int, float))]
+    our_totals = [r for r in rows_below(ours, first, 13) if isinstance(r[2], (int, float))]
+    assert [r[2] for r in totals] == [r[2] * 7 for r in our_totals]

@@ -12,7 +12,7 @@ import psycopg
 
 from cchc.exports.form06 import Form06
 from cchc.exports.periods import Quarter
-from cchc.exports.sources import MissingSource, select
+from cchc.exports.sources import MissingSource, require, select
 from cchc.exports.tables import COUNT, RATIO, Column, Table
 
 TREND_MONTHS = 12
@@ -45,7 +45,7 @@ def online_share_by_district(form: Form06) -> Table:
     ], rows, form.note)  # fmt: skip
 
 
-def on_time_trend(conn: psycopg.Connection, quarter: Quarter) -> Table:
+def on_time_trend(conn: psycopg.Connection, quarter: Quarter, province: str) -> Table:
     columns = [
         Column("period_label", "Tháng", "Month"),
         Column("numerator", "Đúng hạn", "On time", COUNT),
@@ -55,11 +55,13 @@ def on_time_trend(conn: psycopg.Connection, quarter: Quarter) -> Table:
     table = Table("xu_huong_dung_han", "Tỷ lệ giải quyết đúng hạn theo tháng (toàn tỉnh)",
                   "On-time trend, province, by month", columns)  # fmt: skip
     try:
+        require(conn, "marts.mart_qd766_scores", ["province_code"])
         rows = select(conn, "marts.mart_qd766_scores", ["period_start", *[c.key for c in columns]],
-                      where="scope_kind = 'province' and period_grain = 'month'"
+                      where="province_code = %s and scope_kind = 'province'"
+                            " and period_grain = 'month'"
                             " and component_code = 'DOSSIER_HANDLING_ON_TIME'"
                             " and period_start <= %s",
-                      params=[quarter.end], order_by="period_start desc")  # fmt: skip
+                      params=[province, quarter.end], order_by="period_start desc")  # fmt: skip
     except MissingSource as missing:
         table.note = missing.note()
         return table

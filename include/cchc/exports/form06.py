@@ -15,7 +15,7 @@ import psycopg
 from cchc.exports import workbook as wb
 from cchc.exports.freshness import Freshness
 from cchc.exports.periods import Quarter
-from cchc.exports.sources import MissingSource, select
+from cchc.exports.sources import MissingSource, require, select
 from cchc.exports.tables import COUNT, Column, Table
 
 MART = "marts.mart_form06_quarterly"
@@ -116,11 +116,13 @@ def _sum(rows) -> tuple[int, ...]:
     return tuple(total)
 
 
-def read_form06(conn: psycopg.Connection, quarter: Quarter) -> Form06:
+def read_form06(conn: psycopg.Connection, quarter: Quarter, province: str) -> Form06:
     columns = ["agency_code", "agency_name", "level_code", "field_code", "field_name", *MEASURES]
     try:
-        rows = select(conn, MART, columns, where="period_kind = %s and period_label = %s",
-                      params=[quarter.kind, quarter.label],
+        require(conn, MART, ["province_code"])
+        rows = select(conn, MART, columns,
+                      where="province_code = %s and period_kind = %s and period_label = %s",
+                      params=[province, quarter.kind, quarter.label],
                       order_by="agency_code, level_code, field_code")  # fmt: skip
     except MissingSource as missing:
         return Form06(quarter, [], missing.note())

@@ -34,7 +34,9 @@ def fetch_rows(settings: Settings) -> list[tuple]:
     columns = ", ".join(c for c, *_ in COLUMNS)
     with warehouse.connect(settings) as conn:
         return conn.execute(
-            f"select {columns} from {MART} order by month_start, agency_code"
+            f"select {columns} from {MART} where province_code = %s"
+            " order by month_start, agency_code",
+            [settings.province_code],
         ).fetchall()
 
 

@@ -39,21 +39,23 @@ def _empty(note: str | None) -> Annex:
     return Annex(_by_agency_table([], note), _worst_table([], note), _rules_table([], note))
 
 
-def read_annex(conn: psycopg.Connection, quarter: Quarter) -> Annex:
+def read_annex(conn: psycopg.Connection, quarter: Quarter, province: str) -> Annex:
     try:
         require(conn, FLAGS, ["run_id", "record_key", "rule_id", "severity", "flagged_at"])
-        require(conn, DOSSIERS, ["dossier_code", "agency_code", "received_date", "ended_date"])
+        require(conn, DOSSIERS, ["province_code", "dossier_code", "agency_code", "received_date",
+                                 "ended_date"])  # fmt: skip
     except MissingSource as missing:
         return _empty(missing.note())
     latest = conn.execute(f"select run_id from {FLAGS} order by flagged_at desc limit 1").fetchone()
     if latest is None:
         return _empty("Chưa có lượt kiểm tra chất lượng dữ liệu · no data-quality run yet")
-    params = {"run": latest[0], "start": quarter.start, "end": quarter.end}
+    params = {"run": latest[0], "start": quarter.start, "end": quarter.end, "province": province}
     flagged = f"""
         select d.agency_code, a.agency_name, f.rule_id, f.severity, f.record_key
         from {FLAGS} f
-        join {DOSSIERS} d on d.dossier_code = f.record_key
-        left join marts.dim_agencies a on a.agency_code = d.agency_code
+        join {DOSSIERS} d on d.dossier_code = f.record_key and d.province_code = %(province)s
+        left join marts.dim_agencies a
+            on a.province_code = d.province_code and a.agency_code = d.agency_code
         where f.run_id = %(run)s and f.entity = 'dossiers' and {IN_QUARTER}
     """
     by_agency = conn.execute(
@@ -61,7 +63,7 @@ def read_annex(conn: psycopg.Connection, quarter: Quarter) -> Annex:
         with flagged as ({flagged}),
         scope as (
             select d.agency_code, count(*) as dossiers from {DOSSIERS} d
-            where {IN_QUARTER} group by 1
+            where d.province_code = %(province)s and {IN_QUARTER} group by 1
         )
         select f.agency_code, max(f.agency_name), f.rule_id, max(f.severity),
                count(distinct f.record_key), s.dossiers,

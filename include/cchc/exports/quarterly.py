@@ -48,11 +48,12 @@ def export_quarter(quarter: Quarter, settings: Settings | None = None,
     province = settings.province_name
     with warehouse.connect(settings) as conn:
         freshness = read_freshness(conn, quarter, settings.province_code)
-        form = form06.read_form06(conn, quarter)
-        scores = scorecard.read_scores(conn, quarter)
-        annex = quality_annex.read_annex(conn, quarter)
-        reconciliation = read_reconciliation(conn, quarter, annex)
-        trend = chart_data.on_time_trend(conn, quarter)
+        code = settings.province_code
+        form = form06.read_form06(conn, quarter, code)
+        scores = scorecard.read_scores(conn, quarter, code)
+        annex = quality_annex.read_annex(conn, quarter, code)
+        reconciliation = read_reconciliation(conn, quarter, annex, code)
+        trend = chart_data.on_time_trend(conn, quarter, code)
     tables = [
         *form06.tables(form),
         *scorecard.tables(scores),

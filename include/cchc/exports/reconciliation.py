@@ -36,19 +36,22 @@ def _fmt(column: str) -> str | None:
     return None
 
 
-def read_reconciliation(conn: psycopg.Connection, quarter: Quarter, annex: Annex) -> Table:
+def read_reconciliation(
+    conn: psycopg.Connection, quarter: Quarter, annex: Annex, province: str
+) -> Table:
     calendar = quarter.as_calendar()
     title = ("Điểm 766 chính thức và điểm tính lại", "Official 766 scores vs ours")
     try:
-        require(conn, MART, [SCOPE_COLUMN])
+        require(conn, MART, [SCOPE_COLUMN, "province_code"])
     except MissingSource as missing:
         return Table("qd766_doi_chieu", *title, [Column("note", "Ghi chú", "Note")], [],
                      missing.note())  # fmt: skip
-    present = columns_of(conn, MART)
+    present = [c for c in columns_of(conn, MART) if c != "province_code"]  # the file's own
     period = next((c for c in PERIOD_COLUMNS if c in present), None)
-    where, params = "true", []
+    where, params = "province_code = %s", [province]
     if period:
-        where, params = f"{period} between %s and %s", [calendar.start, calendar.end]
+        where += f" and {period} between %s and %s"
+        params += [calendar.start, calendar.end]
     if "period_grain" in present:  # the portal publishes monthly: compare the quarter's months
         where += " and period_grain = 'month'"
     order = ", ".join(c for c in ORDER_COLUMNS if c in present) or "1"

@@ -10,7 +10,7 @@ import psycopg
 from cchc.exports import workbook as wb
 from cchc.exports.freshness import Freshness
 from cchc.exports.periods import Quarter
-from cchc.exports.sources import MissingSource, select
+from cchc.exports.sources import MissingSource, require, select
 from cchc.exports.tables import COUNT, POINTS, RATIO, Column, Table
 
 MART = "marts.mart_qd766_scores"
@@ -38,12 +38,14 @@ class Scores:
     note: str | None = None
 
 
-def read_scores(conn: psycopg.Connection, quarter: Quarter) -> Scores:
+def read_scores(conn: psycopg.Connection, quarter: Quarter, province: str) -> Scores:
     calendar = quarter.as_calendar()
 
     def fetch(q: Quarter) -> list[dict]:
+        require(conn, MART, ["province_code"])
         rows = select(conn, MART, COMPONENT_COLUMNS,
-                      where="period_grain = 'quarter' and period_label = %s", params=[q.label],
+                      where="province_code = %s and period_grain = 'quarter' and period_label = %s",
+                      params=[province, q.label],
                       order_by="scope_kind desc, scope_code, component_code")  # fmt: skip
         return [dict(zip(COMPONENT_COLUMNS, r, strict=True)) for r in rows]
 
