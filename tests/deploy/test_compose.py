@@ -130,12 +130,16 @@ def config_variables() -> set[str]:
     """CCHC_* and AIRFLOW_CONN_CCHC_* names that include/cchc/config.py reads.
 
     An f-string name such as ``f"AIRFLOW_CONN_CCHC_{s.upper()}"`` is expanded over the
-    sources it is built from.
+    sources it is built from; a per-province one (``f"CCHC_PROVINCE_NAME_{code}"``) is an
+    optional override for each further province, documented in .env.example, not a setting
+    every deployment needs.
     """
     names = set()
     for match in ENV_READ.finditer(CONFIG_SOURCE.read_text(encoding="utf-8")):
         is_fstring = bool(match.group(1) or match.group(4))
         name = match.group(3) or match.group(6)
+        if is_fstring and "{" in name and "{s" not in name:
+            continue
         if is_fstring and "{" in name:
             names.update(re.sub(r"\{[^}]*\}", s.upper(), name) for s in config.SOURCES)
         else:
