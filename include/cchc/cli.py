@@ -191,6 +191,10 @@ def extract_command(
     entity: Annotated[
         str | None, typer.Option(help="One entity of the source (default: all)")
     ] = None,
+    province: Annotated[
+        str | None,
+        typer.Option(help="A province of CCHC_PROVINCES (default: CCHC_PROVINCE_CODE)"),
+    ] = None,
 ) -> None:
     """Extract a window from the sources into the raw layer (reruns replace, never duplicate)."""
     from cchc.extract.connector import SourceError
@@ -198,7 +202,11 @@ def extract_command(
     from cchc.extract.window import TZ
 
     try:
-        results = extract(start.replace(tzinfo=TZ), end.replace(tzinfo=TZ), source, entity)
+        settings = load_settings()
+        settings = settings.for_province(province) if province else settings
+        results = extract(
+            start.replace(tzinfo=TZ), end.replace(tzinfo=TZ), source, entity, settings=settings
+        )
     except (SourceError, ValueError) as error:
         _fail(str(error))
     for result in results:
