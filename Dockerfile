@@ -47,6 +47,10 @@ v = m.version('apache-airflow'); sys.exit(0 if v == '${AIRFLOW_VERSION}' else f'
 # folders (and whichever of them exist), so local state never reaches the image.
 COPY --chown=airflow:0 . .
 
+# The dbt manifest the per-model nightly DAG (CCHC_DBT_TASKS=per_model) is drawn from: the DAG
+# processor reads it instead of running dbt. `dbt parse` needs no warehouse.
+RUN cchc dbt manifest
+
 # Mount points for named volumes must exist and belong to `airflow` in the image;
 # otherwise Docker creates them owned by root and tasks cannot write there.
 RUN mkdir -p /opt/airflow/exports /opt/airflow/auth /opt/airflow/data

@@ -4,6 +4,11 @@ One DAG per province of the deployment (`cchc_nightly`, then `cchc_nightly_h45`,
 extracts its province's systems; all build the same warehouse, one build at a time (pool
 `cchc_warehouse_build`). Thin on purpose: the work lives in the `cchc` package, imported
 inside the tasks so parsing this file touches neither the network nor the database.
+
+dbt runs as one task (`build_marts`, CCHC_DBT_TASKS=single, the default) or as one task per
+model with its tests (`dbt.*`, CCHC_DBT_TASKS=per_model; cosmos, drawn from the manifest that
+`cchc dbt manifest` writes). Nights are incremental; trigger with `{"full_refresh": true}`
+to rebuild the incremental models from scratch.
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, CronTriggerTimetable, TriggerRule, dag, task
+from airflow.sdk import Asset, CronTriggerTimetable, Param, TriggerRule, dag, task
 
 from cchc.alerts import on_failure_callback
+from cchc.config import load_settings
 from cchc.extract.entities import ENTITIES
 from cchc.orchestration.provinces import dag_id, provinces
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
+WAREHOUSE_POOL = "cchc_warehouse_build"
 
 default_args = {
     "owner": "cchc-data-platform",
@@ -69,6 +76,13 @@ def nightly_dag(province: str):
         default_args=default_args,
         tags=["cchc", "nightly", province],
         doc_md=__doc__,
+        params={
+            "full_refresh": Param(
+                False,
+                type="boolean",
+                description="Rebuild the incremental models from scratch (dbt --full-refresh)",
+            )
+        },
     )
     def cchc_nightly():
         @task
@@ -130,11 +144,12 @@ def nightly_dag(province: str):
 
         # The marts are rebuilt on whatever is fresh: one failing source does not hold back the
         # others. One build at a time in the warehouse, whichever province's DAG starts it.
-        @task(pool="cchc_warehouse_build")
-        def build_marts() -> None:
+        @task(pool=WAREHOUSE_POOL)
+        def build_marts(params=None) -> None:
             from cchc.transform.dbt import dbt_build
 
-            dbt_build(unit_tests=False)  # unit tests run in CI, not on every night's data
+            # unit tests run in CI, not on every night's data
+            dbt_build(full_refresh=bool(params["full_refresh"]), unit_tests=False)
 
         # Raw checks run on whatever loaded; a structural failure stops the run before the marts.
         @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
@@ -162,7 +177,14 @@ def nightly_dag(province: str):
             )(e.source, e.name)
             for e in ENTITIES
         ]
-        marts = build_marts()
+        if load_settings().dbt_tasks == "per_model":
+            # One task per model, all in the one-slot pool: never two dbt commands at once in
+            # the warehouse, across every province's DAG.
+            from cchc.transform.dbt_tasks import dbt_task_group
+
+            marts = dbt_task_group(pool=WAREHOUSE_POOL)
+        else:
+            marts = build_marts()
         checked = check_raw()
         prepare_warehouse() >> extracts >> checked >> marts >> check_marts() >> export_indicators()
         extracts >> record_freshness()

@@ -13,6 +13,7 @@ from cchc.config import load_settings
 from cchc.exports.cli import export_app
 from cchc.qd766.cli import qd766_app
 from cchc.quality.cli import dq_app
+from cchc.transform.cli import dbt_app
 
 app = typer.Typer(
     help="CCHC data warehouse: embedded warehouse, simulators, extraction, demo.",
@@ -33,6 +34,7 @@ app.add_typer(
     qd766_app, name="qd766", help="Decision 766 scores: recompute the portal's official scores."
 )
 app.add_typer(dq_app, name="dq", help="Data quality: score the flags against a ground truth.")
+app.add_typer(dbt_app, name="dbt", help="The dbt project: the manifest of the per-model DAG.")
 app.add_typer(
     export_app,
     name="export",

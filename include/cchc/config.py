@@ -15,6 +15,8 @@ LOCAL_TZ = "Asia/Ho_Chi_Minh"
 SOURCES = ("onestop", "portal", "ioffice")
 # Report titles of the provinces we know; any other is named by CCHC_PROVINCE_NAME[_<CODE>].
 PROVINCE_NAMES = {"H40": "tỉnh Nghệ An", "H45": "tỉnh Quảng Trị"}
+# How the nightly DAG runs dbt: one task for the whole build, or one task per model (cosmos).
+DBT_TASK_MODES = ("single", "per_model")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -87,6 +89,7 @@ class Settings:
     source_urls: dict[str, str] = field(default_factory=dict)
     # Every province this deployment loads into the warehouse; the first is `province_code`.
     provinces: tuple[str, ...] = ()
+    dbt_tasks: str = "single"  # one of DBT_TASK_MODES
 
     @property
     def embedded(self) -> bool:
@@ -150,6 +153,11 @@ def load_settings() -> Settings:
     }
     province_code = _env("CCHC_PROVINCE_CODE", "H40")
     others = [p.strip() for p in (_env("CCHC_PROVINCES", "") or "").split(",") if p.strip()]
+    dbt_tasks = _env("CCHC_DBT_TASKS", "single")
+    if dbt_tasks not in DBT_TASK_MODES:
+        raise ValueError(
+            f"CCHC_DBT_TASKS must be one of {', '.join(DBT_TASK_MODES)}, got {dbt_tasks!r}"
+        )
     return Settings(
         data_dir=data_dir,
         export_dir=Path(_env("CCHC_EXPORT_DIR", str(REPO_ROOT / "exports"))).resolve(),
@@ -164,4 +172,5 @@ def load_settings() -> Settings:
         page_size=int(_env("CCHC_PAGE_SIZE", "500")),
         source_urls=source_urls,
         provinces=tuple(dict.fromkeys([province_code, *others])),
+        dbt_tasks=dbt_tasks,
     )

@@ -46,6 +46,10 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "CCHC_DATA_DIR": str(settings.data_dir),
         "CCHC_EXPORT_DIR": str(settings.export_dir),
+        # single: one dbt task; per_model: one per model (cosmos, from the manifest `prepare` writes)
+        "CCHC_DBT_TASKS": settings.dbt_tasks,
+        # cosmos keeps its partial-parse cache with the rest of this Airflow, not in /tmp.
+        "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         "PYTHONWARNINGS": "ignore",
     }
     if settings.warehouse_url:
@@ -72,12 +76,18 @@ def _airflow(args: list[str], env: dict[str, str], log_file: Path | None = None)
 
 
 def prepare(settings: Settings) -> dict[str, str]:
-    """Create or migrate Airflow's metadata database and its pools; skipped when already done."""
+    """Create or migrate Airflow's metadata database and its pools; skipped when already done.
+    With per-model dbt tasks, also write the dbt manifest the DAG is drawn from (every time:
+    the models may have changed; under a second when they have not)."""
     from importlib.metadata import version
 
     env = airflow_env(settings)
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
+    if settings.dbt_tasks == "per_model":
+        from cchc.transform.dbt import dbt_parse
+
+        dbt_parse()
     # Migrating and importing pools costs ~8 s: redo it only when Airflow or the pools change.
     stamp, wanted = (
         home / ".prepared",

@@ -4,6 +4,9 @@ The profile reads the connection from ``CCHC_PG_*`` variables; :func:`run_dbt` s
 :class:`~cchc.config.PgParams` for the duration of the call, logs one line per node and raises
 :class:`DbtRunError` naming the failing nodes when anything fails. dbt's ``target/`` and
 ``logs/`` stay inside ``dbt_project/`` (git-ignored).
+
+:func:`dbt_parse` writes the manifest the per-model nightly DAG is rendered from
+(``CCHC_DBT_TASKS=per_model``, :mod:`cchc.transform.dbt_tasks`): ``dbt parse`` needs no warehouse.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import contextlib
 import logging
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -23,6 +28,9 @@ from cchc.config import REPO_ROOT, PgParams
 log = logging.getLogger(__name__)
 
 PROJECT_DIR = REPO_ROOT / "dbt_project"
+# The precompiled manifest of the per-model DAG. Kept apart from target/manifest.json, which every
+# dbt command rewrites in place: a DAG parsed meanwhile could read half a file.
+MANIFEST_PATH = PROJECT_DIR / "target" / "airflow" / "manifest.json"
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -76,15 +84,23 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _dbt_environment(pg: PgParams, project_dir: Path) -> dict[str, str]:
+def profile_environment(pg: PgParams) -> dict[str, str]:
+    """What dbt_project/profiles.yml reads: the warehouse connection, and no telemetry."""
+    return {**pg.libpq_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+
+
+def _project_environment(project_dir: Path) -> dict[str, str]:
     return {
-        **pg.libpq_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_PROJECT_DIR": str(project_dir),
         "DBT_PROFILES_DIR": str(project_dir),
         "DBT_TARGET_PATH": str(project_dir / "target"),
         "DBT_LOG_PATH": str(project_dir / "logs"),
     }
+
+
+def _dbt_environment(pg: PgParams, project_dir: Path) -> dict[str, str]:
+    return {**profile_environment(pg), **_project_environment(project_dir)}
 
 
 def _message(item: object) -> str | None:
@@ -181,3 +197,37 @@ def ensure_seeds(pg: PgParams | None = None) -> bool:
             return False
     run_dbt(["seed"], pg)
     return True
+
+
+def dbt_parse(manifest_path: Path | None = None, *, project_dir: Path = PROJECT_DIR) -> Path:
+    """Write the project's manifest (``dbt parse``) to ``manifest_path`` and return the path.
+
+    The per-model nightly DAG is rendered from it at parse time (cosmos ``LoadMode.DBT_MANIFEST``),
+    so the scheduler never runs dbt to draw the graph. No warehouse is needed: the profile's
+    connection falls back to its defaults, and nothing connects. The file is replaced atomically,
+    so a DAG parsed meanwhile reads the old manifest or the new one, never half of one; the
+    previous ``partial_parse.msgpack`` beside it makes an unchanged project parse in seconds.
+    """
+    from dbt.cli.main import dbtRunner
+
+    manifest_path = manifest_path or MANIFEST_PATH
+    target = manifest_path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as scratch:
+        scratch_dir = Path(scratch)
+        partial = target / "partial_parse.msgpack"
+        if partial.exists():
+            shutil.copy2(partial, scratch_dir / partial.name)
+        env = {**_project_environment(project_dir), "DBT_TARGET_PATH": scratch}
+        started = time.perf_counter()
+        with _ENV_LOCK, _environment(env):
+            outcome = dbtRunner().invoke(["parse"])
+        if not outcome.success:
+            detail = str(outcome.exception) if outcome.exception is not None else None
+            raise DbtRunError(["parse"], [], detail or "see dbt_project/logs/dbt.log")
+        if (scratch_dir / partial.name).exists():
+            os.replace(scratch_dir / partial.name, partial)
+        os.replace(scratch_dir / "manifest.json", manifest_path)
+    log.info("dbt parse: manifest written to %s in %.1fs", manifest_path,
+             time.perf_counter() - started)  # fmt: skip
+    return manifest_path

@@ -1,0 +1,37 @@
+"""``cchc dbt``: the dbt project outside the nightly DAG (registered in the main CLI as a sub-app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+dbt_app = typer.Typer(help="The dbt project (dbt_project/).", no_args_is_help=True)
+
+
+@dbt_app.callback()
+def _dbt() -> None:
+    """The dbt project (dbt_project/)."""
+
+
+@dbt_app.command("manifest")
+def dbt_manifest(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write it (default: dbt_project/target/airflow/manifest.json)"),
+    ] = None,
+) -> None:
+    """Write the manifest the per-model nightly DAG is drawn from (`dbt parse`; no warehouse).
+
+    Needed with CCHC_DBT_TASKS=per_model, after every change to the models; the Docker image
+    and `cchc night run` write it themselves.
+    """
+    from cchc.transform.dbt import DbtRunError, dbt_parse
+
+    try:
+        path = dbt_parse(out)
+    except DbtRunError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"dbt manifest written: {path}")
