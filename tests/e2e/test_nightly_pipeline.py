@@ -144,9 +144,7 @@ def test_progress_mart_equals_independent_computation(pipeline, conn):
 
 def test_export_holds_the_marts_numbers(pipeline, conn):
     exports = sorted(
-        (pipeline["config"].province_export_dir / "nightly").glob(
-            "*/tien_do_giai_quyet_ho_so.xlsx"
-        )
+        (pipeline["config"].province_export_dir / "nightly").glob("*/tien_do_giai_quyet_ho_so.xlsx")
     )
     assert exports, "no export written"
     sheet = openpyxl.load_workbook(exports[-1], read_only=True).active

@@ -29,8 +29,9 @@ def gx_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def load_province(settings, make_database, name: str, **generate_kwargs):
-    """generate → simulator → initial load → holiday seed; returns (config, pg, truth dir)."""
+def load_province(settings, make_database, name: str, generated_until=END, **generate_kwargs):
+    """generate → simulator → initial load → holiday seed; returns (config, pg, truth dir).
+    Loaded until END; `generated_until` later leaves the warehouse part-way through the data."""
     from cchc import warehouse
     from cchc.extract.run import load_history
     from cchc.simulators.server import SimulatorProcess
@@ -39,7 +40,9 @@ def load_province(settings, make_database, name: str, **generate_kwargs):
 
     database = make_database(name)
     config = settings_using(settings, database)
-    store = generate(config.data_dir / f"sim-{name}", START, END, seed=7, **generate_kwargs)
+    store = generate(
+        config.data_dir / f"sim-{name}", START, generated_until, seed=7, **generate_kwargs
+    )
     with psycopg.connect(database.url(), autocommit=True) as conn:
         warehouse.bootstrap(conn, config)  # staging needs the personal-data hash function
     with SimulatorProcess(store, port=config.sim_port, token=config.sim_token):

@@ -3,19 +3,29 @@ found per record, clean data raises nothing, structural breaks stop the run, Dat
 
 from __future__ import annotations
 
+import contextlib
 import html.parser
 import json
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 
 import psycopg
 import pytest
 
 from cchc.quality import StructuralCheckError, run_checks
-from cchc.quality.cli import HEURISTIC_RULES, THRESHOLD, latest_flags, read_truth, score
+from cchc.quality.cli import (
+    HEURISTIC_RULES,
+    THRESHOLD,
+    judge,
+    latest_flags,
+    read_truth,
+    score,
+    store_beside,
+)
 from cchc.synthetic.errors import DEFAULT_DOSSIER_RATES, ErrorRates
-from tests.quality.conftest import load_province
+from tests.quality.conftest import END, load_province
 
 # Raised rates, so every kind occurs dozens of times; kept low enough that two errors rarely
 # hit one dossier (an unknown procedure code hides its statutory appointment).
@@ -41,6 +51,17 @@ def clean(settings, make_database, gx_project):
     return pg, run_checks(pg, "clean", stage="raw", project_dir=gx_project)
 
 
+@pytest.fixture(scope="module")
+def partial(settings, make_database, gx_project):
+    """Generated a week past the last loaded night: the manifest lists errors the warehouse
+    cannot show yet (later versions, deadlines still to come)."""
+    config, pg, truth = load_province(
+        settings, make_database, "dq_partial", generated_until=END + timedelta(days=7), scale=0.01
+    )
+    run_checks(pg, "partial", stage="raw", project_dir=gx_project)
+    return config, pg, truth
+
+
 def test_every_injected_kind_is_found_per_record(dirty):
     pg, truth_dir, _ = dirty
     truth = read_truth(truth_dir)
@@ -57,6 +78,18 @@ def test_every_injected_kind_is_found_per_record(dirty):
             assert s.precision >= THRESHOLD and s.recall >= THRESHOLD, (s.rule_id, report)
     for rule in HEURISTIC_RULES:
         assert by_rule[rule].precision >= 0.85, report
+
+
+def test_score_of_a_partly_loaded_warehouse_judges_only_what_it_can_show(partial):
+    config, pg, truth = partial
+    with psycopg.connect(pg.url()) as conn:
+        judged = judge(conn, truth, store_beside(truth), config.province_code)
+    report = {s.rule_id: (s.flagged, s.truth, round(s.precision, 3), round(s.recall, 3))
+              for s in judged.scores}  # fmt: skip
+    assert judged.unloaded > 0 and judged.later > 0, report
+    for s in judged.scores:
+        if s.deterministic:
+            assert min(s.precision, s.recall) >= THRESHOLD, (s.rule_id, report)
 
 
 def test_flags_carry_agency_and_month_but_no_personal_data(dirty):
@@ -82,6 +115,56 @@ def test_flags_carry_agency_and_month_but_no_personal_data(dirty):
         "agency_code", "period_month",
     }  # fmt: skip
     assert unattributed == 0 and counted > 1000
+
+
+def _raw_rules(gx_project) -> list[tuple[str, str, str]]:
+    """(table, rule_id, query) of every rule of the raw checkpoint, from the suite files."""
+    checkpoint = json.loads((gx_project / "checkpoints" / "cchc_raw.json").read_text("utf-8"))
+    rules = []
+    for ref in checkpoint["validation_definitions"]:
+        definition = json.loads(
+            (gx_project / "validation_definitions" / f"{ref['name']}.json").read_text("utf-8")
+        )
+        suite = json.loads(
+            (gx_project / "expectations" / f"{definition['suite']['name']}.json").read_text("utf-8")
+        )
+        table = "raw." + definition["data"]["asset"]["name"]
+        rules += [
+            (table, e["meta"]["rule_id"], e["kwargs"]["unexpected_rows_query"])
+            for e in suite["expectations"]
+        ]
+    return rules
+
+
+def test_flags_hold_every_key_the_rule_query_returns(dirty, gx_project):
+    """GX runs each rule's query once and keeps a sample; the flags must still be complete."""
+    pg, _, summary = dirty
+    by_rule = {r.rule_id: r for r in summary.rules}
+    largest = 0
+    with psycopg.connect(pg.url()) as conn:
+        for table, rule_id, query in _raw_rules(gx_project):
+            rows = conn.execute(query.format(batch=table)).fetchall()
+            flagged = {
+                key
+                for (key,) in conn.execute(
+                    "select record_key from dq.record_flags where run_id = 'dirty'"
+                    " and rule_id = %s",
+                    [rule_id],
+                )
+            }
+            assert flagged == {str(r[0]) for r in rows if r[0] is not None}, rule_id
+            assert by_rule[rule_id].unexpected_count == len(rows), rule_id
+            largest = max(largest, len(flagged))
+    assert largest > 20  # more keys than the sample GX keeps in its result
+
+
+def test_stored_validation_results_keep_only_a_sample_of_keys(dirty, gx_project):
+    """The Data Docs index reads every stored result on each build: keys stay out of them."""
+    stored = list((gx_project / "uncommitted" / "validations").glob("*/dirty/*/*.json"))
+    assert len(stored) == 9
+    for path in stored:
+        for result in json.loads(path.read_text("utf-8"))["results"]:
+            assert len(result["result"].get("partial_unexpected_list", [])) <= 20, path
 
 
 def test_clean_data_raises_no_data_entry_flags(clean):
@@ -153,6 +236,30 @@ def test_data_docs_index_links_every_suite(dirty, gx_project):
         assert validations, f"Data Docs index lists no validation of suite {suite}"
         for link in (suite_page, *validations):
             assert (index.parent / link).is_file(), link
+
+
+def _index_rows(index) -> set[str]:
+    page = _Page()
+    page.feed(index.read_text(encoding="utf-8"))
+    return set(re.findall(r"'_table_row_link_path': '([^']+)'", "".join(page.scripts)))
+
+
+def test_data_docs_index_lists_the_validations_of_every_run(clean, gx_project):
+    """Data Docs are built once per run, after all suites: the index still lists each run's
+    validation of every suite, and each listed page exists."""
+    pg, first = clean
+    suites = {s.suite for s in first.suites}
+    for run_id in ("docs-1", "docs-2"):
+        # Another test may have broken this warehouse on purpose; Data Docs are built anyway.
+        with contextlib.suppress(StructuralCheckError):
+            run_checks(pg, run_id, stage="raw", project_dir=gx_project)
+    index = first.data_docs_index
+    rows = _index_rows(index)
+    for run_id in ("clean", "docs-1", "docs-2"):
+        for suite in suites:
+            listed = [r for r in rows if r.startswith(f"validations/{suite}/{run_id}/")]
+            assert len(listed) == 1, (run_id, suite, listed)
+            assert (index.parent / listed[0]).is_file(), listed[0]
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,10 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 # One checkpoint per pipeline stage: after loading (raw + staging) and after the marts.
 STAGE_CHECKPOINTS = {"raw": "cchc_raw", "marts": "cchc_marts"}
 DEFAULT_CHECKPOINT = STAGE_CHECKPOINTS["raw"]
-SQL_RULE_TYPE = "unexpected_rows_expectation"
+# SQL rules: `UnexpectedRecordKeysExpectation` (cchc.quality.expectation), not GX's built-in
+# `unexpected_rows_expectation`, which runs each query twice and keeps at most 200 rows.
+SQL_RULE_TYPE = "unexpected_record_keys_expectation"
+BUILTIN_SQL_RULE_TYPE = "unexpected_rows_expectation"
 DATA_DOCS_SITE = "local_site"
 # Name substituted into great_expectations.yml at run time; the URL never reaches a file.
 URL_VARIABLE = "CCHC_GX_WAREHOUSE_URL"
@@ -93,6 +97,8 @@ class CheckSummary:
     suites: tuple[SuiteResult, ...]
     data_docs_index: Path | None
     seconds: float = field(default=0.0, compare=False)
+    # GX context and checkpoint load, validation, Data Docs, dq writes (timing, for benchmarks).
+    phase_seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def rules(self) -> tuple[RuleResult, ...]:
@@ -130,6 +136,8 @@ def _gx_context(pg: PgParams, project_dir: Path) -> AbstractDataContext:
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
     import great_expectations as gx
 
+    import cchc.quality.expectation  # noqa: F401  (registers SQL_RULE_TYPE before suites load)
+
     return gx.get_context(
         mode="file",
         context_root_dir=str(project_dir),
@@ -152,17 +160,9 @@ def _exception_message(info: Any) -> str | None:
     return "; ".join(dict.fromkeys(messages)) or None
 
 
-def _query_keys(pg: PgParams, query: str, table: str) -> set[str]:
-    """The complete failing keys of an UnexpectedRowsExpectation: GX keeps at most 200 rows,
-    so its own query (same text, `{batch}` substituted as GX does for a table) is run here."""
-    import psycopg
+def _rule_result(res: Any, key_column: str, collected: dict) -> RuleResult:
+    from cchc.quality.expectation import collected_key
 
-    sql = query.format(batch=table)
-    with psycopg.connect(pg.url()) as conn:
-        return {str(row[0]) for row in conn.execute(sql) if row[0] is not None}
-
-
-def _rule_result(res: Any, key_column: str, pg: PgParams, table: str) -> RuleResult:
     config = res.expectation_config
     meta = config.meta or {}
     rule_id, severity = meta.get("rule_id"), meta.get("severity")
@@ -173,17 +173,17 @@ def _rule_result(res: Any, key_column: str, pg: PgParams, table: str) -> RuleRes
     error = _exception_message(res.exception_info)
     result = res.result or {}
     if config.type == SQL_RULE_TYPE:
-        unexpected = result.get("observed_value")
-        keys = set()
-        if error is None and unexpected:
-            keys = _query_keys(pg, config.kwargs["unexpected_rows_query"], table)
+        # Every failing key, from the same single run of the query GX counted.
+        failing = collected.get(collected_key(config))
+        if failing is None and error is None:
+            raise RuntimeError(f"rule {rule_id}: GX validated it but handed over no key list")
         return RuleResult(
             rule_id=rule_id,
             severity=severity,
             element_count=None,
-            unexpected_count=unexpected,
+            unexpected_count=result.get("observed_value"),
             success=bool(res.success) and error is None,
-            record_keys=tuple(sorted(keys)),
+            record_keys=tuple(failing or ()) if error is None else (),
             error=error,
         )
     index_rows = result.get("unexpected_index_list") or []
@@ -259,20 +259,55 @@ def run_checks(
     project_dir = Path(project_dir or EXPECTATIONS_DIR)
     started = datetime.now(UTC)
 
+    clock = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        phases[phase] = round(now - clock, 3)
+        clock = now
+
+    from cchc.quality.expectation import collect_keys
+
     context = _gx_context(pg, project_dir)
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
 
     cp = context.checkpoints.get(checkpoint)
-    tables = {}
-    for vd in cp.validation_definitions:
-        asset = vd.data.data_asset
-        tables[vd.suite.name] = f"{asset.schema_name}.{asset.table_name}"
-    # The checkpoint's UpdateDataDocsAction rebuilds the site after the validation.
-    outcome = cp.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
+    definitions = {vd.suite.name: vd for vd in cp.validation_definitions}
+    for vd in definitions.values():
+        legacy = [
+            e.meta for e in vd.suite.expectations if e.expectation_type == BUILTIN_SQL_RULE_TYPE
+        ]
+        if legacy:
+            raise ValueError(
+                f"suite {vd.suite.name!r}: SQL rules must be {SQL_RULE_TYPE!r}, not"
+                f" {BUILTIN_SQL_RULE_TYPE!r} (it keeps 200 failing rows of a query it runs twice):"
+                f" {[m.get('rule_id') for m in legacy]}"
+            )
+    lap("context")
+    with collect_keys() as collected:
+        outcome = cp.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
+    lap("validate")
+    # Data Docs once per run, for this run's validations and their suites; the index is rebuilt
+    # from every stored validation (what a checkpoint's UpdateDataDocsAction does per suite).
+    context.build_data_docs(
+        site_names=[DATA_DOCS_SITE],
+        resource_identifiers=[
+            identifier
+            for result_id, validation in outcome.run_results.items()
+            for identifier in (result_id, ExpectationSuiteIdentifier(name=validation.suite_name))
+        ],
+    )
+    lap("data_docs")
 
-    suites = []
+    suites, writes = [], []
     for validation in outcome.run_results.values():
-        suite = context.suites.get(validation.suite_name)
+        vd = definitions[validation.suite_name]
+        suite = vd.suite
         meta = suite.meta or {}
         source, entity = meta.get("source"), meta.get("entity")
         key_column = meta.get("key_column")
@@ -280,23 +315,25 @@ def run_checks(
             raise ValueError(
                 f"suite {suite.name!r} needs meta.source, meta.entity, meta.key_column"
             )
-        table = tables[suite.name]
-        rules = tuple(_rule_result(r, key_column, pg, table) for r in validation.results)
+        asset = vd.data.data_asset
+        table = f"{asset.schema_name}.{asset.table_name}"
+        rules = tuple(_rule_result(r, key_column, collected) for r in validation.results)
         ids = [r.rule_id for r in rules]
         if len(set(ids)) != len(ids):
             raise ValueError(f"suite {suite.name!r} has duplicated rule ids: {sorted(ids)}")
         scope = meta.get("scope_query")
-        results.write_results(
-            pg,
-            run_id=run_id,
-            suite=suite.name,
-            source=source,
-            entity=entity,
-            validated_at=started,
-            rules=rules,
-            scope_query=scope.format(batch=table) if scope else None,
+        writes.append(
+            results.SuiteWrite(
+                suite=suite.name,
+                source=source,
+                entity=entity,
+                rules=rules,
+                scope_query=scope.format(batch=table) if scope else None,
+            )
         )
         suites.append(SuiteResult(suite.name, source, entity, rules))
+    results.write_results(pg, run_id=run_id, validated_at=started, suites=writes)
+    lap("dq_writes")
 
     summary = CheckSummary(
         run_id=run_id,
@@ -305,10 +342,11 @@ def run_checks(
         suites=tuple(suites),
         data_docs_index=_docs_index(context),
         seconds=(datetime.now(UTC) - started).total_seconds(),
+        phase_seconds=phases,
     )
     log.info(
         "checkpoint %s run %s: %d suites, %d rules, %d failed, %d records flagged in %.1fs;"
-        " data docs %s",
+        " data docs %s; seconds by phase %s",
         checkpoint,
         run_id,
         len(suites),
@@ -317,6 +355,7 @@ def run_checks(
         summary.flag_count,
         summary.seconds,
         summary.data_docs_index,
+        phases,
     )
 
     errors: dict[str, list[str]] = {}

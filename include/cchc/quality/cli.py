@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,7 @@ def _group() -> None:
 # never gating.
 HEURISTIC_RULES = frozenset({"backdated_bulk_entry", "late_without_apology"})
 THRESHOLD = 0.99
+STORE_NAME = "store.sqlite"  # the generator's store, beside its truth/ folder
 
 LATEST_FLAGS = """
 with latest_runs as (
@@ -81,6 +83,75 @@ def latest_flags(conn) -> dict[str, set[str]]:
     return flags
 
 
+def store_beside(truth: Path) -> Path:
+    """The generator's store for `--truth` given as errors.csv, its folder or the output folder."""
+    truth = Path(truth)
+    folder = truth.parent if truth.suffix == ".csv" else truth
+    return (folder if (folder / STORE_NAME).exists() else folder.parent) / STORE_NAME
+
+
+def unsettled_keys(store: Path, watermarks: dict[tuple[str, str], datetime | None]) -> set[str]:
+    """Keys of records the generated store changes at or after the warehouse's watermark of
+    their entity (every key of an entity never loaded): an error the manifest lists for one may
+    lie in a version the warehouse has not loaded yet, so it cannot be judged.
+
+    Reads the store's `records` table (entity as served, record_key, version_at as a naive
+    local stamp) directly: the manifest itself carries no time.
+    """
+    import sqlite3
+    from contextlib import closing
+    from zoneinfo import ZoneInfo
+
+    from cchc.config import LOCAL_TZ
+    from cchc.extract.entities import WINDOWED_ENTITIES
+    from cchc.synthetic.timeutil import STAMP_FORMAT
+
+    keys: set[str] = set()
+    with closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as lite:
+        for e in WINDOWED_ENTITIES:
+            until = watermarks.get((e.source, e.name))
+            since = until.astimezone(ZoneInfo(LOCAL_TZ)).strftime(STAMP_FORMAT) if until else ""
+            keys.update(
+                key
+                for (key,) in lite.execute(
+                    "select distinct record_key from records where entity = ? and version_at >= ?",
+                    (e.path.rsplit("/", 1)[-1], since),
+                )
+            )
+    return keys
+
+
+# Rules whose truth turns on a deadline passing rather than on a new version: the entity and
+# the deadline field. A record due at or after its entity's watermark cannot be late yet.
+DEADLINE_RULES = {"incoming_document_overdue": ("ioffice", "incoming_documents", "HanXuLy")}
+
+
+def due_after_watermark(conn, watermarks: dict[tuple[str, str], datetime | None]) -> dict:
+    """Keys by deadline rule of the records due at or after their entity's watermark."""
+    from zoneinfo import ZoneInfo
+
+    from cchc.config import LOCAL_TZ
+    from cchc.extract.entities import ENTITIES
+    from cchc.synthetic.timeutil import STAMP_FORMAT
+
+    tables = {(e.source, e.name): e.table for e in ENTITIES}
+    pending: dict[str, set[str]] = {}
+    for rule, (source, entity, field) in DEADLINE_RULES.items():
+        until = watermarks.get((source, entity))
+        if until is None:
+            continue  # nothing loaded: every record of it is already left out as not loaded
+        since = until.astimezone(ZoneInfo(LOCAL_TZ)).strftime(STAMP_FORMAT)
+        pending[rule] = {
+            key
+            for (key,) in conn.execute(
+                f"select distinct record_key from {tables[(source, entity)]}"
+                " where payload ->> %s >= %s",
+                [field, since],
+            )
+        }
+    return pending
+
+
 def loaded_keys(conn) -> set[str]:
     """Every record key in raw: dossiers, portal syncs and I-Office documents."""
     from cchc.extract.entities import WINDOWED_ENTITIES
@@ -102,6 +173,42 @@ def score(truth: dict, flags: dict, rules: set[str] | None = None) -> list[RuleS
     ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Judged:
+    scores: list[RuleScore]
+    unloaded: int  # manifest records the warehouse has not loaded at all
+    later: int  # manifest records changed or due after the last loaded night
+
+
+def judge(conn, truth: Path, store: Path, province: str) -> Judged:
+    """Score the latest flags against the manifest, on the records the warehouse can judge.
+
+    The manifest covers every generated day. A record the warehouse has not loaded yet (a later
+    night) cannot be flagged; nor can an error that lies in a version after the last loaded
+    night (found in the generator's `store`, when there is one) or that turns on a deadline
+    after it. Those records are left out, on both sides, and counted.
+    """
+    from cchc.extract.freshness import read_watermarks
+
+    manifest, known, flags = read_truth(truth), loaded_keys(conn), latest_flags(conn)
+    unloaded = sum(len(keys - known) for keys in manifest.values())
+    manifest = {r: keys & known for r, keys in manifest.items()}
+    watermarks = read_watermarks(conn, province)
+    pending = due_after_watermark(conn, watermarks)
+    unsettled = unsettled_keys(store, watermarks) if Path(store).is_file() else set()
+    for rule in set(manifest) | set(flags) | set(pending):
+        pending[rule] = pending.get(rule, set()) | unsettled
+    later = sum(len(keys & pending[r]) for r, keys in manifest.items())
+    return Judged(
+        score(
+            {r: keys - pending[r] for r, keys in manifest.items()},
+            {r: keys - pending[r] for r, keys in flags.items()},
+        ),
+        unloaded,
+        later,
+    )
+
+
 @dq_app.command("score")
 def score_command(
     truth: Annotated[Path, typer.Option("--truth", help="truth/errors.csv or its folder")],
@@ -115,20 +222,26 @@ def score_command(
 ) -> None:
     """Precision and recall per rule of the latest per-record flags against the manifest."""
     from cchc import warehouse
+    from cchc.config import load_settings
 
+    store = store_beside(truth)
     with warehouse.connect() as conn:
-        manifest, known = read_truth(truth), loaded_keys(conn)
-        # The manifest covers every generated day; a record the warehouse has not loaded yet
-        # (a later night) cannot be flagged, so it is left out of the score, and said so.
-        unloaded = sum(len(keys - known) for keys in manifest.values())
-        scores = score({r: keys & known for r, keys in manifest.items()}, latest_flags(conn))
-    if unloaded:
-        typer.echo(f"{unloaded} manifest records are not loaded yet and are left out")
+        judged = judge(conn, truth, store, load_settings().province_code)
+    if judged.unloaded:
+        typer.echo(f"{judged.unloaded} manifest records are not loaded yet and are left out")
+    if judged.later:
+        typer.echo(
+            f"{judged.later} manifest records change, or fall due, after the last loaded night"
+            " and are left out"
+        )
+    if not store.is_file():
+        typer.echo(f"no generator store at {store}: records changed after the last loaded night"
+                   " are scored as if complete")  # fmt: skip
     typer.echo(
         f"{'rule':34} {'kind':13} {'flagged':>8} {'truth':>7} {'TP':>7} {'prec':>6} {'recall':>6}"
     )
     failing = []
-    for s in scores:
+    for s in judged.scores:
         kind = "deterministic" if s.deterministic else "heuristic"
         typer.echo(
             f"{s.rule_id:34} {kind:13} {s.flagged:8d} {s.truth:7d} {s.true_positives:7d}"
