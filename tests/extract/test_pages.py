@@ -6,6 +6,8 @@ modes are exercised in test_extract_from_simulators.py).
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import json
 import unicodedata
 from datetime import datetime
@@ -14,10 +16,10 @@ import httpx
 import psycopg
 import pytest
 
-from cchc.extract.connector import RetryPolicy, SourceClient, SourceConnection
+from cchc.extract.connector import RetryPolicy, SourceClient, SourceConnection, SourceError
 from cchc.extract.entities import entities_of
-from cchc.extract.loader import load_window
-from cchc.extract.window import TZ, Window
+from cchc.extract.loader import _source_date, canonical_json, load_window
+from cchc.extract.window import TZ, Window, from_source_date
 
 WINDOW = Window(datetime(2024, 4, 1, tzinfo=TZ), datetime(2024, 4, 2, tzinfo=TZ))
 (DOSSIERS,) = entities_of("onestop", "dossiers")
@@ -101,3 +103,53 @@ def test_unknown_fields_are_kept_and_reported(conn):
     assert (
         conn.execute("select payload->>'TruongMoi' from raw.onestop__dossiers").fetchone()[0] == "x"
     )
+
+
+def test_keys_and_payloads_are_stored_exactly_whatever_characters_they_hold(conn):
+    # COPY's text format gives tabs, line breaks and backslashes a meaning: none may leak.
+    key = "A-1\t\\N\r\nx"
+    note = 'tab\there, "quoted", back\\slash \\N, newline\nand ký tự 😀'
+    record = dossier(key, GhiChu=note)
+    result = load(conn, {1: page([record], 1, 1)})
+    assert result.loaded == 1
+    stored_key, payload_hash, payload = conn.execute(
+        "select record_key, payload_hash, payload from raw.onestop__dossiers"
+    ).fetchone()
+    assert (stored_key, payload) == (key, record)
+    assert payload_hash == hashlib.md5(canonical_json(record).encode()).hexdigest()
+
+
+def test_a_window_that_fails_midway_leaves_its_previous_batch_in_place(conn):
+    pages = {1: page([dossier("A-1")], 1, 2), 2: page([dossier("B-1")], 2, 2)}
+    first = load(conn, pages)
+    broken = {1: pages[1], 2: '{"code": "OK", "data": {"items": ['}
+    client = SourceClient("onestop", SourceConnection("http://source", "t"),
+                          RetryPolicy(attempts=2, initial_wait=0.001, max_wait=0.01),
+                          transport=httpx.MockTransport(lambda request: httpx.Response(
+                              200 if request.url.params["page"] == "1" else 503, text=broken[1])))  # fmt: skip
+    with client, pytest.raises(SourceError):
+        load_window(conn, client, DOSSIERS, WINDOW, page_size=2, province="H40")
+    conn.rollback()
+    keys = conn.execute("select record_key, batch_id from raw.onestop__dossiers order by 1")
+    assert keys.fetchall() == [("A-1", first.batch_id), ("B-1", first.batch_id)]
+    assert load(conn, pages).loaded == 2  # and the connection still loads
+
+
+def test_decoding_pages_leaves_the_garbage_collector_as_it_was(conn):
+    load(conn, {1: page([dossier("A-1")], 1, 2), 2: "not json"})
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["20240401100000", "20240229235959", "20230229000000", "20241301000000", "20240401246000",
+     "2024041100000", "202404011000000", "2024-04-01 10:00", "٢٠٢٤٠٤٠١١٠٠٠٠٠", ""],
+)  # fmt: skip
+def test_the_loaders_fast_date_parsing_agrees_with_the_windows(text):
+    try:
+        expected = from_source_date(text)
+    except ValueError as error:
+        with pytest.raises(ValueError, match=str(error)):
+            _source_date(text)
+    else:
+        assert _source_date(text) == expected

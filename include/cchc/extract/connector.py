@@ -6,8 +6,10 @@ so the same code talks to the simulators in dev and to the real systems in produ
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -218,7 +220,7 @@ class SourceClient:
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
         try:
-            body = msgspec.json.decode(text)
+            body = _decode(text)
             data = body["data"]
             if not wrap:  # a single report: the whole `data` object is the record's content
                 if not isinstance(data, dict):
@@ -231,6 +233,23 @@ class SourceClient:
         if not isinstance(items, list):
             raise _BadPage(text, "unparseable page: data.items is not a list")
         return Page(number, max(total_pages, 1), items, text)
+
+
+_DECODING = threading.Lock()
+
+
+def _decode(text: str) -> object:
+    """`msgspec.json.decode` with the cyclic garbage collector paused: otherwise it rescans the
+    page's new objects (which form no cycles) as they are built, about half the decode time.
+    The lock keeps threads from re-enabling it under each other; decoding holds the GIL anyway."""
+    with _DECODING:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return msgspec.json.decode(text)
+        finally:
+            if enabled:
+                gc.enable()
 
 
 class _BadPage(Exception):
