@@ -88,6 +88,20 @@ def test_duplicates_inside_a_window_are_counted_and_dropped(conn):
     assert (result.fetched, result.loaded, result.duplicates) == (3, 1, 2)
 
 
+def test_a_nul_character_quarantines_its_record_not_the_batch(conn):
+    """PostgreSQL cannot store U+0000 in text or jsonb; one such record must not sink the
+    window. A literal backslash-u text (escaped in JSON) is an ordinary string."""
+    result = load(conn, {1: page([dossier("A-1", GhiChu="a\x00b"), dossier("A-2"),
+                                  dossier("A-3", GhiChu="C:\\u0000")], 1, 1)})  # fmt: skip
+    assert (result.fetched, result.loaded, result.quarantined) == (3, 2, 1)
+    reason, key = conn.execute("select reason, record_key from audit.quarantine").fetchone()
+    assert key == "A-1" and "U+0000" in reason
+    stored = conn.execute(
+        "select payload->>'GhiChu' from raw.onestop__dossiers where record_key = 'A-3'"
+    ).fetchone()[0]
+    assert stored == "C:\\u0000"
+
+
 def test_decomposed_vietnamese_is_stored_composed(conn):
     name = "Sở Tư pháp tỉnh Nghệ An"
     load(conn, {1: page([dossier("A-1", TenDonViXuLy=unicodedata.normalize("NFD", name))], 1, 1)})

@@ -131,11 +131,28 @@ class _Batch:
             if self.known_fields and not self.known_fields.issuperset(record):
                 self.result.unknown_fields.update(set(record) - self.known_fields)
             payload = _canonical(record)
+            if b"\\u0000" in payload and _has_nul(record):
+                # PostgreSQL text and jsonb cannot hold U+0000: set the record aside, not the batch.
+                self.quarantine.append(
+                    (key, "NUL character (U+0000) in a text field", _dump(record))
+                )
+                self.result.quarantined += 1
+                continue
             digest = hashlib.md5(payload).hexdigest()
             # Compact JSON holds no tab or line break (JSON escapes them): only \ needs escaping.
             lines.append(f"{_copy_text(key)}\t{updated.isoformat()}\t{digest}\t".encode())
             lines.append(payload.replace(b"\\", b"\\\\") + b"\n")
         return b"".join(lines)
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _key_or_none(entity: Entity, record: object) -> str | None:
