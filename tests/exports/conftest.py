@@ -48,7 +48,7 @@ create table marts.mart_qd766_scores (
 create table marts.fct_dossiers (dossier_code text primary key, agency_code text,
     received_date date, ended_date date, province_code text not null default 'H40');
 create table dq.record_flags (run_id text, source text, entity text, record_key text,
-    rule_id text, severity text, flagged_at timestamptz);
+    rule_id text, severity text, flagged_at timestamptz, province_code text default 'H40');
 create table audit.watermarks (province_code text, source text, entity text, loaded_until timestamptz,
     last_batch_id text, updated_at timestamptz default now());
 """

@@ -11,12 +11,23 @@ import psycopg
 import pytest
 
 from cchc.config import REPO_ROOT
+from cchc.synthetic.errors import DEFAULT_DOSSIER_RATES, ErrorRates
 from tests.conftest import settings_using
 
 # One calendar month ending on a Monday 1st: month-end bulk entry lands inside the data, and
 # the last day before the extraction (a Sunday) holds no dossier the portal could still be
 # catching up with.
 START, END = date(2024, 3, 1), date(2024, 4, 1)
+
+# Raised rates, so every kind occurs dozens of times; kept low enough that two errors rarely
+# hit one dossier (an unknown procedure code hides its statutory appointment).
+RATES = ErrorRates(
+    dossier={**{k: 0.02 for k in DEFAULT_DOSSIER_RATES}, "unknown_procedure_code": 0.005},
+    sync_rate=0.97,
+    portal_stall_rate=0.03,
+    unsigned_rate=0.05,
+    incoming_overdue_rate=0.1,
+)
 
 
 @pytest.fixture(scope="session")

@@ -24,18 +24,7 @@ from cchc.quality.cli import (
     score,
     store_beside,
 )
-from cchc.synthetic.errors import DEFAULT_DOSSIER_RATES, ErrorRates
-from tests.quality.conftest import END, load_province
-
-# Raised rates, so every kind occurs dozens of times; kept low enough that two errors rarely
-# hit one dossier (an unknown procedure code hides its statutory appointment).
-RATES = ErrorRates(
-    dossier={**{k: 0.02 for k in DEFAULT_DOSSIER_RATES}, "unknown_procedure_code": 0.005},
-    sync_rate=0.97,
-    portal_stall_rate=0.03,
-    unsigned_rate=0.05,
-    incoming_overdue_rate=0.1,
-)
+from tests.quality.conftest import END, RATES, load_province
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +81,7 @@ def test_score_of_a_partly_loaded_warehouse_judges_only_what_it_can_show(partial
             assert min(s.precision, s.recall) >= THRESHOLD, (s.rule_id, report)
 
 
-def test_flags_carry_agency_and_month_but_no_personal_data(dirty):
+def test_flags_carry_province_agency_and_month_but_no_personal_data(dirty):
     pg, _, _ = dirty
     with psycopg.connect(pg.url()) as conn:
         columns = [
@@ -102,6 +91,10 @@ def test_flags_carry_agency_and_month_but_no_personal_data(dirty):
                 " where table_schema = 'dq' and table_name = 'record_flags'"
             )
         ]
+        provinces = conn.execute(
+            "select distinct province_code from dq.record_flags where run_id = 'dirty'"
+            " union select distinct province_code from dq.record_counts where run_id = 'dirty'"
+        ).fetchall()
         unattributed = conn.execute(
             "select count(*) from dq.record_flags where run_id = 'dirty'"
             " and entity in ('dossiers', 'dossier_syncs') and period_month is null"
@@ -112,9 +105,10 @@ def test_flags_carry_agency_and_month_but_no_personal_data(dirty):
         ).fetchone()[0]
     assert set(columns) == {
         "run_id", "source", "entity", "record_key", "rule_id", "severity", "flagged_at",
-        "agency_code", "period_month",
+        "agency_code", "period_month", "province_code",
     }  # fmt: skip
     assert unattributed == 0 and counted > 1000
+    assert provinces == [("H40",)]
 
 
 def _raw_rules(gx_project) -> list[tuple[str, str, str]]:
@@ -137,22 +131,25 @@ def _raw_rules(gx_project) -> list[tuple[str, str, str]]:
 
 
 def test_flags_hold_every_key_the_rule_query_returns(dirty, gx_project):
-    """GX runs each rule's query once and keeps a sample; the flags must still be complete."""
+    """GX runs each rule's query once and keeps a sample; the flags must still be complete,
+    each with the province the query named."""
     pg, _, summary = dirty
     by_rule = {r.rule_id: r for r in summary.rules}
     largest = 0
     with psycopg.connect(pg.url()) as conn:
         for table, rule_id, query in _raw_rules(gx_project):
-            rows = conn.execute(query.format(batch=table)).fetchall()
-            flagged = {
-                key
-                for (key,) in conn.execute(
-                    "select record_key from dq.record_flags where run_id = 'dirty'"
+            cur = conn.execute(query.format(batch=table))
+            columns = [c.name for c in cur.description]
+            assert columns[:2] == ["record_key", "province_code"], (rule_id, columns)
+            rows = cur.fetchall()
+            flagged = set(
+                conn.execute(
+                    "select province_code, record_key from dq.record_flags where run_id = 'dirty'"
                     " and rule_id = %s",
                     [rule_id],
-                )
-            }
-            assert flagged == {str(r[0]) for r in rows if r[0] is not None}, rule_id
+                ).fetchall()
+            )
+            assert flagged == {(r[1], str(r[0])) for r in rows if r[0] is not None}, rule_id
             assert by_rule[rule_id].unexpected_count == len(rows), rule_id
             largest = max(largest, len(flagged))
     assert largest > 20  # more keys than the sample GX keeps in its result
@@ -191,10 +188,10 @@ def test_conflicting_versions_in_raw_stop_the_run(clean, gx_project):
     assert "onestop_dossiers.dossier_key_unique" in message and key in message
     with psycopg.connect(pg.url()) as conn:
         flagged = conn.execute(
-            "select record_key from dq.record_flags where run_id = 'broken'"
+            "select province_code, record_key from dq.record_flags where run_id = 'broken'"
             " and rule_id = 'dossier_key_unique'"
         ).fetchall()
-    assert flagged == [(key,)]
+    assert flagged == [("H40", key)]
 
 
 class _Page(html.parser.HTMLParser):

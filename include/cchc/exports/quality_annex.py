@@ -41,7 +41,8 @@ def _empty(note: str | None) -> Annex:
 
 def read_annex(conn: psycopg.Connection, quarter: Quarter, province: str) -> Annex:
     try:
-        require(conn, FLAGS, ["run_id", "record_key", "rule_id", "severity", "flagged_at"])
+        require(conn, FLAGS, ["run_id", "province_code", "record_key", "rule_id", "severity",
+                              "flagged_at"])  # fmt: skip
         require(conn, DOSSIERS, ["province_code", "dossier_code", "agency_code", "received_date",
                                  "ended_date"])  # fmt: skip
     except MissingSource as missing:
@@ -53,7 +54,8 @@ def read_annex(conn: psycopg.Connection, quarter: Quarter, province: str) -> Ann
     flagged = f"""
         select d.agency_code, a.agency_name, f.rule_id, f.severity, f.record_key
         from {FLAGS} f
-        join {DOSSIERS} d on d.dossier_code = f.record_key and d.province_code = %(province)s
+        join {DOSSIERS} d on d.dossier_code = f.record_key and d.province_code = f.province_code
+            and d.province_code = %(province)s
         left join marts.dim_agencies a
             on a.province_code = d.province_code and a.agency_code = d.agency_code
         where f.run_id = %(run)s and f.entity = 'dossiers' and {IN_QUARTER}

@@ -4,7 +4,8 @@ The GX project (suites, checkpoints, Data Docs config) lives in `expectations/` 
 root. Rules are ordinary expectations whose `meta` carries `rule_id`, `severity`
 (`structural` or `data_entry`) and Vietnamese/English descriptions. Structural failures
 stop the pipeline (`StructuralCheckError`); data-entry findings become per-record flags in
-`dq.record_flags` and never raise.
+`dq.record_flags` and never raise. Provinces share the warehouse and may reuse keys: a record
+is its (province_code, record_key), and every flag says which province's record failed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from cchc.config import REPO_ROOT, PgParams
 from cchc.quality import results
+from cchc.quality.results import PROVINCE_COLUMN, FlaggedRecord
 
 if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
@@ -52,8 +54,8 @@ class StructuralCheckError(QualityCheckError):
         self.summary = summary
         parts = []
         for suite, r in summary.structural_failures_by_suite:
-            keys = ", ".join(r.record_keys[:MAX_KEYS_IN_MESSAGE]) or "no key"
-            more = len(r.record_keys) - MAX_KEYS_IN_MESSAGE
+            keys = ", ".join(f"{k} ({p})" for p, k in r.records[:MAX_KEYS_IN_MESSAGE]) or "no key"
+            more = len(r.records) - MAX_KEYS_IN_MESSAGE
             parts.append(
                 f"{suite}.{r.rule_id} ({r.unexpected_count} rows; keys: {keys}"
                 + (f" and {more} more" if more > 0 else "")
@@ -76,9 +78,15 @@ class RuleResult:
     element_count: int | None
     unexpected_count: int | None
     success: bool
-    # Distinct keys of the failing records, sorted; rows without a key cannot be flagged.
-    record_keys: tuple[str, ...] = ()
+    # The failing records (province_code, record_key), distinct and sorted; rows without a key
+    # or a province cannot be flagged.
+    records: tuple[FlaggedRecord, ...] = ()
     error: str | None = None
+
+    @property
+    def record_keys(self) -> tuple[str, ...]:
+        """The failing records' keys, distinct and sorted, whatever their province."""
+        return tuple(sorted({r.record_key for r in self.records}))
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ class CheckSummary:
 
     @property
     def flag_count(self) -> int:
-        return sum(len(r.record_keys) for r in self.rules)
+        return sum(len(r.records) for r in self.rules)
 
 
 def _gx_context(pg: PgParams, project_dir: Path) -> AbstractDataContext:
@@ -173,7 +181,7 @@ def _rule_result(res: Any, key_column: str, collected: dict) -> RuleResult:
     error = _exception_message(res.exception_info)
     result = res.result or {}
     if config.type == SQL_RULE_TYPE:
-        # Every failing key, from the same single run of the query GX counted.
+        # Every failing record, from the same single run of the query GX counted.
         failing = collected.get(collected_key(config))
         if failing is None and error is None:
             raise RuntimeError(f"rule {rule_id}: GX validated it but handed over no key list")
@@ -183,14 +191,19 @@ def _rule_result(res: Any, key_column: str, collected: dict) -> RuleResult:
             element_count=None,
             unexpected_count=result.get("observed_value"),
             success=bool(res.success) and error is None,
-            record_keys=tuple(failing or ()) if error is None else (),
+            records=tuple(FlaggedRecord(*r) for r in failing or ()) if error is None else (),
             error=error,
         )
-    index_rows = result.get("unexpected_index_list") or []
-    keys = {
-        str(row[key_column])
+    index_rows = [row for row in result.get("unexpected_index_list") or [] if isinstance(row, dict)]
+    if index_rows and PROVINCE_COLUMN not in index_rows[0]:
+        raise ValueError(
+            f"rule {rule_id}: the checkpoint's result_format must list {PROVINCE_COLUMN!r} in"
+            f" unexpected_index_column_names, so flags say which province's record failed"
+        )
+    records = {
+        FlaggedRecord(str(row[PROVINCE_COLUMN]), str(row[key_column]))
         for row in index_rows
-        if isinstance(row, dict) and row.get(key_column) is not None
+        if row.get(key_column) is not None and row.get(PROVINCE_COLUMN) is not None
     }
     unexpected = result.get("unexpected_count")
     if unexpected and len(index_rows) < unexpected:
@@ -208,7 +221,7 @@ def _rule_result(res: Any, key_column: str, collected: dict) -> RuleResult:
         element_count=result.get("element_count"),
         unexpected_count=unexpected,
         success=bool(res.success) and error is None,
-        record_keys=tuple(sorted(keys)),
+        records=tuple(sorted(records)),
         error=error,
     )
 

@@ -1,4 +1,7 @@
-"""`cchc dq`: compare the warehouse's per-record flags with the generator's ground truth."""
+"""`cchc dq`: compare the warehouse's per-record flags with the generator's ground truth.
+
+A manifest is one province's: provinces share the warehouse and their systems may reuse keys,
+so only that province's flags and records are compared with it."""
 
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ with latest_runs as (
 select f.source, f.entity, f.rule_id, f.record_key
 from dq.record_flags f
 join latest_runs r using (source, entity, run_id)
-where f.severity = 'data_entry'
+where f.severity = 'data_entry' and (%(province)s::text is null or f.province_code = %(province)s)
 """
 
 
@@ -75,10 +78,11 @@ def read_truth(path: Path) -> dict[str, set[str]]:
     return truth
 
 
-def latest_flags(conn) -> dict[str, set[str]]:
-    """Data-entry flags of the latest run of every checked entity."""
+def latest_flags(conn, province: str | None = None) -> dict[str, set[str]]:
+    """Data-entry flags of the latest run of every checked entity: the record keys by rule of
+    `province`'s records (of every province when None, keys alone: they may coincide)."""
     flags: dict[str, set[str]] = defaultdict(set)
-    for _source, _entity, rule_id, key in conn.execute(LATEST_FLAGS):
+    for _source, _entity, rule_id, key in conn.execute(LATEST_FLAGS, {"province": province}):
         flags[rule_id].add(key)
     return flags
 
@@ -126,8 +130,11 @@ def unsettled_keys(store: Path, watermarks: dict[tuple[str, str], datetime | Non
 DEADLINE_RULES = {"incoming_document_overdue": ("ioffice", "incoming_documents", "HanXuLy")}
 
 
-def due_after_watermark(conn, watermarks: dict[tuple[str, str], datetime | None]) -> dict:
-    """Keys by deadline rule of the records due at or after their entity's watermark."""
+def due_after_watermark(
+    conn, watermarks: dict[tuple[str, str], datetime | None], province: str
+) -> dict:
+    """Keys by deadline rule of `province`'s records due at or after their entity's watermark
+    (`watermarks`: that province's)."""
     from zoneinfo import ZoneInfo
 
     from cchc.config import LOCAL_TZ
@@ -145,21 +152,23 @@ def due_after_watermark(conn, watermarks: dict[tuple[str, str], datetime | None]
             key
             for (key,) in conn.execute(
                 f"select distinct record_key from {tables[(source, entity)]}"
-                " where payload ->> %s >= %s",
-                [field, since],
+                " where province_code = %s and payload ->> %s >= %s",
+                [province, field, since],
             )
         }
     return pending
 
 
-def loaded_keys(conn) -> set[str]:
-    """Every record key in raw: dossiers, portal syncs and I-Office documents."""
+def loaded_keys(conn, province: str) -> set[str]:
+    """Every record key of `province` in raw: dossiers, portal syncs and I-Office documents."""
     from cchc.extract.entities import WINDOWED_ENTITIES
 
     return {
         key
         for e in WINDOWED_ENTITIES
-        for (key,) in conn.execute(f"select distinct record_key from {e.table}")
+        for (key,) in conn.execute(
+            f"select distinct record_key from {e.table} where province_code = %s", [province]
+        )
     }
 
 
@@ -181,7 +190,8 @@ class Judged:
 
 
 def judge(conn, truth: Path, store: Path, province: str) -> Judged:
-    """Score the latest flags against the manifest, on the records the warehouse can judge.
+    """Score `province`'s latest flags against its manifest, on the records the warehouse can
+    judge.
 
     The manifest covers every generated day. A record the warehouse has not loaded yet (a later
     night) cannot be flagged; nor can an error that lies in a version after the last loaded
@@ -190,11 +200,12 @@ def judge(conn, truth: Path, store: Path, province: str) -> Judged:
     """
     from cchc.extract.freshness import read_watermarks
 
-    manifest, known, flags = read_truth(truth), loaded_keys(conn), latest_flags(conn)
+    manifest, known = read_truth(truth), loaded_keys(conn, province)
+    flags = latest_flags(conn, province)
     unloaded = sum(len(keys - known) for keys in manifest.values())
     manifest = {r: keys & known for r, keys in manifest.items()}
     watermarks = read_watermarks(conn, province)
-    pending = due_after_watermark(conn, watermarks)
+    pending = due_after_watermark(conn, watermarks, province)
     unsettled = unsettled_keys(store, watermarks) if Path(store).is_file() else set()
     for rule in set(manifest) | set(flags) | set(pending):
         pending[rule] = pending.get(rule, set()) | unsettled
@@ -212,6 +223,13 @@ def judge(conn, truth: Path, store: Path, province: str) -> Judged:
 @dq_app.command("score")
 def score_command(
     truth: Annotated[Path, typer.Option("--truth", help="truth/errors.csv or its folder")],
+    province: Annotated[
+        str | None,
+        typer.Option(
+            "--province",
+            help="the province the manifest is of (default: the configured CCHC_PROVINCE_CODE)",
+        ),
+    ] = None,
     fail_below: Annotated[
         bool,
         typer.Option(
@@ -220,13 +238,16 @@ def score_command(
         ),
     ] = True,
 ) -> None:
-    """Precision and recall per rule of the latest per-record flags against the manifest."""
+    """Precision and recall per rule of one province's latest per-record flags against its
+    manifest."""
     from cchc import warehouse
     from cchc.config import load_settings
 
+    province = province or load_settings().province_code
     store = store_beside(truth)
     with warehouse.connect() as conn:
-        judged = judge(conn, truth, store, load_settings().province_code)
+        judged = judge(conn, truth, store, province)
+    typer.echo(f"province {province}: its flags against {truth}")
     if judged.unloaded:
         typer.echo(f"{judged.unloaded} manifest records are not loaded yet and are left out")
     if judged.later:

@@ -5,13 +5,15 @@ once for at most 200 rows), and the runner needed a third run for the complete k
 `dq.record_flags`. This subclass (same `unexpected_rows_query` over `{batch}`, same renderers,
 same pass/fail: the query must return no row) resolves one metric instead: the query, run once
 in PostgreSQL through GX's execution engine, returning its row count and every distinct failing
-key (first column). Nothing else leaves the database.
+record: its key (first column) and its province (the column named `province_code`: provinces
+share the warehouse and their systems may reuse keys). Nothing else leaves the database.
 
 What GX keeps and Data Docs show: the row count (`observed_value`) and a sample of
-`partial_unexpected_count` keys (`partial_unexpected_list`, at most 200). The complete key list
-goes to the runner in memory (`collect_keys`), never into the stored validation result: the
-Data Docs index reads every stored result on each build, so a result holding a night's tens of
-thousands of keys would make every later build slower.
+`partial_unexpected_count` records (`partial_unexpected_list`, at most 200, each
+`{"province_code", "record_key"}`). The complete list goes to the runner in memory
+(`collect_keys`), never into the stored validation result: the Data Docs index reads every
+stored result on each build, so a result holding a night's tens of thousands of keys would make
+every later build slower.
 
 Importing this module registers the expectation and its metric with GX; `checks._gx_context`
 does so before the context loads the suites.
@@ -38,16 +40,20 @@ from great_expectations.expectations.metrics.query_metric_provider import QueryM
 from great_expectations.render import LegacyDiagnosticRendererType, RenderedTableContent
 from great_expectations.render.renderer.renderer import renderer
 
+from cchc.quality.results import PROVINCE_COLUMN, FlaggedRecord
+
 METRIC = "unexpected_rows_query.failing_keys"
 
 
 class FailingRows(NamedTuple):
     row_count: int
-    keys: tuple[str, ...]  # distinct, sorted; rows whose first column is null have no key
+    # Distinct, sorted; a row without a key or a province names no record that can be flagged.
+    records: tuple[FlaggedRecord, ...]
 
 
 class UnexpectedRowsQueryFailingKeys(QueryMetricProvider):
-    """The rule's query, run once: its row count and the distinct values of its first column."""
+    """The rule's query, run once: its row count and the distinct (province, key) pairs of its
+    `province_code` and first columns."""
 
     metric_name = METRIC
     value_keys = ("unexpected_rows_query",)
@@ -70,24 +76,31 @@ class UnexpectedRowsQueryFailingKeys(QueryMetricProvider):
             batch_selectable=batch_selectable,
             execution_engine=execution_engine,
         )
-        rows, keys = 0, set()
-        for row in execution_engine.execute_query(sa.text(query)):
+        result = execution_engine.execute_query(sa.text(query))
+        columns = list(result.keys())
+        if PROVINCE_COLUMN not in columns[1:]:
+            raise ValueError(
+                f"a rule's query must return the failing record's {PROVINCE_COLUMN} after its"
+                f" record_key; it returns {columns}"
+            )
+        province = columns.index(PROVINCE_COLUMN, 1)
+        rows, records = 0, set()
+        for row in result:
             rows += 1
-            if row[0] is not None:
-                keys.add(str(row[0]))
-        return FailingRows(rows, tuple(sorted(keys)))
+            if row[0] is not None and row[province] is not None:
+                records.add(FlaggedRecord(str(row[province]), str(row[0])))
+        return FailingRows(rows, tuple(sorted(records)))
 
 
-_collector: ContextVar[dict[tuple[str | None, str | None], tuple[str, ...]] | None] = ContextVar(
-    "cchc_failing_keys", default=None
-)
+_Collected = dict[tuple[str | None, str | None], tuple[FlaggedRecord, ...]]
+_collector: ContextVar[_Collected | None] = ContextVar("cchc_failing_keys", default=None)
 
 
 @contextlib.contextmanager
-def collect_keys() -> Iterator[dict[tuple[str | None, str | None], tuple[str, ...]]]:
-    """Every failing key of the rules validated inside the block, by (batch id, expectation
-    id): what `dq.record_flags` needs, kept out of GX's stored results."""
-    keys: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
+def collect_keys() -> Iterator[_Collected]:
+    """Every failing (province, key) of the rules validated inside the block, by (batch id,
+    expectation id): what `dq.record_flags` needs, kept out of GX's stored results."""
+    keys: _Collected = {}
     token = _collector.set(keys)
     try:
         yield keys
@@ -101,8 +114,9 @@ def collected_key(config: Any) -> tuple[str | None, str | None]:
 
 
 class UnexpectedRecordKeysExpectation(UnexpectedRowsExpectation):
-    """Fails when `unexpected_rows_query` (SQL over `{batch}`, failing record keys first)
-    returns any row; the query runs once and every failing key is kept (see the module doc)."""
+    """Fails when `unexpected_rows_query` (SQL over `{batch}`, failing record keys first, and
+    their `province_code`) returns any row; the query runs once and every failing record is
+    kept (see the module doc)."""
 
     metric_dependencies: ClassVar[tuple[str, ...]] = (METRIC,)
 
@@ -116,7 +130,7 @@ class UnexpectedRecordKeysExpectation(UnexpectedRowsExpectation):
         success = failing.row_count == 0
         collector = _collector.get()
         if collector is not None:
-            collector[collected_key(self.configuration)] = failing.keys
+            collector[collected_key(self.configuration)] = failing.records
         result_format = parse_result_format(
             self._get_result_format(runtime_configuration=runtime_configuration)
         )
@@ -129,7 +143,7 @@ class UnexpectedRecordKeysExpectation(UnexpectedRowsExpectation):
             "success": success,
             "result": {
                 "observed_value": failing.row_count,
-                "partial_unexpected_list": list(failing.keys[:sample]),
+                "partial_unexpected_list": [r._asdict() for r in failing.records[:sample]],
             },
         }
 
@@ -141,15 +155,23 @@ class UnexpectedRecordKeysExpectation(UnexpectedRowsExpectation):
         result: Any = None,
         runtime_configuration: dict | None = None,
     ) -> list[RenderedTableContent] | None:
-        """Data Docs: the sample of failing keys under the observed row count."""
-        keys = ((result.result or {}) if result is not None else {}).get("partial_unexpected_list")
-        if not keys:
+        """Data Docs: the sample of failing records under the observed row count."""
+        sample = ((result.result or {}) if result is not None else {}).get(
+            "partial_unexpected_list"
+        )
+        if not sample:
             return None
         return [
             RenderedTableContent(
                 content_block_type="table",
-                table=[[key] for key in keys],
-                header_row=["Sampled failing keys"],
+                # Results stored before rules named the province hold bare keys.
+                table=[
+                    [r.get(PROVINCE_COLUMN), r.get("record_key")]
+                    if isinstance(r, dict)
+                    else ["", r]
+                    for r in sample
+                ],
+                header_row=["Province", "Sampled failing keys"],
                 styling={"body": {"classes": ["table-bordered", "table-sm", "mt-3"]}},
             )
         ]

@@ -1,6 +1,8 @@
 """The `dq` schema: per-rule results of each run and per-record flags.
 
-Only rule ids, counts and record keys are written here, never personal data.
+Only rule ids, counts, province codes and record keys are written here, never personal data.
+Provinces share the warehouse and their systems may reuse keys: flags and record counts carry
+`province_code`, and a record is its (province_code, record_key).
 """
 
 from __future__ import annotations
@@ -8,10 +10,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import psycopg
+from psycopg import sql
 
 from cchc.config import PgParams
+
+# The column naming a record's province: in rule and scope queries, in the dq tables and, for
+# GX's built-in column expectations, in the checkpoint's `unexpected_index_column_names`.
+PROVINCE_COLUMN = "province_code"
+
+
+class FlaggedRecord(NamedTuple):
+    """A failing record: its province and its key there."""
+
+    province_code: str
+    record_key: str
+
 
 DDL = """
 create schema if not exists dq;
@@ -34,7 +50,9 @@ create table if not exists dq.record_flags (
     rule_id text not null,
     severity text not null check (severity in ('structural', 'data_entry')),
     flagged_at timestamptz not null,
-    primary key (run_id, source, entity, rule_id, record_key)
+    -- the province whose record failed (provinces' systems may reuse keys)
+    province_code text not null,
+    primary key (run_id, source, entity, rule_id, province_code, record_key)
 );
 alter table dq.validation_runs add column if not exists source text;
 alter table dq.validation_runs add column if not exists entity text;
@@ -49,23 +67,85 @@ create table if not exists dq.record_counts (
     agency_code text,
     period_month date,
     record_count bigint not null,
-    counted_at timestamptz not null
+    counted_at timestamptz not null,
+    province_code text not null
 );
 create index if not exists record_counts_run_idx on dq.record_counts (run_id, source, entity);
--- BI joins flags to records by key.
-create index if not exists record_flags_record_idx on dq.record_flags (source, entity, record_key);
 """
+# After the province upgrade: BI joins flags to records by province and key.
+INDEX_DDL = """
+drop index if exists dq.record_flags_record_idx;
+create index if not exists record_flags_province_record_idx
+    on dq.record_flags (source, entity, province_code, record_key);
+"""
+# dq tables written before provinces shared the warehouse: their rows belong to the configured
+# province. Run once, when a table still lacks the column.
+_ADD_PROVINCE = """
+alter table {table} add column province_code text not null default {province};
+alter table {table} alter column province_code drop default;
+"""
+_FLAGS_KEY = "run_id, source, entity, rule_id, province_code, record_key"
 
 
-def ensure_tables(conn: psycopg.Connection) -> None:
-    conn.execute(DDL)
+def ensure_tables(conn: psycopg.Connection, province: str | None = None) -> None:
+    """Create the dq tables, or upgrade them in place: `province` (default: the configured
+    province) is the one existing flags and counts belong to when a table lacks
+    `province_code`."""
+    with conn.transaction():
+        # Serialise DDL: two provinces' nightly runs may bootstrap at the same time.
+        conn.execute("select pg_advisory_xact_lock(hashtext('cchc:dq-ddl'))")
+        conn.execute(DDL)
+        _add_province_column(conn, province)
+        conn.execute(INDEX_DDL)
+
+
+def _add_province_column(conn: psycopg.Connection, province: str | None) -> None:
+    lacking = [
+        table
+        for (table,) in conn.execute(
+            """
+            select t.table_name from information_schema.tables t
+            where t.table_schema = 'dq' and t.table_name in ('record_flags', 'record_counts')
+              and not exists (
+                  select 1 from information_schema.columns c
+                  where c.table_schema = t.table_schema and c.table_name = t.table_name
+                    and c.column_name = 'province_code')
+            order by 1
+            """
+        )
+    ]
+    if not lacking:
+        return
+    if province is None:
+        from cchc.config import load_settings
+
+        province = load_settings().province_code
+    for table in lacking:
+        conn.execute(
+            sql.SQL(_ADD_PROVINCE).format(
+                table=sql.Identifier("dq", table), province=sql.Literal(province)
+            )
+        )
+    if "record_flags" in lacking:
+        # The same key may now be flagged in two provinces: the key includes the province.
+        (pkey,) = conn.execute(
+            "select conname from pg_constraint"
+            " where conrelid = 'dq.record_flags'::regclass and contype = 'p'"
+        ).fetchone() or (None,)
+        if pkey is not None:
+            conn.execute(
+                sql.SQL("alter table dq.record_flags drop constraint {}").format(
+                    sql.Identifier(pkey)
+                )
+            )
+            conn.execute(f"alter table dq.record_flags add primary key ({_FLAGS_KEY})")
 
 
 @dataclass(frozen=True)
 class SuiteWrite:
-    """One suite's rule results, and its scope query (record_key, agency_code, period_month of
-    every record the suite checks: flags are attributed through it, the per-agency record
-    counts come from it)."""
+    """One suite's rule results (`records`: FlaggedRecord), and its scope query (record_key,
+    province_code, agency_code, period_month of every record the suite checks: flags are
+    attributed through it, the per-agency record counts come from it)."""
 
     suite: str
     source: str
@@ -101,7 +181,8 @@ def _write_suite(
     )
     conn.execute("drop table if exists pg_temp.flagged, pg_temp.scope")
     conn.execute(
-        "create temp table flagged (record_key text, rule_id text, severity text) on commit drop"
+        "create temp table flagged (province_code text, record_key text, rule_id text,"
+        " severity text) on commit drop"
     )
     with conn.cursor() as cur:
         cur.executemany(
@@ -125,33 +206,35 @@ def _write_suite(
             ],
         )
         # COPY: a bad night can flag tens of thousands of records.
-        with cur.copy("copy flagged (record_key, rule_id, severity) from stdin") as copy:
+        with cur.copy(
+            "copy flagged (province_code, record_key, rule_id, severity) from stdin"
+        ) as copy:
             for r in rules:
-                for key in r.record_keys:
-                    copy.write_row((key, r.rule_id, r.severity))
+                for province, key in r.records:
+                    copy.write_row((province, key, r.rule_id, r.severity))
         scope = (
             f"({scope_query})"
             if scope_query
             else (
-                "(select null::text as record_key, null::text as agency_code,"
-                " null::date as period_month where false)"
+                "(select null::text as record_key, null::text as province_code,"
+                " null::text as agency_code, null::date as period_month where false)"
             )
         )
         cur.execute(f"create temp table scope on commit drop as select * from {scope} s")
         cur.execute(
-            "insert into dq.record_flags (run_id, source, entity, record_key, rule_id,"
-            " severity, flagged_at, agency_code, period_month)"
-            " select %s, %s, %s, f.record_key, f.rule_id, f.severity, %s, s.agency_code,"
-            " s.period_month from flagged f"
-            " left join (select distinct on (record_key) * from scope) s"
-            " on s.record_key = f.record_key",
+            "insert into dq.record_flags (run_id, source, entity, province_code, record_key,"
+            " rule_id, severity, flagged_at, agency_code, period_month)"
+            " select %s, %s, %s, f.province_code, f.record_key, f.rule_id, f.severity, %s,"
+            " s.agency_code, s.period_month from flagged f"
+            " left join (select distinct on (province_code, record_key) * from scope) s"
+            " on s.province_code = f.province_code and s.record_key = f.record_key",
             [run_id, source, entity, validated_at],
         )
         if scope_query:
             cur.execute(
-                "insert into dq.record_counts (run_id, source, entity, agency_code,"
-                " period_month, record_count, counted_at)"
-                " select %s, %s, %s, agency_code, period_month, count(*), %s"
-                " from scope group by agency_code, period_month",
+                "insert into dq.record_counts (run_id, source, entity, province_code,"
+                " agency_code, period_month, record_count, counted_at)"
+                " select %s, %s, %s, province_code, agency_code, period_month, count(*), %s"
+                " from scope group by province_code, agency_code, period_month",
                 [run_id, source, entity, validated_at],
             )
