@@ -5,8 +5,9 @@
    scale 1.0 (a large province, ~2 million dossiers).
 2. Nightly incremental build, 1 month vs M months of history: two warehouses get the same
    history before the last night (the second one inflated to M months by copying the raw
-   record versions under other keys, dated before the month, so they never count as
-   changed), a full build, then the last night's records and the nightly `dbt build`, timed.
+   record versions of the records that have ended under other keys, every date dated back by
+   whole months, so they never count as changed and fall in earlier periods), a full build,
+   then the last night's records and the nightly `dbt build`, timed.
    Also timed alone: the incremental facts (fct_dossiers, fct_handling_steps).
 Figures are printed and written to bench/results/dbt_build.json.
 """
@@ -37,30 +38,88 @@ def _load(settings, since: date, until: date, monthly: bool) -> None:
         extract_entity(entity, Window(local_midnight(since), local_midnight(until)), settings)
 
 
+# Every yyyyMMddHHmmss date of a payload shifted back by whole months (a value that is no
+# real date, e.g. an injected error, is left as it is).
+_SHIFT_FUNCTIONS = r"""
+create or replace function pg_temp.shift_stamp(stamp text, months int) returns text
+language plpgsql immutable strict as $$
+begin
+    return to_char(to_timestamp(stamp, 'YYYYMMDDHH24MISS') - make_interval(months => months),
+                   'YYYYMMDDHH24MISS');
+exception when others then
+    return stamp;
+end $$;
+create or replace function pg_temp.shift_payload(payload jsonb, months int) returns jsonb
+language sql immutable as $$
+    select string_agg(
+        piece.text || coalesce('"' || pg_temp.shift_stamp(stamp.match[1], months) || '"', ''),
+        '' order by piece.n
+    )::jsonb
+    from regexp_split_to_table(payload::text, '"\d{14}"') with ordinality as piece (text, n)
+    left join regexp_matches(payload::text, '"(\d{14})"', 'g') with ordinality as stamp (match, n)
+        on stamp.n = piece.n
+$$;
+"""
+# Records still open at the end of the generated month (received dossiers without an end,
+# incoming documents not completed) are not copied: history is what has ended, and a copy
+# dated back years would be a backlog open for years, judged anew every night.
+_STILL_OPEN = {
+    "dossiers": "coalesce(payload ->> 'NgayTiepNhan', '') <> ''"
+    " and coalesce(payload ->> 'NgayKetThucXuLy', '') = ''"
+    " and coalesce(payload ->> 'NgayTra', '') = '' and coalesce(payload ->> 'NgayTuChoi', '') = ''",
+    "incoming_documents": "coalesce(payload ->> 'NgayHoanThanh', '') = ''",
+}
+
+
 def _inflate(pg, months: int) -> int:
-    """Copy every raw record version (months - 1) times under other keys, dated back by whole
-    months: the volume of a longer history, never seen as changed by a nightly run."""
+    """Copy the raw record versions (months - 1) times under other keys of the same province,
+    every date dated back by whole months (copy n by n + 1 months: record_updated_at,
+    extracted_at, windows and every date in the payload), dossier references (MaHoSo,
+    MaHoSoLienQuan) renamed like the keys: the volume of a longer history, never seen as
+    changed by a nightly run. Records still open at the end of the month are not copied."""
     import psycopg
 
     from cchc.extract.entities import ENTITIES
 
     copied = 0
     with psycopg.connect(pg.url(), autocommit=True) as conn:
+        conn.execute(_SHIFT_FUNCTIONS)
         for entity in ENTITIES:
             if entity.kind == "monthly" or entity.name in ("administrative_units", "procedures"):
                 continue
-            columns = (
-                "batch_id, source, entity, window_start, window_end, extracted_at, record_key, "
-                "record_updated_at, payload_hash, payload"
-            )
+            still_open = _STILL_OPEN.get(entity.name, "false")
             cursor = conn.execute(
                 f"""
-                insert into {entity.table} ({columns})
-                select batch_id, source, entity, window_start, window_end, extracted_at,
-                    'H' || copy || '-' || record_key,
-                    record_updated_at - make_interval(months => copy + 1), payload_hash, payload
-                from {entity.table}
-                cross join generate_series(1, %s) as copy
+                with latest as (
+                    select distinct on (province_code, record_key)
+                        province_code, record_key, ({still_open}) as is_open
+                    from {entity.table}
+                    order by province_code, record_key, record_updated_at desc nulls last,
+                        extracted_at desc, payload_hash desc
+                )
+                insert into {entity.table} (batch_id, province_code, source, entity,
+                    window_start, window_end, extracted_at, record_key, record_updated_at,
+                    payload_hash, payload)
+                select
+                    versions.batch_id, versions.province_code, versions.source, versions.entity,
+                    versions.window_start - shift.months, versions.window_end - shift.months,
+                    versions.extracted_at - shift.months,
+                    shift.prefix || versions.record_key,
+                    versions.record_updated_at - shift.months,
+                    versions.payload_hash,
+                    pg_temp.shift_payload(versions.payload, shift.copy + 1)
+                        || jsonb_strip_nulls(jsonb_build_object(
+                            'MaHoSo', shift.prefix || nullif(versions.payload ->> 'MaHoSo', ''),
+                            'MaHoSoLienQuan',
+                            shift.prefix || nullif(versions.payload ->> 'MaHoSoLienQuan', '')))
+                from {entity.table} as versions
+                inner join latest using (province_code, record_key)
+                cross join lateral (
+                    select copy, 'H' || copy || '-' as prefix,
+                        make_interval(months => copy + 1) as months
+                    from generate_series(1, %s) as copy
+                ) as shift
+                where not latest.is_open
                 """,
                 (months - 1,),
             )

@@ -1,12 +1,45 @@
-{#- The latest version of every record of a raw table: by the record's own update time,
-    then by extraction time (a re-extraction of the same version wins), then by hash so the
-    choice is deterministic. DISTINCT ON rather than row_number() = 1: the planner then
-    estimates one row per key instead of a handful, and does not pick nested loops that
-    rescan the view. -#}
-{% macro latest_record_version(source_relation) -%}
-    select distinct on (record_key)
+{#- The latest version of every record of a raw table, per province and record key (provinces'
+    systems may reuse keys): by the record's own update time, then by extraction time (a
+    re-extraction of the same version wins), then by hash so the choice is deterministic.
+    DISTINCT ON rather than row_number() = 1: the planner then estimates one row per key
+    instead of a handful, and does not pick nested loops that rescan the view.
+
+    changed_only (incremental models): on an incremental run, only the records with a version
+    updated since the model's own watermark of their province (`watermark_column` of `this`,
+    minus the look-back; macro changed_records), every version of them read through raw's
+    index on (province_code, record_key). -#}
+{% macro latest_record_version(source_relation, changed_only=false, watermark_column='updated_at') -%}
+    select distinct on (province_code, record_key)
         *,
         1 as version_rank
     from {{ raw_or_empty(source_relation) }} as raw_versions
-    order by record_key, record_updated_at desc nulls last, extracted_at desc, payload_hash desc
+    {%- if changed_only and is_incremental() %}
+    where {{ changed_records(raw_changes(source_relation), 'record_key', watermark_column) }}
+    {%- endif %}
+    order by province_code, record_key, record_updated_at desc nulls last, extracted_at desc,
+        payload_hash desc
+{%- endmacro %}
+
+
+{#- Every version of a raw table as (province_code, record_key, updated_at): what
+    changed_records reads to find the records changed since a watermark (raw's index on
+    record_updated_at). -#}
+{% macro raw_changes(source_relation) -%}
+    (
+        select province_code, record_key, record_updated_at as updated_at
+        from {{ raw_or_empty(source_relation) }} as raw_versions
+    )
+{%- endmacro %}
+
+
+{#- On an incremental run of a model holding several rows per record (a dossier's steps or
+    supplement requests), a pre-hook deleting the rows of the records the run rebuilds: with
+    the `append` strategy, a list that shrank leaves no row behind. -#}
+{% macro delete_changed_rows(source_relation, key_column, watermark_column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ changed_records(raw_changes(source_relation), 'record_key', watermark_column, key_column) }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
 {%- endmacro %}

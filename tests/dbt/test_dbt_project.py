@@ -1,9 +1,17 @@
-"""Build the dbt project on handcrafted raw records and check the 766 progress mart."""
+"""Build the dbt project on handcrafted raw records and check the marts.
+
+Two provinces share the warehouse, and their systems reuse keys: H45's records below use
+dossier codes and a document id that H40's records use too. Every relation that carries
+province_code must hold, for each province, exactly what a warehouse holding that province
+alone holds (test_every_relation_keeps_the_provinces_apart). The shared warehouse is built
+incrementally over two nights, the single-province ones in one full build, so the same test
+proves the incremental build equal to a full refresh."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -35,6 +43,7 @@ RAW_TABLES = (
 )  # fmt: skip
 
 AGENCIES = {"H40.12": "Sở Tư pháp", "H40.15": "Sở Xây dựng"}
+H45_AGENCIES = {"H45.12": "Sở Tư pháp tỉnh Quảng Trị"}
 
 
 def dossier(code: str, agency: str, updated: str, **fields: object) -> dict:
@@ -61,7 +70,7 @@ def dossier(code: str, agency: str, updated: str, **fields: object) -> dict:
         "NgayTuChoi": None,
         "TrangThaiHoSo": 4,
         "DonViXuLy": agency,
-        "TenDonViXuLy": AGENCIES[agency],
+        "TenDonViXuLy": {**AGENCIES, **H45_AGENCIES}[agency],
         "HoSoCoThanhPhanSoHoa": 1,
         "DuocThanhToanTrucTuyen": 0,
         "QuaTrinhXuLy": [{"NguoiXuLy": "Trần Thị Bình", "TrangThai": 1}],
@@ -220,7 +229,63 @@ IOFFICE_PAYLOAD = {
 }  # fmt: skip
 
 
-def _insert(conn: psycopg.Connection, table: str, key_field: str, rows: list) -> None:
+# Quảng Trị (H45): its one-stop system reuses three of H40's dossier codes, its I-Office the
+# document id VB-0001, its portal copy a dossier code. -0003 and -0002 are late here (only
+# -0003 with an apology letter); -0004 is still open at H45's own as-of, 1 March, later than
+# H40's (18 February).
+H45_ONESTOP_ROWS = [
+    (
+        "2025-01-20 20:00",
+        dossier(
+            "H40.12-250107-0003",
+            "H45.12",
+            "20250120100000",
+            TrangThaiHoSo=9,
+            NgayTiepNhan="20250110080000",
+            NgayHenTra="20250115170000",
+            NgayKetThucXuLy="20250120100000",
+        ),
+    ),
+    (
+        "2025-01-13 20:00",
+        dossier(
+            "H40.12-250106-0002",
+            "H45.12",
+            "20250113100000",
+            TrangThaiHoSo=9,
+            NgayTiepNhan="20250108080000",
+            NgayHenTra="20250109170000",
+            NgayKetThucXuLy="20250113100000",
+        ),
+    ),
+    (
+        "2025-03-01 20:00",
+        dossier(
+            "H40.12-250120-0004",
+            "H45.12",
+            "20250301090000",
+            TrangThaiHoSo=4,
+            NgayTiepNhan="20250203080000",
+            NgayHenTra="20250320170000",
+            KenhThucHien=1,
+        ),
+    ),
+]
+H45_PORTAL_PAYLOAD = {
+    **PORTAL_PAYLOAD, "MaHoSo": "H40.12-250107-0003", "DonViXuLy": "H45.12",
+    "NgayTiepNhan": "20250110080000", "NgayDongBo": "20250120103000",
+    "NgayCapNhat": "20250120103000",
+}  # fmt: skip
+H45_IOFFICE_PAYLOAD = {
+    **IOFFICE_PAYLOAD, "SoKyHieu": "3/TXL-STP", "DonViBanHanh": "H45.12",
+    "NguoiKy": "Hoàng Văn Em", "MaHoSoLienQuan": "H40.12-250107-0003",
+    "NgayBanHanh": "20250121090000", "NgayCapNhat": "20250121090000",
+}  # fmt: skip
+
+
+def _insert(
+    conn: psycopg.Connection, table: str, key_field: str, rows: list, province: str = "H40"
+) -> None:
     source, entity = table.split("__")
     for extracted, payload in rows:
         extracted_at = datetime.fromisoformat(extracted).replace(tzinfo=UTC)
@@ -229,20 +294,29 @@ def _insert(conn: psycopg.Connection, table: str, key_field: str, rows: list) ->
             f"""
             insert into raw.{table} (batch_id, province_code, source, entity, window_start,
                 window_end, extracted_at, record_key, record_updated_at, payload_hash, payload)
-            values (%(batch)s, 'H40', %(source)s, %(entity)s, %(at)s - interval '1 day', %(at)s, %(at)s,
+            values (%(batch)s, %(province)s, %(source)s, %(entity)s, %(at)s - interval '1 day',
+                %(at)s, %(at)s,
                 %(key)s, to_timestamp(%(updated)s, 'YYYYMMDDHH24MISS')::timestamp
                     at time zone 'Asia/Ho_Chi_Minh',
                 md5(%(text)s), %(text)s::jsonb)
             """,
-            {"batch": f"{table}-{extracted}", "source": source, "entity": entity,
+            {"batch": f"{province}-{table}-{extracted}", "province": province,
+             "source": source, "entity": entity,
              "at": extracted_at, "key": payload[key_field], "updated": payload["NgayCapNhat"],
              "text": text},
         )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def built(warehouse_pg: PgParams) -> tuple[list[NodeResult], float]:
-    with psycopg.connect(warehouse_pg.url(), autocommit=True) as conn:
+# The main warehouse is built in two nights: H40's records updated up to FIRST_NIGHT (a full
+# build), then H40's later versions and the whole of H45, a province new to the warehouse (an
+# incremental build). The warehouses of each province alone are built in one full build:
+# test_every_relation_keeps_the_provinces_apart also proves the incremental build equal to a
+# full one.
+FIRST_NIGHT = "20250210000000"
+
+
+def _create_raw(pg: PgParams) -> None:
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
         from cchc.warehouse import ensure_schemas
 
         ensure_schemas(conn)
@@ -253,12 +327,51 @@ def built(warehouse_pg: PgParams) -> tuple[list[NodeResult], float]:
         for table in RAW_TABLES:
             conn.execute(f"drop table if exists raw.{table} cascade")
             conn.execute(f"create table raw.{table} ({RAW_COLUMNS})")
-        _insert(conn, "onestop__dossiers", "MaHoSo", ONESTOP_ROWS)
-        _insert(conn, "portal__dossier_syncs", "MaHoSo", [("2025-01-15 20:00", PORTAL_PAYLOAD)])
-        _insert(conn, "ioffice__outgoing_documents", "MaVanBan", [("2025-01-26 20:00", IOFFICE_PAYLOAD)])  # fmt: skip
+
+
+def _load(pg: PgParams, provinces: tuple[str, ...], night: str = "all") -> None:
+    """Insert the provinces' records: all of them, or those of the first or second night."""
+
+    def keep(rows: list) -> list:
+        if night == "all":
+            return rows
+        first = [row for row in rows if row[1]["NgayCapNhat"] <= FIRST_NIGHT]
+        return first if night == "first" else [row for row in rows if row not in first]
+
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        if "H40" in provinces:
+            _insert(conn, "onestop__dossiers", "MaHoSo", keep(ONESTOP_ROWS))
+            _insert(conn, "portal__dossier_syncs", "MaHoSo", keep([("2025-01-15 20:00", PORTAL_PAYLOAD)]))  # fmt: skip
+            _insert(conn, "ioffice__outgoing_documents", "MaVanBan", keep([("2025-01-26 20:00", IOFFICE_PAYLOAD)]))  # fmt: skip
+        if "H45" in provinces:
+            _insert(conn, "onestop__dossiers", "MaHoSo", H45_ONESTOP_ROWS, "H45")
+            _insert(conn, "portal__dossier_syncs", "MaHoSo", [("2025-01-20 20:00", H45_PORTAL_PAYLOAD)], "H45")  # fmt: skip
+            _insert(conn, "ioffice__outgoing_documents", "MaVanBan", [("2025-01-21 20:00", H45_IOFFICE_PAYLOAD)], "H45")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def built(warehouse_pg: PgParams) -> tuple[list[NodeResult], float]:
+    _create_raw(warehouse_pg)
+    _load(warehouse_pg, ("H40",), night="first")
+    dbt_build(warehouse_pg, full_refresh=True)
+    _load(warehouse_pg, ("H40",), night="second")
+    _load(warehouse_pg, ("H45",))
     started = time.perf_counter()
-    results = dbt_build(warehouse_pg)
+    results = dbt_build(warehouse_pg)  # incremental
     return results, time.perf_counter() - started
+
+
+@pytest.fixture(scope="module")
+def built_alone(make_database) -> dict[str, PgParams]:
+    """Each province alone in a warehouse of its own, built in full (seeds and models only)."""
+    alone = {}
+    for province in ("H40", "H45"):
+        pg = make_database(f"dbt_{province.lower()}_alone")
+        _create_raw(pg)
+        _load(pg, (province,))
+        run_dbt(["build", "--full-refresh", "--resource-type", "seed", "--resource-type", "model"], pg)  # fmt: skip
+        alone[province] = pg
+    return alone
 
 
 def _query(pg: PgParams, sql: str) -> list[dict]:
@@ -289,26 +402,37 @@ MART_COUNTS = (
 )  # fmt: skip
 EXPECTED_MART = {
     # January: one on time, one late, one late by two supplements, one open within its date
-    ("H40.12", "2025-01-01"): (4, 4, 3, 1, 2, 1, 0, Decimal("0.500000"), Decimal("10.00")),
+    ("H40", "H40.12", "2025-01-01"): (4, 4, 3, 1, 2, 1, 0, Decimal("0.500000"), Decimal("10.00")),
     # February: the open dossier is past its date at the end of the month
-    ("H40.12", "2025-02-01"): (1, 0, 0, 0, 0, 0, 1, Decimal("0.000000"), Decimal("0.00")),
+    ("H40", "H40.12", "2025-02-01"): (1, 0, 0, 0, 0, 0, 1, Decimal("0.000000"), Decimal("0.00")),
     # no January row for H40.15 (nothing in scope); the never-received dossier is out of scope
-    ("H40.15", "2025-02-01"): (3, 3, 3, 2, 1, 0, 0, Decimal("0.666667"), Decimal("13.33")),
+    ("H40", "H40.15", "2025-02-01"): (3, 3, 3, 2, 1, 0, 0, Decimal("0.666667"), Decimal("13.33")),
+    # H45 under the same dossier codes: two late in January, one open on time since February;
+    # March is H45's own (its data reaches 1 March), H40 has no March row
+    ("H45", "H45.12", "2025-01-01"): (2, 2, 2, 0, 2, 0, 0, Decimal("0.000000"), Decimal("0.00")),
+    ("H45", "H45.12", "2025-02-01"): (1, 1, 0, 0, 0, 1, 0, Decimal("1.000000"), Decimal("20.00")),
+    ("H45", "H45.12", "2025-03-01"): (1, 0, 0, 0, 0, 1, 0, Decimal("1.000000"), Decimal("20.00")),
 }
 
 
 def test_progress_mart_numbers(built, warehouse_pg):
     rows = _query(warehouse_pg, "select * from marts.mart_dossier_progress_monthly")
     got = {
-        (r["agency_code"], r["month_start"].isoformat()): tuple(r[c] for c in MART_COUNTS)
+        (r["province_code"], r["agency_code"], r["month_start"].isoformat()): tuple(
+            r[c] for c in MART_COUNTS
+        )
         for r in rows
     }
     assert got == EXPECTED_MART
-    assert {r["agency_code"]: r["agency_name"] for r in rows} == AGENCIES
+    assert {r["agency_code"]: r["agency_name"] for r in rows} == {**AGENCIES, **H45_AGENCIES}
 
 
 def test_staging_keeps_latest_version_and_no_personal_data(built, warehouse_pg):
-    rows = _query(warehouse_pg, "select * from staging.stg_onestop__dossiers order by dossier_code")
+    rows = _query(
+        warehouse_pg,
+        "select * from staging.stg_onestop__dossiers where province_code = 'H40'"
+        " order by dossier_code",
+    )
     assert len(rows) == len({payload["MaHoSo"] for _, payload in ONESTOP_ROWS})
     first = rows[0]
     assert first["dossier_code"] == "H40.12-250105-0001"
@@ -321,18 +445,26 @@ def test_staging_keeps_latest_version_and_no_personal_data(built, warehouse_pg):
     for personal in ("Nguyễn Văn An", "Trần Thị Bình", "040090001234", "0912345678", "@"):
         assert personal not in values
     documents = _query(warehouse_pg, "select * from staging.stg_ioffice__outgoing_documents")
-    assert "Lê Văn Cường" not in json.dumps([list(map(str, r.values())) for r in documents])
+    values = json.dumps([list(map(str, r.values())) for r in documents], ensure_ascii=False)
+    assert "Lê Văn Cường" not in values and "Hoàng Văn Em" not in values
 
 
 def test_dimensions_and_fact(built, warehouse_pg):
-    agencies = _query(warehouse_pg, "select * from marts.dim_agencies order by agency_code")
-    assert [(a["agency_code"], a["agency_name"]) for a in agencies] == list(AGENCIES.items())
-    facts = {r["dossier_code"]: r for r in _query(warehouse_pg, "select * from marts.fct_dossiers")}
-    assert facts["H40.12-250107-0003"]["is_ended_late"]
-    assert facts["H40.12-250107-0003"]["has_multiple_supplement_requests"]
-    assert facts["H40.15-250203-0001"]["end_type"] == "handled"
-    assert facts["H40.15-250205-0002"]["end_type"] == "refused"
-    assert not facts["H40.12-250120-0004"]["is_ended"]
+    agencies = _query(
+        warehouse_pg, "select * from marts.dim_agencies order by province_code, agency_code"
+    )
+    assert [(a["province_code"], a["agency_code"], a["agency_name"]) for a in agencies] == [
+        ("H40", code, name) for code, name in AGENCIES.items()
+    ] + [("H45", code, name) for code, name in H45_AGENCIES.items()]
+    facts = {
+        (r["province_code"], r["dossier_code"]): r
+        for r in _query(warehouse_pg, "select * from marts.fct_dossiers")
+    }
+    assert facts["H40", "H40.12-250107-0003"]["is_ended_late"]
+    assert facts["H40", "H40.12-250107-0003"]["has_multiple_supplement_requests"]
+    assert facts["H40", "H40.15-250203-0001"]["end_type"] == "handled"
+    assert facts["H40", "H40.15-250205-0002"]["end_type"] == "refused"
+    assert not facts["H40", "H40.12-250120-0004"]["is_ended"]
     tet = _query(
         warehouse_pg,
         "select is_holiday, is_working_day from marts.dim_date where date_day = '2025-01-29'",
@@ -340,9 +472,117 @@ def test_dimensions_and_fact(built, warehouse_pg):
     assert tet == [{"is_holiday": True, "is_working_day": False}]
     comment = _query(
         warehouse_pg,
-        "select col_description('marts.mart_dossier_progress_monthly'::regclass, 12) as c",
+        "select col_description('marts.mart_dossier_progress_monthly'::regclass, 13) as c",
     )
     assert comment[0]["c"].startswith("Điểm Tiến độ giải quyết")
+
+
+def test_the_same_keys_in_two_provinces_are_two_records(built, warehouse_pg):
+    facts = {
+        (r["province_code"], r["dossier_code"]): r
+        for r in _query(warehouse_pg, "select * from marts.fct_dossiers")
+    }
+    shared = "H40.12-250120-0004"
+    assert facts["H40", shared]["agency_code"] == "H40.12"
+    assert facts["H45", shared]["agency_code"] == "H45.12"
+    assert facts["H40", shared]["received_date"] != facts["H45", shared]["received_date"]
+    # the apology letter VB-0001 of each province belongs to that province's dossier
+    matches = {
+        (r["province_code"], r["dossier_code"]): r
+        for r in _query(warehouse_pg, "select * from intermediate.int_dossier_matches")
+    }
+    with_apology = {key for key, r in matches.items() if r["has_apology_letter"]}
+    assert with_apology == {("H40", "H40.12-250106-0002"), ("H45", "H40.12-250107-0003")}
+    synced = {key for key, r in matches.items() if r["is_synced"]}
+    assert synced == {("H40", "H40.12-250105-0001"), ("H45", "H40.12-250107-0003")}
+    documents = _query(
+        warehouse_pg,
+        "select province_code, agency_code, is_apology_for_late_dossier from marts.fct_documents"
+        " where document_id = 'VB-0001' order by province_code",
+    )
+    assert [(d["province_code"], d["agency_code"]) for d in documents] == [
+        ("H40", "H40.12"), ("H45", "H45.12"),
+    ]  # fmt: skip
+    assert all(d["is_apology_for_late_dossier"] for d in documents)
+
+
+def test_province_totals_are_each_provinces_own(built, warehouse_pg):
+    rows = _query(
+        warehouse_pg,
+        "select * from marts.mart_cchc_indicators where period_label = '2025Q1'"
+        " and scope_kind in ('agency', 'province')",
+    )
+    totals: dict[str, Counter] = defaultdict(Counter)
+    provinces = {}
+    for row in rows:
+        counts = {c: row[c] for c in ("dossiers_received", "ended_late", "late_with_apology",
+                                       "synced_dossiers", "outgoing_documents")}  # fmt: skip
+        if row["scope_kind"] == "agency":
+            totals[row["province_code"]].update(counts)
+        else:
+            assert row["scope_code"] == row["province_code"]
+            provinces[row["province_code"]] = counts
+    assert provinces == {province: dict(counts) for province, counts in totals.items()}
+    assert provinces["H40"] == {"dossiers_received": 7, "ended_late": 3, "late_with_apology": 1,
+                                "synced_dossiers": 1, "outgoing_documents": 1}  # fmt: skip
+    assert provinces["H45"] == {"dossiers_received": 3, "ended_late": 2, "late_with_apology": 1,
+                                "synced_dossiers": 1, "outgoing_documents": 1}  # fmt: skip
+
+
+# Relations that hold national reference data, not a province's records.
+NATIONAL = {"marts.dim_date", "marts.dim_channels", "marts.dim_document_types"}
+
+
+def _relations_by_province(pg: PgParams, province: str) -> dict[str, list[str]]:
+    """Every row of every marts / intermediate relation of one province, as sorted text."""
+    with psycopg.connect(pg.url()) as conn:
+        relations = [
+            r[0]
+            for r in conn.execute(
+                """
+                select table_schema || '.' || table_name from information_schema.columns
+                where table_schema in ('intermediate', 'marts') and column_name = 'province_code'
+                    -- the incremental models' bookkeeping, not data
+                    and table_name not in ('incremental_watermarks', 'incremental_changes')
+                order by 1
+                """
+            )
+        ]
+        return {
+            relation: [
+                r[0]
+                for r in conn.execute(
+                    f"select t::text from {relation} as t where province_code = %s order by 1",
+                    [province],
+                )
+            ]
+            for relation in relations
+        }
+
+
+def test_every_relation_keeps_the_provinces_apart(built, warehouse_pg, built_alone):
+    with psycopg.connect(warehouse_pg.url()) as conn:
+        relations = {
+            r[0]
+            for r in conn.execute(
+                "select table_schema || '.' || table_name from information_schema.tables"
+                " where table_schema in ('intermediate', 'marts')"
+                " and table_name not in ('incremental_watermarks', 'incremental_changes')"
+            )
+        }
+    together = {p: _relations_by_province(warehouse_pg, p) for p in ("H40", "H45")}
+    # every relation but the national reference data carries the province
+    assert relations - set(together["H40"]) == NATIONAL
+    for province, pg in built_alone.items():
+        alone = _relations_by_province(pg, province)
+        assert set(alone) == set(together[province])
+        for relation, rows in alone.items():
+            assert together[province][relation] == rows, (province, relation)
+    # both provinces have rows in every mart they have data for
+    for relation in ("marts.fct_dossiers", "marts.mart_cchc_indicators",
+                     "marts.mart_qd766_scores", "marts.mart_form06_quarterly",
+                     "marts.mart_dossier_progress_monthly", "marts.fct_documents"):  # fmt: skip
+        assert together["H40"][relation] and together["H45"][relation], relation
 
 
 def test_failure_names_the_failing_nodes(built, warehouse_pg):
@@ -371,6 +611,7 @@ def test_form06_mart(built, warehouse_pg):
     rows = _query(warehouse_pg, "select * from marts.mart_form06_quarterly")
     got = {
         (
+            r["province_code"],
             r["period_kind"],
             r["period_label"],
             r["period_start"].isoformat(),
@@ -380,11 +621,15 @@ def test_form06_mart(built, warehouse_pg):
     }
     h40_12 = (4, 3, 1, 0, 3, 2, 0, 1, 1, 0, 1)
     h40_15 = (3, 2, 1, 0, 3, 2, 0, 1, 0, 0, 0)
+    # two late, one open within its deadline at H45's as-of
+    h45_12 = (3, 2, 1, 0, 2, 0, 0, 2, 1, 1, 0)
     assert got == {
-        ("calendar", "2025Q1", "2025-01-01", "H40.12"): h40_12,
-        ("calendar", "2025Q1", "2025-01-01", "H40.15"): h40_15,
-        ("legal", "2025Q1", "2024-12-15", "H40.12"): h40_12,
-        ("legal", "2025Q1", "2024-12-15", "H40.15"): h40_15,
+        ("H40", "calendar", "2025Q1", "2025-01-01", "H40.12"): h40_12,
+        ("H40", "calendar", "2025Q1", "2025-01-01", "H40.15"): h40_15,
+        ("H40", "legal", "2025Q1", "2024-12-15", "H40.12"): h40_12,
+        ("H40", "legal", "2025Q1", "2024-12-15", "H40.15"): h40_15,
+        ("H45", "calendar", "2025Q1", "2025-01-01", "H45.12"): h45_12,
+        ("H45", "legal", "2025Q1", "2024-12-15", "H45.12"): h45_12,
     }
 
 
@@ -408,18 +653,24 @@ def test_qd766_scores_follow_the_seed_rules(built, warehouse_pg):
         assert row["points"] == points(component, row["numerator"], row["denominator"]), row
         assert row["is_estimate"] == component.is_estimate
     by_key = {
-        (r["scope_kind"], r["scope_code"], r["period_label"], r["component_code"]): r for r in rows
-    }
+        (r["province_code"], r["scope_kind"], r["scope_code"], r["period_label"],
+         r["component_code"]): r
+        for r in rows
+    }  # fmt: skip
     # January, refined rule: D1 on time, D4 open within its working days; D2 late, D3 two supplements
-    progress = by_key[("agency", "H40.12", "2025-01", "DOSSIER_HANDLING_ON_TIME")]
+    progress = by_key[("H40", "agency", "H40.12", "2025-01", "DOSSIER_HANDLING_ON_TIME")]
     assert (progress["numerator"], progress["denominator"], progress["points"]) == (
         2,
         4,
         Decimal("10.00"),
     )
-    sync = by_key[("province", "H40", "2025Q1", "DOSSIER_SYNC")]
+    sync = by_key[("H40", "province", "H40", "2025Q1", "DOSSIER_SYNC")]
     assert (sync["numerator"], sync["denominator"], sync["points"]) == (1, 7, Decimal("0.86"))
-    assert by_key[("agency", "H40.15", "2025Q1", "DOSSIER_SYNC")]["rank_in_period"] == 1
+    sync = by_key[("H45", "province", "H45", "2025Q1", "DOSSIER_SYNC")]
+    assert (sync["numerator"], sync["denominator"], sync["points"]) == (1, 3, Decimal("2.00"))
+    # ranks are within the province: H45's only agency ranks first in its province
+    assert by_key[("H40", "agency", "H40.15", "2025Q1", "DOSSIER_SYNC")]["rank_in_period"] == 1
+    assert by_key[("H45", "agency", "H45.12", "2025Q1", "DOSSIER_SYNC")]["rank_in_period"] == 1
     comment = _query(
         warehouse_pg,
         "select obj_description('marts.mart_qd766_scores'::regclass, 'pg_class') as c",
@@ -430,7 +681,10 @@ def test_qd766_scores_follow_the_seed_rules(built, warehouse_pg):
 def test_supplement_waiting_time_is_subtracted(built, warehouse_pg):
     rows = {
         r["dossier_code"]: r
-        for r in _query(warehouse_pg, "select * from intermediate.int_dossier_deadlines")
+        for r in _query(
+            warehouse_pg,
+            "select * from intermediate.int_dossier_deadlines where province_code = 'H40'",
+        )
     }
     two_supplements = rows["H40.12-250107-0003"]
     assert two_supplements["supplement_wait_working_days"] == 2

@@ -1,38 +1,55 @@
-{{ config(materialized='table') }}
 {#- Every received dossier with its deadline in working days and its handling time with the
-    supplement waiting time subtracted (rule in _intermediate.yml). -#}
-{%- set tz = var('local_timezone') -%}
+    supplement waiting time subtracted (rule in _intermediate.yml). Incremental: the
+    dossiers changed since the run before and those still open at its as-of (a waiting
+    supplement request runs to the as-of) are deleted and inserted again; a change of the
+    province's procedure catalogue rebuilds the whole province. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_rebuilt_rows(dossier_rebuild_sources(open=true, catalogue=true), 'dossier_code') }}",
+        post_hook="{{ save_dossier_watermarks(catalogue=true) }}",
+        indexes=[{'columns': ['province_code', 'dossier_code'], 'unique': true}],
+    )
+}}
+{%- set tz = var('local_timezone') %}
+{%- set rebuilt = rebuilt_dossiers(open=true, catalogue=true) %}
 
 with
 
-dossiers as (
+dossiers as not materialized (
 
     select * from {{ ref('int_dossiers_lifecycle') }}
-    where received_at is not null
+    where received_at is not null and {{ rebuilt }}
 
 ),
 
-supplements as (
+supplements as not materialized (
 
     select * from {{ ref('stg_onestop__dossier_supplements') }}
+    where {{ rebuilt }}
 
 ),
 
-calendar as (
+calendar as not materialized (
 
     select date_day, is_working_day, working_day_number from {{ ref('dim_date') }}
 
 ),
 
-statutory_days as (
+statutory_days as not materialized (
 
-    select procedure_code, statutory_working_days from {{ ref('int_procedure_statutory_days') }}
+    select province_code, procedure_code, statutory_working_days
+    from {{ ref('int_procedure_statutory_days') }}
 
 ),
 
 data_as_of as (
 
-    select max(updated_at) as as_of from {{ ref('int_dossiers_lifecycle') }}
+    -- how far each province's data reaches (all its dossiers)
+    select province_code, latest as as_of
+    from {{ latest_per_province(ref('int_dossiers_lifecycle')) }} as latest
 
 ),
 
@@ -40,7 +57,7 @@ first_supplements as (
 
     -- the appointment before the first supplement request: the deadline the agency set at
     -- receipt, before supplement waiting time pushed it back
-    select dossier_code, previous_due_at as first_previous_due_at
+    select province_code, dossier_code, previous_due_at as first_previous_due_at
     from supplements
     where request_number = 1
 
@@ -50,6 +67,7 @@ supplement_waits as (
 
     -- a request still waiting runs until the dossier's end or, while open, the data's as-of
     select
+        supplements.province_code,
         supplements.dossier_code,
         sum(
             coalesce(supplements.resubmitted_at, dossiers.ended_at, data_as_of.as_of)
@@ -58,8 +76,10 @@ supplement_waits as (
         sum(resumed_day.working_day_number - requested_day.working_day_number)::int
             as supplement_wait_working_days
     from supplements
-    inner join dossiers on supplements.dossier_code = dossiers.dossier_code
-    cross join data_as_of
+    inner join dossiers
+        on supplements.province_code = dossiers.province_code
+        and supplements.dossier_code = dossiers.dossier_code
+    inner join data_as_of on supplements.province_code = data_as_of.province_code
     inner join calendar as requested_day
         on (supplements.requested_at at time zone '{{ tz }}')::date = requested_day.date_day
     inner join calendar as resumed_day
@@ -68,7 +88,7 @@ supplement_waits as (
             at time zone '{{ tz }}'
         )::date = resumed_day.date_day
     where supplements.requested_at is not null
-    group by supplements.dossier_code
+    group by supplements.province_code, supplements.dossier_code
 
 ),
 
@@ -77,7 +97,8 @@ allowed as (
     select
         dossiers.*,
         coalesce(first_supplements.first_previous_due_at, dossiers.due_at) as original_due_at,
-        statutory_days.statutory_working_days,
+        coalesce(catalogue_days.statutory_working_days, seeded_days.statutory_working_days)
+            as statutory_working_days,
         original_due_day.working_day_number - received_day.working_day_number
             as appointment_working_days,
         received_day.working_day_number as received_working_day_number,
@@ -85,9 +106,19 @@ allowed as (
         coalesce(supplement_waits.supplement_wait_working_days, 0) as supplement_wait_working_days,
         end_day.working_day_number - received_day.working_day_number as handling_working_days
     from dossiers
-    left join first_supplements on dossiers.dossier_code = first_supplements.dossier_code
-    left join supplement_waits on dossiers.dossier_code = supplement_waits.dossier_code
-    left join statutory_days on dossiers.procedure_code = statutory_days.procedure_code
+    left join first_supplements
+        on dossiers.province_code = first_supplements.province_code
+        and dossiers.dossier_code = first_supplements.dossier_code
+    left join supplement_waits
+        on dossiers.province_code = supplement_waits.province_code
+        and dossiers.dossier_code = supplement_waits.dossier_code
+    -- the province's catalogue first, then the national seed
+    left join statutory_days as catalogue_days
+        on dossiers.province_code = catalogue_days.province_code
+        and dossiers.procedure_code = catalogue_days.procedure_code
+    left join statutory_days as seeded_days
+        on seeded_days.province_code is null
+        and dossiers.procedure_code = seeded_days.procedure_code
     left join calendar as received_day on dossiers.received_date = received_day.date_day
     left join calendar as original_due_day
         on (
@@ -118,6 +149,7 @@ deadlines as (
 judged as (
 
     select
+        province_code,
         dossier_code,
         agency_code,
         procedure_code,

@@ -1,63 +1,80 @@
-{{ config(materialized='table') }}
 {#- One row per dossier and calendar month in which it is in scope of the Decision 766
-    progress indicator, judged on time or late for that month (rule in _intermediate.yml). -#}
-{%- set tz = var('local_timezone') -%}
+    progress indicator, judged on time or late for that month (rule in _intermediate.yml).
+    A dossier's months run from its receipt to its end, or to the month of its province's
+    latest data ("as of") while open. Incremental: the dossiers changed since the run before
+    and those still open at its as-of are deleted and inserted again; the months whose rows
+    changed are logged for mart_dossier_progress_monthly (macro log_changed_periods). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ snapshot_rebuilt_rows(rebuilt_dossiers(open=true), periods_by_month('month_start')) }}",
+            "{{ delete_rebuilt_rows(dossier_rebuild_sources(open=true), 'dossier_code') }}",
+        ],
+        post_hook=[
+            "{{ log_changed_periods(rebuilt_dossiers(open=true), periods_by_month('month_start')) }}",
+            "{{ save_dossier_watermarks() }}",
+        ],
+        indexes=[
+            {'columns': ['province_code', 'dossier_code', 'month_start'], 'unique': true},
+            {'columns': ['province_code', 'month_start']},
+        ],
+    )
+}}
+{%- set tz = var('local_timezone') %}
 
 with
 
 dossiers as (
 
     select * from {{ ref('int_dossiers_lifecycle') }}
+    where received_at is not null
+        and {{ rebuilt_dossiers(open=true) }}
 
 ),
 
-data_months as (
+data_as_of as (
 
-    -- from the month of the first received dossier to the month of the latest data;
-    -- the latest change seen is how far the data reaches ("as of")
+    -- the latest change seen is how far each province's data reaches ("as of")
     select
-        date_trunc('month', min(received_at at time zone '{{ tz }}'))::date as first_month,
-        date_trunc('month', max(updated_at at time zone '{{ tz }}'))::date as last_month,
-        max(updated_at) as data_as_of
-    from dossiers
-
-),
-
-months as (
-
-    select
-        month_start::date as month_start,
-        month_start::timestamp at time zone '{{ tz }}' as month_start_at,
-        (month_start + interval '1 month')::timestamp at time zone '{{ tz }}' as next_month_start_at,
-        -- an open dossier is judged at the end of the month, or at "as of" for the current month
-        least(
-            (month_start + interval '1 month')::timestamp at time zone '{{ tz }}', data_as_of
-        ) as judged_at
-    from data_months
-    cross join lateral generate_series(
-        first_month::timestamp, last_month::timestamp, interval '1 month'
-    ) as month_start
+        province_code,
+        latest as data_as_of,
+        date_trunc('month', latest at time zone '{{ tz }}') as last_month
+    from {{ latest_per_province(ref('int_dossiers_lifecycle')) }} as latest
 
 ),
 
 dossiers_in_scope as (
 
+    -- in scope in a month: received before its end, not ended before its start
     select
+        dossiers.province_code,
         dossiers.dossier_code,
         dossiers.agency_code,
-        months.month_start,
-        months.month_start_at,
-        months.next_month_start_at,
-        months.judged_at,
+        month_start::date as month_start,
+        month_start::timestamp at time zone '{{ tz }}' as month_start_at,
+        (month_start + interval '1 month')::timestamp at time zone '{{ tz }}' as next_month_start_at,
+        -- an open dossier is judged at the end of the month, or at "as of" for the current month
+        least(
+            (month_start + interval '1 month')::timestamp at time zone '{{ tz }}',
+            data_as_of.data_as_of
+        ) as judged_at,
         dossiers.received_at,
         dossiers.due_at,
         dossiers.ended_at,
         dossiers.supplement_request_count
     from dossiers
-    inner join months
-        on dossiers.received_at < months.next_month_start_at
-        and (dossiers.ended_at is null or dossiers.ended_at >= months.month_start_at)
-    where dossiers.received_at is not null
+    inner join data_as_of on dossiers.province_code = data_as_of.province_code
+    cross join lateral generate_series(
+        date_trunc('month', dossiers.received_at at time zone '{{ tz }}'),
+        least(
+            coalesce(date_trunc('month', dossiers.ended_at at time zone '{{ tz }}'), 'infinity'),
+            data_as_of.last_month
+        ),
+        interval '1 month'
+    ) as month_start
 
 ),
 
@@ -75,6 +92,7 @@ ended_flagged as (
 judged as (
 
     select
+        province_code,
         dossier_code,
         agency_code,
         month_start,

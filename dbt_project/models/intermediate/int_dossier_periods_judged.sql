@@ -1,63 +1,106 @@
-{{ config(materialized='table') }}
 {#- One row per dossier and calendar period (month, quarter, year) in which it is in scope of
     the Decision 766 progress indicator, judged with the refined rule: working days, supplement
-    waiting time subtracted (rule in _intermediate.yml). -#}
-{%- set tz = var('local_timezone') -%}
+    waiting time subtracted (rule in _intermediate.yml). A dossier's periods run from its
+    receipt to its end, or to the period of its province's latest data ("as of") while open.
+    Incremental like int_dossier_deadlines: the dossiers changed since the run before and
+    those still open at its as-of are deleted and inserted again; a change of the province's
+    procedure catalogue rebuilds the whole province. Logs the periods whose rows changed for
+    the period marts (macro log_changed_periods). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ snapshot_rebuilt_rows(rebuilt_dossiers(open=true, catalogue=true), periods_by_grain('t.period_grain', 'period_start')) }}",
+            "{{ delete_rebuilt_rows(dossier_rebuild_sources(open=true, catalogue=true), 'dossier_code') }}",
+        ],
+        post_hook=[
+            "{{ log_changed_periods(rebuilt_dossiers(open=true, catalogue=true), periods_by_grain('t.period_grain', 'period_start')) }}",
+            "{{ save_dossier_watermarks(catalogue=true) }}",
+        ],
+        indexes=[
+            {'columns': ['province_code', 'dossier_code', 'period_grain', 'period_start'], 'unique': true},
+            {'columns': ['province_code', 'period_grain', 'period_start']},
+        ],
+    )
+}}
+{%- set tz = var('local_timezone') %}
+{%- set rebuilt = rebuilt_dossiers(open=true, catalogue=true) %}
+{%- set steps = {'month': '1 month', 'quarter': '3 months', 'year': '1 year'} %}
 
 with
 
 dossiers as (
 
     select * from {{ ref('int_dossier_deadlines') }}
+    where {{ rebuilt }}
 
 ),
 
 supplements as (
 
     select * from {{ ref('stg_onestop__dossier_supplements') }}
-    where requested_at is not null
+    where requested_at is not null and {{ rebuilt }}
 
 ),
 
-calendar as (
+calendar as not materialized (
 
     select date_day, working_day_number from {{ ref('dim_date') }}
 
 ),
 
-data_range as (
+data_as_of as (
 
+    -- the latest change seen is how far each province's data reaches ("as of")
     select
-        min(received_at at time zone '{{ tz }}')::date as first_day,
-        (max(updated_at) at time zone '{{ tz }}')::date as last_day,
-        max(updated_at) as data_as_of
-    from {{ ref('int_dossiers_lifecycle') }}
+        province_code,
+        latest as data_as_of,
+        (latest at time zone '{{ tz }}')::date as last_day
+    from {{ latest_per_province(ref('int_dossiers_lifecycle')) }} as latest
+
+),
+
+grains (period_grain, period_step) as (
+
+    values
+    {%- for grain, step in steps.items() %}
+        ('{{ grain }}', interval '{{ step }}'){{ "," if not loop.last }}
+    {%- endfor %}
 
 ),
 
 periods as (
 
-    {%- set steps = {'month': '1 month', 'quarter': '3 months', 'year': '1 year'} %}
-    {%- for grain, step in steps.items() %}
+    -- in scope in a period: received before its end, not ended before its start
     select
-        '{{ grain }}' as period_grain,
+        dossiers.province_code,
+        dossiers.dossier_code,
+        grains.period_grain,
         period_start::date as period_start,
-        (period_start + interval '{{ step }}' - interval '1 day')::date as period_end,
+        (period_start + grains.period_step - interval '1 day')::date as period_end,
         period_start::timestamp at time zone '{{ tz }}' as period_start_at,
-        (period_start + interval '{{ step }}')::timestamp at time zone '{{ tz }}' as next_period_start_at,
+        (period_start + grains.period_step)::timestamp at time zone '{{ tz }}'
+            as next_period_start_at,
         least(
-            (period_start + interval '{{ step }}')::timestamp at time zone '{{ tz }}', data_as_of
+            (period_start + grains.period_step)::timestamp at time zone '{{ tz }}',
+            data_as_of.data_as_of
         ) as judged_at
-    from data_range
+    from dossiers
+    inner join data_as_of on dossiers.province_code = data_as_of.province_code
+    cross join grains
     cross join lateral generate_series(
-        date_trunc('{{ grain }}', first_day::timestamp),
-        date_trunc('{{ grain }}', last_day::timestamp),
-        interval '{{ step }}'
+        date_trunc(grains.period_grain, dossiers.received_at at time zone '{{ tz }}'),
+        least(
+            coalesce(
+                date_trunc(grains.period_grain, dossiers.ended_at at time zone '{{ tz }}'),
+                'infinity'
+            ),
+            date_trunc(grains.period_grain, data_as_of.last_day::timestamp)
+        ),
+        grains.period_step
     ) as period_start
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
 
 ),
 
@@ -75,8 +118,8 @@ dossiers_in_scope as (
         coalesce(dossiers.ended_at < periods.next_period_start_at, false) as is_ended_in_period
     from dossiers
     inner join periods
-        on dossiers.received_at < periods.next_period_start_at
-        and (dossiers.ended_at is null or dossiers.ended_at >= periods.period_start_at)
+        on dossiers.province_code = periods.province_code
+        and dossiers.dossier_code = periods.dossier_code
 
 ),
 
@@ -84,6 +127,7 @@ open_supplement_waits as (
 
     -- supplement waiting working days up to the judged day, for dossiers open at period end
     select
+        scoped.province_code,
         scoped.dossier_code,
         scoped.period_grain,
         scoped.period_start,
@@ -91,7 +135,8 @@ open_supplement_waits as (
             as supplement_wait_working_days
     from dossiers_in_scope as scoped
     inner join supplements
-        on scoped.dossier_code = supplements.dossier_code
+        on scoped.province_code = supplements.province_code
+        and scoped.dossier_code = supplements.dossier_code
         and (supplements.requested_at at time zone '{{ tz }}')::date <= scoped.judged_date
     inner join calendar as requested_day
         on (supplements.requested_at at time zone '{{ tz }}')::date = requested_day.date_day
@@ -101,13 +146,14 @@ open_supplement_waits as (
             scoped.judged_date
         ) = resumed_day.date_day
     where not scoped.is_ended_in_period
-    group by scoped.dossier_code, scoped.period_grain, scoped.period_start
+    group by scoped.province_code, scoped.dossier_code, scoped.period_grain, scoped.period_start
 
 ),
 
 judged as (
 
     select
+        scoped.province_code,
         scoped.dossier_code,
         scoped.agency_code,
         scoped.period_grain,
@@ -128,7 +174,8 @@ judged as (
             as is_open_on_time
     from dossiers_in_scope as scoped
     left join open_supplement_waits
-        on scoped.dossier_code = open_supplement_waits.dossier_code
+        on scoped.province_code = open_supplement_waits.province_code
+        and scoped.dossier_code = open_supplement_waits.dossier_code
         and scoped.period_grain = open_supplement_waits.period_grain
         and scoped.period_start = open_supplement_waits.period_start
     left join calendar as judged_day on scoped.judged_date = judged_day.date_day

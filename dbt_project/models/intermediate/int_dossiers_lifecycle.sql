@@ -23,6 +23,7 @@ with_end as (
 lifecycle as (
 
     select
+        province_code,
         dossier_code,
         agency_code,
         procedure_code,

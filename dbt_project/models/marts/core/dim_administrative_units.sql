@@ -1,4 +1,5 @@
-{#- Đơn vị hành chính with history (SCD type 2): one row per unit and period of validity.
+{#- Đơn vị hành chính with history (SCD type 2): one row per province, unit and period of
+    validity.
     A unit's versions are grouped by their effective date (NgayHieuLuc); the latest version
     of each period wins (a merger is announced as a new version of the same period with
     NgayHetHieuLuc and MaDonViMoi). A period ends at its NgayHetHieuLuc, or the day before
@@ -17,7 +18,7 @@ periods_ranked as (
     select
         *,
         row_number() over (
-            partition by unit_code, effective_from
+            partition by province_code, unit_code, effective_from
             order by updated_at desc nulls last, extracted_at desc, payload_hash desc
         ) as version_rank
     from versions
@@ -28,7 +29,9 @@ periods as (
 
     select
         *,
-        lead(effective_from) over (partition by unit_code order by effective_from)
+        lead(effective_from) over (
+            partition by province_code, unit_code order by effective_from
+        )
             as next_period_from
     from periods_ranked
     where version_rank = 1
@@ -38,6 +41,7 @@ periods as (
 final as (
 
     select
+        province_code,
         unit_code || '@' || to_char(effective_from, 'YYYY-MM-DD') as unit_key,
         unit_code,
         unit_name,

@@ -1,7 +1,8 @@
-{#- Cơ quan, đơn vị xử lý hồ sơ — every agency that handles dossiers: each administrative
-    unit (department, district, commune) under its latest name, with the span it was valid,
-    its district and the unit that carries its work today; plus any code the dossiers use
-    that is no administrative unit (is_known_unit false, named after its latest dossier). -#}
+{#- Cơ quan, đơn vị xử lý hồ sơ — every agency that handles dossiers, per province: each
+    administrative unit (department, district, commune) under its latest name, with the span
+    it was valid, its district and the unit that carries its work today; plus any code the
+    province's dossiers use that is no administrative unit of it (is_known_unit false, named
+    after its latest dossier). -#}
 with
 
 units as (
@@ -18,7 +19,7 @@ mapping as (
 
 dossiers as (
 
-    select agency_code, agency_name, updated_at, dossier_code
+    select province_code, agency_code, agency_name, updated_at, dossier_code
     from {{ ref('stg_onestop__dossiers') }}
     where agency_code is not null
 
@@ -26,28 +27,30 @@ dossiers as (
 
 unit_spans as (
 
-    select distinct on (unit_code)
+    select distinct on (province_code, unit_code)
+        province_code,
         unit_code as agency_code,
         unit_name as agency_name,
         unit_kind,
         unit_level,
         district_code,
         updated_at as name_seen_at,
-        min(valid_from) over (partition by unit_code) as valid_from,
-        max(valid_to) over (partition by unit_code) as valid_to
+        min(valid_from) over (partition by province_code, unit_code) as valid_from,
+        max(valid_to) over (partition by province_code, unit_code) as valid_to
     from units
-    order by unit_code, valid_from desc
+    order by province_code, unit_code, valid_from desc
 
 ),
 
 dossier_names_ranked as (
 
     select
+        province_code,
         agency_code,
         agency_name,
         updated_at,
         row_number() over (
-            partition by agency_code
+            partition by province_code, agency_code
             order by (agency_name is null), updated_at desc, dossier_code desc
         ) as name_rank
     from dossiers
@@ -57,6 +60,7 @@ dossier_names_ranked as (
 unknown_agencies as (
 
     select
+        ranked.province_code,
         ranked.agency_code,
         ranked.agency_name,
         null::text as unit_kind,
@@ -67,7 +71,11 @@ unknown_agencies as (
         null::date as valid_to
     from dossier_names_ranked as ranked
     where ranked.name_rank = 1
-        and not exists (select 1 from unit_spans where unit_spans.agency_code = ranked.agency_code)
+        and not exists (
+            select 1 from unit_spans
+            where unit_spans.province_code = ranked.province_code
+                and unit_spans.agency_code = ranked.agency_code
+        )
 
 ),
 
@@ -82,12 +90,12 @@ agencies as (
 final as (
 
     select
+        agencies.province_code,
         agencies.agency_code,
         agencies.agency_name,
         agencies.unit_kind,
         agencies.unit_level,
         agencies.district_code,
-        split_part(agencies.agency_code, '.', 1) as province_code,
         agencies.valid_from,
         agencies.valid_to,
         coalesce(agencies.valid_to = date '9999-12-31', false) as is_current,
@@ -96,7 +104,9 @@ final as (
         agencies.is_known_unit,
         agencies.name_seen_at
     from agencies
-    left join mapping on agencies.agency_code = mapping.unit_code
+    left join mapping
+        on agencies.province_code = mapping.province_code
+        and agencies.agency_code = mapping.unit_code
 
 )
 

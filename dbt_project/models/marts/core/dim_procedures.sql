@@ -1,6 +1,6 @@
-{#- Thủ tục hành chính — one row per procedure code: the portal's catalogue (field, level,
-    statutory handling time, fee, online level, publication dates) plus any code the dossiers
-    use that is not in it (is_in_catalogue false). Publication flags follow the Decision 766
+{#- Thủ tục hành chính — one row per province and procedure code: the province's catalogue on
+    the portal (field, level, statutory handling time, fee, online level, publication dates)
+    plus any code the province's dossiers use that is not in it (is_in_catalogue false). Publication flags follow the Decision 766
     transparency rules: announced no later than its legal basis took effect; published on
     the portal within 5 days of the announcement; all mandatory parts published. -#}
 with
@@ -13,18 +13,18 @@ catalogue as (
 
 dossier_procedures as (
 
-    select distinct on (procedure_code)
-        procedure_code, procedure_name, field_code, field_name, level_code
+    select distinct on (province_code, procedure_code)
+        province_code, procedure_code, procedure_name, field_code, field_name, level_code
     from {{ ref('stg_onestop__dossiers') }}
     where procedure_code is not null
-    order by procedure_code, updated_at desc
+    order by province_code, procedure_code, updated_at desc, dossier_code desc
 
 ),
 
 unioned as (
 
     select
-        procedure_code, procedure_name, field_code, field_name, level_code,
+        province_code, procedure_code, procedure_name, field_code, field_name, level_code,
         statutory_working_days, fee_amount, online_level, announced_on,
         legal_basis_effective_on, published_on, is_content_complete,
         true as is_in_catalogue
@@ -33,12 +33,14 @@ unioned as (
     union all
 
     select
-        procedure_code, procedure_name, field_code, field_name, level_code,
+        province_code, procedure_code, procedure_name, field_code, field_name, level_code,
         null::int, null::numeric, null::text, null::date, null::date, null::date, null::boolean,
         false
     from dossier_procedures
     where not exists (
-        select 1 from catalogue where catalogue.procedure_code = dossier_procedures.procedure_code
+        select 1 from catalogue
+        where catalogue.province_code = dossier_procedures.province_code
+            and catalogue.procedure_code = dossier_procedures.procedure_code
     )
 
 ),
@@ -46,6 +48,7 @@ unioned as (
 final as (
 
     select
+        province_code,
         procedure_code,
         procedure_name,
         field_code,

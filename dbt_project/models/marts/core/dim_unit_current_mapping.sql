@@ -1,5 +1,6 @@
 {#- Re-mapping of every unit code ever valid to the unit that carries its work today: the
-    successor chain of the 2025 mergers (MaDonViMoi) followed to its end. A unit that was
+    successor chain of the 2025 mergers (MaDonViMoi) followed to its end, within the
+    province. A unit that was
     never merged maps to itself. A quarter is reported under the units of its time
     (agency_code of the facts); joining this table on it re-maps the figures to today's
     units. -#}
@@ -13,14 +14,15 @@ units as (
 
 latest_periods as (
 
-    select distinct on (unit_code)
+    select distinct on (province_code, unit_code)
+        province_code,
         unit_code,
         unit_name,
         unit_kind,
         valid_to,
         successor_unit_code
     from units
-    order by unit_code, valid_from desc
+    order by province_code, unit_code, valid_from desc
 
 ),
 
@@ -28,6 +30,7 @@ chain as (
 
     -- follow successors; depth bounds a cyclic chain entered by mistake
     select
+        province_code,
         unit_code,
         unit_code as current_unit_code,
         successor_unit_code as next_unit_code,
@@ -38,13 +41,16 @@ chain as (
     union all
 
     select
+        chain.province_code,
         chain.unit_code,
         successor.unit_code as current_unit_code,
         successor.successor_unit_code as next_unit_code,
         chain.merged_on,
         chain.depth + 1
     from chain
-    inner join latest_periods as successor on chain.next_unit_code = successor.unit_code
+    inner join latest_periods as successor
+        on chain.province_code = successor.province_code
+        and chain.next_unit_code = successor.unit_code
     where chain.next_unit_code is not null
         and chain.next_unit_code <> chain.current_unit_code
         and chain.depth < 10
@@ -53,19 +59,21 @@ chain as (
 
 resolved as (
 
-    select distinct on (unit_code)
+    select distinct on (province_code, unit_code)
+        province_code,
         unit_code,
         current_unit_code,
         merged_on,
         depth as merger_steps
     from chain
-    order by unit_code, depth desc
+    order by province_code, unit_code, depth desc
 
 ),
 
 final as (
 
     select
+        resolved.province_code,
         resolved.unit_code,
         resolved.current_unit_code,
         current_unit.unit_name as current_unit_name,
@@ -74,7 +82,9 @@ final as (
         resolved.merger_steps,
         resolved.unit_code <> resolved.current_unit_code as is_remapped
     from resolved
-    left join latest_periods as current_unit on resolved.current_unit_code = current_unit.unit_code
+    left join latest_periods as current_unit
+        on resolved.province_code = current_unit.province_code
+        and resolved.current_unit_code = current_unit.unit_code
 
 )
 

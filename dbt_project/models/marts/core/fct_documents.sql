@@ -2,25 +2,53 @@
     Incoming: handled on time when completed no later than its due time (HanXuLy); overdue
     when completed after it, or still open past it at the data's as-of time. Outgoing:
     digitally signed or not; an apology letter (TXL, Mẫu 04) is matched to its dossier
-    (MaHoSoLienQuan) and flagged when that dossier ended late. -#}
-{%- set tz = var('local_timezone') -%}
+    (MaHoSoLienQuan, within the province) and flagged when that dossier ended late. "As of"
+    is the province's own latest incoming document. Incremental: the documents changed since
+    the run before, the incoming ones still open at its as-of (judged at the as-of) and the
+    outgoing ones of the dossiers changed since. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['province_code', 'document_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ snapshot_rebuilt_rows(rebuilt_records(document_rebuild_sources(), 'document_id'), periods_by_day('document_date')) }}",
+        post_hook=[
+            "{{ log_changed_periods(rebuilt_records(document_rebuild_sources(), 'document_id'), periods_by_day('document_date')) }}",
+            "{{ save_watermarks({
+            'incoming': ref('stg_ioffice__incoming_documents'),
+            'outgoing': ref('stg_ioffice__outgoing_documents'),
+            'dossiers': ref('stg_onestop__dossiers')}) }}",
+        ],
+        indexes=[
+            {'columns': ['province_code', 'document_id'], 'unique': true},
+            {'columns': ['province_code', 'document_date']},
+        ],
+    )
+}}
+{%- set rebuilt = rebuilt_records(document_rebuild_sources(), 'document_id') %}
+{%- set tz = var('local_timezone') %}
+
 with
 
 incoming as (
 
     select * from {{ ref('stg_ioffice__incoming_documents') }}
+    where {{ rebuilt }}
 
 ),
 
 outgoing as (
 
     select * from {{ ref('stg_ioffice__outgoing_documents') }}
+    where {{ rebuilt }}
 
 ),
 
 dossiers as (
 
     select
+        province_code,
         dossier_code,
         due_at,
         is_ended
@@ -32,13 +60,16 @@ dossiers as (
 
 data_as_of as (
 
-    select max(updated_at) as as_of from incoming
+    -- how far each province's incoming documents reach, from all of them
+    select province_code, latest as as_of
+    from {{ latest_per_province(ref('stg_ioffice__incoming_documents')) }} as latest
 
 ),
 
 incoming_documents as (
 
     select
+        incoming.province_code,
         incoming.document_id,
         'incoming' as direction,
         incoming.receiving_agency_code as agency_code,
@@ -64,13 +95,14 @@ incoming_documents as (
         null::boolean as is_apology_before_due,
         incoming.updated_at
     from incoming
-    cross join data_as_of
+    inner join data_as_of on incoming.province_code = data_as_of.province_code
 
 ),
 
 outgoing_documents as (
 
     select
+        outgoing.province_code,
         outgoing.document_id,
         'outgoing' as direction,
         outgoing.issuing_agency_code as agency_code,
@@ -94,7 +126,9 @@ outgoing_documents as (
             as is_apology_before_due,
         outgoing.updated_at
     from outgoing
-    left join dossiers on outgoing.related_dossier_code = dossiers.dossier_code
+    left join dossiers
+        on outgoing.province_code = dossiers.province_code
+        and outgoing.related_dossier_code = dossiers.dossier_code
 
 ),
 

@@ -1,18 +1,24 @@
--- depends_on: {{ ref('stg_onestop__dossier_changes') }}
 {#- Hồ sơ TTHC — accumulating snapshot, one row per dossier: its milestones (submitted,
     received, due, handled, returned, refused, end), judged on time or late when it ended,
-    and its flags. Incremental: each run rebuilds the dossiers with a version updated since
-    the latest update already in the table (minus a look-back for versions written late),
-    merged on dossier_code; a full refresh gives the same rows (tests/dbt check it). -#}
+    and its flags. Incremental: each run rebuilds the dossiers of each province updated since
+    the run before (macro rebuild_keys), merged on (province_code, dossier_code); a full
+    refresh gives the same rows (tests/indicators check it). Logs the days of receipt whose
+    dossiers changed for the period marts (macro log_changed_periods). -#}
 {{
     config(
         materialized='incremental',
-        unique_key='dossier_code',
-        incremental_strategy='merge',
+        unique_key=['province_code', 'dossier_code'],
+        incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook="{{ snapshot_rebuilt_rows(rebuilt_dossiers(), periods_by_day('received_date')) }}",
+        post_hook=[
+            "{{ log_changed_periods(rebuilt_dossiers(), periods_by_day('received_date')) }}",
+            "{{ save_dossier_watermarks() }}",
+        ],
         indexes=[
-            {'columns': ['dossier_code'], 'unique': true},
-            {'columns': ['updated_at']},
+            {'columns': ['province_code', 'dossier_code'], 'unique': true},
+            {'columns': ['province_code', 'received_date']},
+            {'columns': ['province_code', 'updated_at']},
         ],
     )
 }}
@@ -20,19 +26,17 @@
 
 with
 
-
 dossiers as (
 
     select * from {{ ref('int_dossiers_lifecycle') }}
-    {% if is_incremental() %}
-    where dossier_code = any({{ changed_record_keys(ref('stg_onestop__dossier_changes'), 'dossier_code', 'updated_at') }})
-    {% endif %}
+    where {{ rebuilt_dossiers() }}
 
 ),
 
 final as (
 
     select
+        province_code,
         dossier_code,
         agency_code,
         procedure_code,

@@ -1,44 +1,45 @@
--- depends_on: {{ ref('stg_onestop__dossier_changes') }}
 {#- Bước xử lý hồ sơ (QuaTrinhXuLy) — one row per handling step of each dossier, with its own
     deadline (NgayKetThucTheoQuyDinh) and whether it overran it. Lateness is attributed to
     the step, department and officer that caused it: among the overrunning steps of a dossier
     that ended late, the one with the largest overrun (the first on a tie) is the cause.
-    Incremental like fct_dossiers: the steps of changed dossiers are deleted and inserted. -#}
+    Incremental like fct_dossiers: the steps of the rebuilt dossiers are deleted (pre-hook)
+    and inserted again. -#}
 {{
     config(
         materialized='incremental',
-        unique_key='dossier_code',
-        incremental_strategy='delete+insert',
+        incremental_strategy='append',
         on_schema_change='fail',
-        indexes=[{'columns': ['dossier_code', 'step_number'], 'unique': true}],
+        pre_hook="{{ delete_rebuilt_rows(dossier_rebuild_sources(), 'dossier_code') }}",
+        post_hook="{{ save_dossier_watermarks() }}",
+        indexes=[
+            {'columns': ['province_code', 'dossier_code', 'step_number'], 'unique': true},
+            {'columns': ['province_code', 'officer_key']},
+        ],
     )
 }}
-{% set tz = var('local_timezone') %}
+{%- set tz = var('local_timezone') %}
+{%- set rebuilt = rebuild_filter(rebuild_keys(dossier_rebuild_sources()), 'dossier_code') %}
 
 with
-
 
 steps as (
 
     select * from {{ ref('stg_onestop__handling_steps') }}
-    {% if is_incremental() %}
-    where dossier_code = any({{ changed_record_keys(ref('stg_onestop__dossier_changes'), 'dossier_code', 'dossier_updated_at') }})
-    {% endif %}
+    where {{ rebuilt }}
 
 ),
 
 dossiers as (
 
     select
+        province_code,
         dossier_code,
         is_ended
             and not coalesce(ended_at <= due_at and supplement_request_count <= 1, false)
             as is_ended_late,
         updated_at
     from {{ ref('int_dossiers_lifecycle') }}
-    {% if is_incremental() %}
-    where dossier_code = any({{ changed_record_keys(ref('stg_onestop__dossier_changes'), 'dossier_code', 'dossier_updated_at') }})
-    {% endif %}
+    where {{ rebuilt }}
 
 ),
 
@@ -46,7 +47,6 @@ measured as (
 
     select
         steps.*,
-        dossiers.updated_at as dossier_updated_at,
         coalesce(dossiers.is_ended_late, false) as is_dossier_late,
         coalesce(steps.handled_at > steps.step_due_at, false) as is_step_late,
         greatest(steps.handled_at - steps.step_due_at, interval '0') as overrun,
@@ -64,7 +64,9 @@ measured as (
             0
         ) as overrun_working_days
     from steps
-    inner join dossiers on steps.dossier_code = dossiers.dossier_code
+    inner join dossiers
+        on steps.province_code = dossiers.province_code
+        and steps.dossier_code = dossiers.dossier_code
 
 ),
 
@@ -73,7 +75,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by dossier_code
+            partition by province_code, dossier_code
             order by is_step_late desc, overrun desc nulls last, step_number
         ) as overrun_rank
     from measured
@@ -83,6 +85,7 @@ ranked as (
 final as (
 
     select
+        province_code,
         dossier_code,
         step_number,
         agency_code,

@@ -1,23 +1,42 @@
 {#- Thanh toán trực tuyến — one row per online payment transaction on the portal's payment
-    platform, with the dossier's agency and receipt date when the dossier is known. -#}
-{%- set tz = var('local_timezone') -%}
+    platform, with the receipt date of the province's dossier when it is known. Incremental:
+    the payments changed since the run before, and those of the dossiers changed since. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['province_code', 'transaction_code'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ save_watermarks({'payments': ref('stg_portal__payments'), 'dossiers': ref('stg_onestop__dossiers')}) }}",
+        indexes=[{'columns': ['province_code', 'transaction_code'], 'unique': true}],
+    )
+}}
+{%- set rebuilt = rebuild_filter(rebuild_keys([
+    {'stream': 'payments', 'relation': ref('stg_portal__payments'), 'key': 'transaction_code'},
+    {'stream': 'dossiers', 'relation': ref('stg_onestop__dossiers'), 'key': 'dossier_code',
+     'via': {'relation': ref('stg_portal__payments'), 'from': 'dossier_code', 'key': 'transaction_code'}},
+]), 'transaction_code') %}
+{%- set tz = var('local_timezone') %}
+
 with
 
 payments as (
 
     select * from {{ ref('stg_portal__payments') }}
+    where {{ rebuilt }}
 
 ),
 
 dossiers as (
 
-    select dossier_code, received_date from {{ ref('int_dossiers_lifecycle') }}
+    select province_code, dossier_code, received_date from {{ ref('int_dossiers_lifecycle') }}
 
 ),
 
 final as (
 
     select
+        payments.province_code,
         payments.transaction_code,
         payments.dossier_code,
         payments.procedure_code,
@@ -37,7 +56,9 @@ final as (
         dossiers.dossier_code is not null as is_dossier_known,
         payments.updated_at
     from payments
-    left join dossiers on payments.dossier_code = dossiers.dossier_code
+    left join dossiers
+        on payments.province_code = dossiers.province_code
+        and payments.dossier_code = dossiers.dossier_code
 
 )
 

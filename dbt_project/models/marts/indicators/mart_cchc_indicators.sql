@@ -1,13 +1,38 @@
 {#- Chỉ số CCHC theo công văn — the letters' own indicators (domain.md §4.3), wide: one row
-    per scope × period. Scopes: 'agency' (the handling unit as it was then: department,
+    per province × scope × period; every scope lies within one province, and each province
+    is judged at its own data's as-of. Scopes: 'agency' (the handling unit as it was then: department,
     district or commune UBND), 'district' (a district UBND with its communes, before the
     2025 reform), 'province', and 'current_agency' (the agency rows re-mapped to the unit
     that carries the work today, dim_unit_current_mapping). Periods: calendar month,
     quarter and year. Each count belongs to the period of its own event: dossiers to the month of
     receipt (NgayTiepNhan), petitions to their receipt, incoming documents to their arrival,
-    outgoing documents to their issue. Rules in _indicators__models.yml. -#}
-{%- set tz = var('local_timezone') -%}
-{%- set grains = {'month': '1 month', 'quarter': '3 months', 'year': '1 year'} -%}
+    outgoing documents to their issue. Rules in _indicators__models.yml.
+    Incremental: only the periods (province × grain × start) whose dossiers, matches,
+    petitions or documents changed since the run before (logged by those models, macro
+    touched_partitions), and those the as-of moved over, are deleted and computed again; a
+    change of the agencies' or procedures' attributes recomputes the province. Logs the
+    periods whose rows changed for mart_qd766_scores. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ snapshot_rebuilt_rows(indicator_partitions(), periods_by_grain('t.period_grain', 'period_start')) }}",
+            "{{ delete_partitions(indicator_partitions()) }}",
+        ],
+        post_hook=[
+            "{{ log_changed_periods(indicator_partitions(), periods_by_grain('t.period_grain', 'period_start')) }}",
+            "{{ save_consumer_state(asof=indicator_asof(), fingerprints={'agencies': agency_fingerprints(), 'procedures': procedure_fingerprints()}) }}",
+        ],
+        indexes=[
+            {'columns': ['province_code', 'period_grain', 'period_start', 'scope_kind', 'scope_code'], 'unique': true},
+        ],
+    )
+}}
+{%- set tz = var('local_timezone') %}
+{%- set grains = {'month': '1 month', 'quarter': '3 months', 'year': '1 year'} %}
+{%- set touched = indicator_touched() %}
 
 with
 
@@ -15,18 +40,20 @@ dossiers as (
 
     select * from {{ ref('fct_dossiers') }}
     where received_date is not null
+        and {{ partition_date_range(touched, 'received_date') }}
 
 ),
 
 matches as (
 
     select * from {{ ref('int_dossier_matches') }}
+    where {{ partition_date_range(touched, 'received_date') }}
 
 ),
 
 procedures as (
 
-    select procedure_code, is_full_online from {{ ref('dim_procedures') }}
+    select province_code, procedure_code, is_full_online from {{ ref('dim_procedures') }}
 
 ),
 
@@ -39,19 +66,22 @@ agencies as (
 documents as (
 
     select * from {{ ref('fct_documents') }}
+    where {{ partition_date_range(touched, 'document_date') }}
 
 ),
 
 petitions as (
 
     select * from {{ ref('fct_petitions') }}
+    where {{ partition_date_range(touched, 'received_date') }}
 
 ),
 
 data_as_of as (
 
-    select (max(updated_at) at time zone '{{ tz }}')::date + 1 as first_day_after
-    from dossiers
+    -- each province's dossiers reach as far as its latest received dossier's update
+    select province_code, (latest at time zone '{{ tz }}')::date + 1 as first_day_after
+    from {{ latest_per_province(indicator_asof()['relation']) }} as latest
 
 ),
 
@@ -81,9 +111,13 @@ dossier_periods as (
         coalesce(procedures.is_full_online, false) as is_full_online_procedure
     from dossiers
     cross join grains
-    cross join data_as_of
-    left join matches on dossiers.dossier_code = matches.dossier_code
-    left join procedures on dossiers.procedure_code = procedures.procedure_code
+    inner join data_as_of on dossiers.province_code = data_as_of.province_code
+    left join matches
+        on dossiers.province_code = matches.province_code
+        and dossiers.dossier_code = matches.dossier_code
+    left join procedures
+        on dossiers.province_code = procedures.province_code
+        and dossiers.procedure_code = procedures.procedure_code
 
 ),
 
@@ -107,6 +141,7 @@ dossiers_judged as (
 dossier_counts as (
 
     select
+        province_code,
         agency_code,
         period_grain,
         period_start,
@@ -132,13 +167,14 @@ dossier_counts as (
         count(*) filter (where satisfaction_code is not null) as rated_dossiers,
         count(*) filter (where satisfaction_code = 3) as rated_dissatisfied
     from dossiers_judged
-    group by agency_code, period_grain, period_start
+    group by province_code, agency_code, period_grain, period_start
 
 ),
 
 petition_counts as (
 
     select
+        petitions.province_code,
         petitions.agency_code,
         grains.period_grain,
         date_trunc(grains.period_grain, petitions.received_date)::date as period_start,
@@ -147,13 +183,14 @@ petition_counts as (
     from petitions
     cross join grains
     where petitions.received_date is not null
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
 
 ),
 
 document_counts as (
 
     select
+        documents.province_code,
         documents.agency_code,
         grains.period_grain,
         date_trunc(grains.period_grain, documents.document_date)::date as period_start,
@@ -171,23 +208,28 @@ document_counts as (
     from documents
     cross join grains
     where documents.document_date is not null and documents.agency_code is not null
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
 
 ),
 
 agency_periods as (
 
-    select agency_code, period_grain, period_start from dossier_counts
-    union
-    select agency_code, period_grain, period_start from petition_counts
-    union
-    select agency_code, period_grain, period_start from document_counts
+    -- the periods this run computes (all of them on a full build)
+    select * from (
+        select province_code, agency_code, period_grain, period_start from dossier_counts
+        union
+        select province_code, agency_code, period_grain, period_start from petition_counts
+        union
+        select province_code, agency_code, period_grain, period_start from document_counts
+    ) as all_periods
+    where {{ partition_filter(touched) }}
 
 ),
 
 agency_counts as (
 
     select
+        agency_periods.province_code,
         agency_periods.agency_code,
         agency_periods.period_grain,
         agency_periods.period_start,
@@ -210,9 +252,9 @@ agency_counts as (
         coalesce(document_counts.{{ column }}, 0) as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
     from agency_periods
-    left join dossier_counts using (agency_code, period_grain, period_start)
-    left join petition_counts using (agency_code, period_grain, period_start)
-    left join document_counts using (agency_code, period_grain, period_start)
+    left join dossier_counts using (province_code, agency_code, period_grain, period_start)
+    left join petition_counts using (province_code, agency_code, period_grain, period_start)
+    left join document_counts using (province_code, agency_code, period_grain, period_start)
 
 ),
 
@@ -231,6 +273,7 @@ scoped as (
     select
         'district',
         agencies.district_code,
+        agency_counts.province_code,
         null,
         agency_counts.period_grain,
         agency_counts.period_start,
@@ -238,15 +281,20 @@ scoped as (
         sum(agency_counts.{{ column }}){{ "," if not loop.last }}
         {%- endfor %}
     from agency_counts
-    inner join agencies on agency_counts.agency_code = agencies.agency_code
+    inner join agencies
+        on agency_counts.province_code = agencies.province_code
+        and agency_counts.agency_code = agencies.agency_code
     where agencies.district_code is not null
-    group by agencies.district_code, agency_counts.period_grain, agency_counts.period_start
+    group by agency_counts.province_code, agencies.district_code, agency_counts.period_grain,
+        agency_counts.period_start
 
     union all
 
+    -- the province: the province whose systems served the records, whatever the agency code
     select
         'province',
-        split_part(agency_counts.agency_code, '.', 1),
+        agency_counts.province_code,
+        agency_counts.province_code,
         null,
         agency_counts.period_grain,
         agency_counts.period_start,
@@ -254,14 +302,14 @@ scoped as (
         sum(agency_counts.{{ column }}){{ "," if not loop.last }}
         {%- endfor %}
     from agency_counts
-    group by split_part(agency_counts.agency_code, '.', 1), agency_counts.period_grain,
-        agency_counts.period_start
+    group by agency_counts.province_code, agency_counts.period_grain, agency_counts.period_start
 
     union all
 
     select
         'current_agency',
         coalesce(agencies.current_agency_code, agency_counts.agency_code),
+        agency_counts.province_code,
         null,
         agency_counts.period_grain,
         agency_counts.period_start,
@@ -269,8 +317,11 @@ scoped as (
         sum(agency_counts.{{ column }}){{ "," if not loop.last }}
         {%- endfor %}
     from agency_counts
-    left join agencies on agency_counts.agency_code = agencies.agency_code
-    group by coalesce(agencies.current_agency_code, agency_counts.agency_code),
+    left join agencies
+        on agency_counts.province_code = agencies.province_code
+        and agency_counts.agency_code = agencies.agency_code
+    group by agency_counts.province_code,
+        coalesce(agencies.current_agency_code, agency_counts.agency_code),
         agency_counts.period_grain, agency_counts.period_start
 
 ),
@@ -278,6 +329,7 @@ scoped as (
 final as (
 
     select
+        scoped.province_code,
         scoped.scope_kind,
         scoped.scope_code,
         scope_names.agency_name as scope_name,
@@ -321,6 +373,7 @@ final as (
     from scoped
     left join agencies as scope_names
         on scoped.scope_kind in ('agency', 'current_agency', 'district')
+        and scoped.province_code = scope_names.province_code
         and scoped.scope_code = scope_names.agency_code
 
 )

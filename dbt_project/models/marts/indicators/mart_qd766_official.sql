@@ -1,12 +1,32 @@
 {#- Điểm Bộ chỉ số 766 chính thức — the official Decision 766 scores as the portal publishes
-    them (stg_portal__evaluations), one row per scope × month × component or group total,
-    with the points recomputed from the published counts by the one scoring rule (macro
-    qd766_points, the same as `cchc qd766 recompute`). -#}
+    them (stg_portal__evaluations), one row per province × scope × month × component or group
+    total, with the points recomputed from the published counts by the one scoring rule (macro
+    qd766_points, the same as `cchc qd766 recompute`). Incremental: the months of the
+    snapshots loaded since the run before are deleted and inserted again; logs the months
+    whose rows changed for mart_qd766_reconciliation. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ snapshot_rebuilt_rows(rebuilt_records(evaluation_rebuild_sources(), \"to_char(t.period_start, 'YYYY-MM')\"), periods_by_month('period_start')) }}",
+            "{{ delete_rebuilt_rows(evaluation_rebuild_sources(), \"to_char(period_start, 'YYYY-MM')\") }}",
+        ],
+        post_hook=[
+            "{{ log_changed_periods(rebuilt_records(evaluation_rebuild_sources(), \"to_char(t.period_start, 'YYYY-MM')\"), periods_by_month('period_start')) }}",
+            "{{ save_watermarks({'evaluations': raw_changes(source('portal', 'evaluations'))}) }}",
+        ],
+        indexes=[{'columns': ['province_code', 'period_start']}],
+    )
+}}
+
 with
 
 evaluations as (
 
     select * from {{ ref('stg_portal__evaluations') }}
+    where {{ rebuilt_records(evaluation_rebuild_sources(), "to_char(period_month, 'YYYY-MM')") }}
 
 ),
 
@@ -43,6 +63,7 @@ group_recomputed as (
 
     -- a group's points: its components' recomputed points summed, capped at the group's max
     select
+        components.province_code,
         components.endpoint,
         components.period_month,
         components.department_code,
@@ -57,14 +78,15 @@ group_recomputed as (
     inner join groups on components.endpoint = groups.portal_endpoint
     where not components.is_group_total
         and components.numerator is not null
-    group by components.endpoint, components.period_month, components.department_code,
-        components.group_code
+    group by components.province_code, components.endpoint, components.period_month,
+        components.department_code, components.group_code
 
 ),
 
 final as (
 
     select
+        components.province_code,
         case when components.is_province then 'province' else 'agency' end as scope_kind,
         components.department_code as scope_code,
         components.department_name as scope_name,
@@ -90,6 +112,7 @@ final as (
     from components
     left join group_recomputed
         on components.is_group_total
+        and components.province_code = group_recomputed.province_code
         and components.endpoint = group_recomputed.endpoint
         and components.period_month = group_recomputed.period_month
         and components.department_code = group_recomputed.department_code

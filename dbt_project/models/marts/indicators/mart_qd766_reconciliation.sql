@@ -1,31 +1,45 @@
 {#- Đối chiếu điểm 766 — official (mart_qd766_official) against ours (mart_qd766_scores) by
-    scope × month × component, and by group total ('TOTAL:<group>'). difference = ours −
+    province × scope × month × component, and by group total ('TOTAL:<group>'). difference = ours −
     official; within_tolerance: |difference| <= 0.015 points, judged only for components with
     a known formula (null for estimates and where either side is missing). Scopes match on
-    the code: the province (H40) and each agency or commune. -#}
+    the province and the code: the province (H40) and each agency or commune of it.
+    Incremental: only the months whose official or computed scores changed since the run
+    before (logged by those marts; macro touched_partitions) are deleted and matched again. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_partitions(reconciliation_partitions('period_start')) }}",
+        post_hook="{{ save_consumer_state() }}",
+        indexes=[{'columns': ['province_code', 'period_start']}],
+    )
+}}
+
 with
 
 official as (
 
     select * from {{ ref('mart_qd766_official') }}
-    where is_scored_component or is_group_total
+    where (is_scored_component or is_group_total)
+        and {{ reconciliation_partitions('period_start') }}
 
 ),
 
 ours_components as (
 
     select
-        scope_kind, scope_code, scope_name, period_start, group_code, component_code,
-        component_name, numerator, denominator, points, max_points, is_estimate
+        province_code, scope_kind, scope_code, scope_name, period_start, group_code,
+        component_code, component_name, numerator, denominator, points, max_points, is_estimate
     from {{ ref('mart_qd766_scores') }}
-    where period_grain = 'month'
+    where period_grain = 'month' and {{ reconciliation_partitions('period_start') }}
 
 ),
 
 ours_groups as (
 
     select distinct
-        scope_kind, scope_code, scope_name, period_start, group_code,
+        province_code, scope_kind, scope_code, scope_name, period_start, group_code,
         'TOTAL:' || group_code as component_code,
         null::text as component_name,
         null::int as numerator,
@@ -33,10 +47,10 @@ ours_groups as (
         group_points as points,
         group_max_points as max_points,
         bool_or(is_estimate) over (
-            partition by scope_kind, scope_code, period_start, group_code
+            partition by province_code, scope_kind, scope_code, period_start, group_code
         ) as is_estimate
     from {{ ref('mart_qd766_scores') }}
-    where period_grain = 'month'
+    where period_grain = 'month' and {{ reconciliation_partitions('period_start') }}
 
 ),
 
@@ -51,6 +65,7 @@ ours as (
 matched as (
 
     select
+        coalesce(official.province_code, ours.province_code) as province_code,
         coalesce(official.scope_kind, ours.scope_kind) as scope_kind,
         coalesce(official.scope_code, ours.scope_code) as scope_code,
         coalesce(official.scope_name, ours.scope_name) as scope_name,
@@ -71,7 +86,8 @@ matched as (
         ours.scope_code is not null as is_computed
     from official
     full outer join ours
-        on official.scope_code = ours.scope_code
+        on official.province_code = ours.province_code
+        and official.scope_code = ours.scope_code
         and official.period_start = ours.period_start
         and official.component_code = ours.component_code
 
@@ -80,6 +96,7 @@ matched as (
 final as (
 
     select
+        province_code,
         scope_kind,
         scope_code,
         scope_name,

@@ -1,22 +1,48 @@
-{#- Decision 766 scores computed from our own data, long format: one row per scope (agency,
-    province) × period (month, quarter, year) × component, scored by the one rule of the seed
-    qd766_components through the macro qd766_points. Rule in _indicators__models.yml. -#}
-{%- set tz = var('local_timezone') -%}
-{%- set grains = ['month', 'quarter', 'year'] -%}
+{#- Decision 766 scores computed from our own data, long format: one row per province ×
+    scope (agency, province) × period (month, quarter, year) × component, scored by the one
+    rule of the seed qd766_components through the macro qd766_points. Every measure is the
+    province's own (its catalogue, its dossiers, its petitions); scopes rank within their
+    province. Rule in _qd766__models.yml. Incremental: only the periods whose inputs changed
+    since the run before (logged by mart_cchc_indicators, fct_dossiers, the portal copies,
+    int_dossier_periods_judged and fct_petitions; macro touched_partitions) are deleted and
+    scored again, with every scope of the province for the ranks; a change of the
+    province's procedure catalogue re-scores the province. Logs the periods whose rows
+    changed for mart_qd766_reconciliation. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ snapshot_rebuilt_rows(score_partitions(), periods_by_grain('t.period_grain', 'period_start')) }}",
+            "{{ delete_partitions(score_partitions()) }}",
+        ],
+        post_hook=[
+            "{{ log_changed_periods(score_partitions(), periods_by_grain('t.period_grain', 'period_start')) }}",
+            "{{ save_consumer_state(fingerprints={'catalogue': catalogue_766_fingerprints()}, keyed_fingerprints={'procedures': procedure_fingerprints()}) }}",
+        ],
+        indexes=[
+            {'columns': ['province_code', 'period_grain', 'period_start', 'scope_kind', 'scope_code', 'component_code'], 'unique': true},
+        ],
+    )
+}}
+{%- set tz = var('local_timezone') %}
+{%- set grains = ['month', 'quarter', 'year'] %}
+{%- set touched = score_touched() %}
 
 with
 
 indicators as (
 
     select * from {{ ref('mart_cchc_indicators') }}
-    where scope_kind in ('agency', 'province')
+    where scope_kind in ('agency', 'province') and {{ partition_filter(touched) }}
 
 ),
 
 dossiers as (
 
     select * from {{ ref('fct_dossiers') }}
-    where received_date is not null
+    where received_date is not null and {{ partition_date_range(touched, 'received_date') }}
 
 ),
 
@@ -24,12 +50,14 @@ syncs as (
 
     select * from {{ ref('stg_portal__dossier_syncs') }}
     where received_at is not null
+        and {{ partition_date_range(touched, "(received_at at time zone '" ~ tz ~ "')::date") }}
 
 ),
 
 judged as (
 
     select * from {{ ref('int_dossier_periods_judged') }}
+    where {{ partition_filter(touched) }}
 
 ),
 
@@ -42,6 +70,7 @@ procedures as (
 petitions as (
 
     select * from {{ ref('fct_petitions') }}
+    where {{ partition_date_range(touched, 'received_date') }}
 
 ),
 
@@ -59,17 +88,9 @@ grains as (
 
 catalogue as (
 
-    -- the procedure catalogue is published province-wide: the same counts for every scope
-    select
-        count(*) filter (where is_in_catalogue) as procedures,
-        count(*) filter (where is_announced_on_time) as announced_on_time,
-        count(*) filter (where is_published_on_time) as published_on_time,
-        count(*) filter (where is_content_complete) as content_complete,
-        count(*) filter (where is_online_service) as online_services,
-        count(*) filter (where is_in_catalogue and is_fee_bearing) as fee_procedures,
-        count(*) filter (where is_in_catalogue and is_fee_bearing and fee_amount is not null)
-            as fee_procedures_with_fee_data
-    from procedures
+    -- the procedure catalogue is published province-wide: the same counts for every scope of
+    -- the province
+    select * from {{ catalogue_766_counts() }} as counts
 
 ),
 
@@ -77,8 +98,10 @@ procedure_use as (
 
     -- distinct procedures per scope: counted at both levels (a distinct count does not add up)
     select
+        dossiers.province_code,
         case when grouping(dossiers.agency_code) = 0 then 'agency' else 'province' end as scope_kind,
-        coalesce(dossiers.agency_code, split_part(min(dossiers.agency_code), '.', 1)) as scope_code,
+        case when grouping(dossiers.agency_code) = 0 then dossiers.agency_code
+            else dossiers.province_code end as scope_code,
         grains.period_grain,
         date_trunc(grains.period_grain, dossiers.received_date)::date as period_start,
         count(distinct dossiers.procedure_code) filter (
@@ -89,12 +112,13 @@ procedure_use as (
         ) as fee_procedures_paid_online
     from dossiers
     cross join grains
-    inner join procedures on dossiers.procedure_code = procedures.procedure_code
-    group by grouping sets (
+    inner join procedures
+        on dossiers.province_code = procedures.province_code
+        and dossiers.procedure_code = procedures.procedure_code
+    group by dossiers.province_code, grouping sets (
         (grains.period_grain, date_trunc(grains.period_grain, dossiers.received_date)::date,
          dossiers.agency_code),
-        (grains.period_grain, date_trunc(grains.period_grain, dossiers.received_date)::date,
-         split_part(dossiers.agency_code, '.', 1))
+        (grains.period_grain, date_trunc(grains.period_grain, dossiers.received_date)::date)
     )
 
 ),
@@ -102,18 +126,18 @@ procedure_use as (
 satisfied_petitions as (
 
     select
+        province_code,
         case when grouping(agency_code) = 0 then 'agency' else 'province' end as scope_kind,
-        coalesce(agency_code, split_part(min(agency_code), '.', 1)) as scope_code,
+        case when grouping(agency_code) = 0 then agency_code else province_code end as scope_code,
         grains.period_grain,
         date_trunc(grains.period_grain, received_date)::date as period_start,
         count(*) filter (where satisfaction_code in (1, 2)) as petitions_satisfied
     from petitions
     cross join grains
     where received_date is not null
-    group by grouping sets (
+    group by province_code, grouping sets (
         (grains.period_grain, date_trunc(grains.period_grain, received_date)::date, agency_code),
-        (grains.period_grain, date_trunc(grains.period_grain, received_date)::date,
-         split_part(agency_code, '.', 1))
+        (grains.period_grain, date_trunc(grains.period_grain, received_date)::date)
     )
 
 ),
@@ -121,21 +145,22 @@ satisfied_petitions as (
 portal_by_period as (
 
     select
+        syncs.province_code,
         case when grouping(syncs.agency_code) = 0 then 'agency' else 'province' end as scope_kind,
-        coalesce(syncs.agency_code, split_part(min(syncs.agency_code), '.', 1)) as scope_code,
+        case when grouping(syncs.agency_code) = 0 then syncs.agency_code
+            else syncs.province_code end as scope_code,
         grains.period_grain,
         date_trunc(grains.period_grain, (syncs.received_at at time zone '{{ tz }}')::date)::date
             as period_start,
         count(*) as portal_received
     from syncs
     cross join grains
-    group by grouping sets (
+    group by syncs.province_code, grouping sets (
         (grains.period_grain,
          date_trunc(grains.period_grain, (syncs.received_at at time zone '{{ tz }}')::date)::date,
          syncs.agency_code),
         (grains.period_grain,
-         date_trunc(grains.period_grain, (syncs.received_at at time zone '{{ tz }}')::date)::date,
-         split_part(syncs.agency_code, '.', 1))
+         date_trunc(grains.period_grain, (syncs.received_at at time zone '{{ tz }}')::date)::date)
     )
 
 ),
@@ -143,16 +168,17 @@ portal_by_period as (
 progress_by_period as (
 
     select
+        province_code,
         case when grouping(agency_code) = 0 then 'agency' else 'province' end as scope_kind,
-        coalesce(agency_code, split_part(min(agency_code), '.', 1)) as scope_code,
+        case when grouping(agency_code) = 0 then agency_code else province_code end as scope_code,
         period_grain,
         period_start,
         count(*) as in_scope,
         count(*) filter (where is_ended_on_time or is_open_on_time) as on_time
     from judged
-    group by grouping sets (
+    group by province_code, grouping sets (
         (period_grain, period_start, agency_code),
-        (period_grain, period_start, split_part(agency_code, '.', 1))
+        (period_grain, period_start)
     )
 
 ),
@@ -160,6 +186,7 @@ progress_by_period as (
 scoped_measures as (
 
     select
+        indicators.province_code,
         indicators.scope_kind,
         indicators.scope_code,
         indicators.scope_name,
@@ -183,15 +210,20 @@ scoped_measures as (
         coalesce(progress.on_time, 0) as on_time,
         coalesce(procedure_use.services_with_online_dossiers, 0) as services_with_online_dossiers,
         coalesce(procedure_use.fee_procedures_paid_online, 0) as fee_procedures_paid_online,
-        catalogue.*
+        {%- for column in ['procedures', 'announced_on_time', 'published_on_time', 'content_complete',
+                           'online_services', 'fee_procedures', 'fee_procedures_with_fee_data'] %}
+        coalesce(catalogue.{{ column }}, 0) as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
     from indicators
-    cross join catalogue
     left join portal_by_period as portal
-        using (scope_kind, scope_code, period_grain, period_start)
+        using (province_code, scope_kind, scope_code, period_grain, period_start)
     left join progress_by_period as progress
-        using (scope_kind, scope_code, period_grain, period_start)
-    left join procedure_use using (scope_kind, scope_code, period_grain, period_start)
-    left join satisfied_petitions using (scope_kind, scope_code, period_grain, period_start)
+        using (province_code, scope_kind, scope_code, period_grain, period_start)
+    left join procedure_use
+        using (province_code, scope_kind, scope_code, period_grain, period_start)
+    left join satisfied_petitions
+        using (province_code, scope_kind, scope_code, period_grain, period_start)
+    left join catalogue on indicators.province_code = catalogue.province_code
 
 ),
 
@@ -238,7 +270,7 @@ components_measured as (
     {%- for code, numerator, denominator, basis in components %}
 
     select
-        scope_kind, scope_code, scope_name, period_grain, period_start,
+        province_code, scope_kind, scope_code, scope_name, period_grain, period_start,
         '{{ code }}' as component_code,
         {{ numerator }} as numerator,
         {{ denominator }} as denominator,
@@ -255,6 +287,7 @@ components_measured as (
 scored as (
 
     select
+        measured.province_code,
         measured.scope_kind,
         measured.scope_code,
         measured.scope_name,
@@ -287,15 +320,17 @@ group_scored as (
         least(
             group_max_points,
             coalesce(sum(points) over (
-                partition by scope_kind, scope_code, period_grain, period_start, group_code
+                partition by province_code, scope_kind, scope_code, period_grain, period_start,
+                    group_code
             ), 0)
         ) as group_points,
         row_number() over (
-            partition by scope_kind, scope_code, period_grain, period_start, group_code
+            partition by province_code, scope_kind, scope_code, period_grain, period_start,
+                group_code
             order by component_code
         ) as group_row,
         row_number() over (
-            partition by scope_kind, scope_code, period_grain, period_start
+            partition by province_code, scope_kind, scope_code, period_grain, period_start
             order by component_code
         ) as scope_row
     from scored
@@ -307,10 +342,10 @@ totalled as (
     select
         *,
         sum(case when group_row = 1 then group_points end) over (
-            partition by scope_kind, scope_code, period_grain, period_start
+            partition by province_code, scope_kind, scope_code, period_grain, period_start
         ) as total_points,
         sum(case when group_row = 1 then group_max_points end) over (
-            partition by scope_kind, scope_code, period_grain, period_start
+            partition by province_code, scope_kind, scope_code, period_grain, period_start
         ) as total_max_points
     from group_scored
 
@@ -322,7 +357,7 @@ first_rows_ranked as (
         *,
         case when scope_row = 1 then
             rank() over (
-                partition by scope_kind, period_grain, period_start, scope_row = 1
+                partition by province_code, scope_kind, period_grain, period_start, scope_row = 1
                 order by total_points desc
             )
         end as scope_rank
@@ -335,7 +370,7 @@ ranked as (
     select
         *,
         (max(scope_rank) over (
-            partition by scope_kind, scope_code, period_grain, period_start
+            partition by province_code, scope_kind, scope_code, period_grain, period_start
         ))::int as rank_in_period
     from first_rows_ranked
 
@@ -344,6 +379,7 @@ ranked as (
 final as (
 
     select
+        province_code,
         scope_kind,
         scope_code,
         scope_name,

@@ -2,6 +2,9 @@
   Data quality per agency × month × rule, from the latest run of each checked entity.
   The dq tables are written by the quality checks; on a first night they may not exist yet,
   so the model then builds empty with the same columns.
+  The dq tables carry no province yet: the rows are matched on the agency code as before,
+  and province_code is the province of that agency in dim_agencies (null for a code no
+  province's dossiers or units use).
 #}
 {#- PostgreSQL cannot estimate the CTEs' sizes and picks nested loops that take minutes on a
     few thousand flags; hash joins take well under a second. `set local` lasts only for the
@@ -79,6 +82,13 @@ agency_checked as (
     group by 1, 2
 ),
 
+agency_provinces as (
+    -- one province per agency code (codes carry their province's prefix, H40.12)
+    select distinct on (agency_code) agency_code, province_code
+    from {{ ref('dim_agencies') }}
+    order by agency_code, province_code
+),
+
 agency_flagged as (
     select f.agency_key, f.month_key,
         count(distinct (f.source, f.entity, f.record_key))
@@ -91,6 +101,7 @@ agency_flagged as (
 )
 
 select
+    p.province_code::text as province_code,
     b.agency_code::text as agency_code,
     b.period_month::date as period_month,
     b.source::text as source,
@@ -114,8 +125,11 @@ join agency_checked a
     on a.agency_key = b.agency_key and a.month_key = b.month_key
 left join agency_flagged g
     on g.agency_key = b.agency_key and g.month_key = b.month_key
+left join agency_provinces p
+    on p.agency_code = b.agency_code
 {%- else %}
 select
+    null::text as province_code,
     null::text as agency_code,
     null::date as period_month,
     null::text as source,

@@ -1,17 +1,31 @@
 {#- One row per incoming document (văn bản đến) of I-Office: the latest version, typed and
     renamed. The handling trail (QuaTrinhXuLyVanBan) names officers: only its length and
     the first assignment time leave staging. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['province_code', 'document_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['province_code', 'document_id'], 'unique': true},
+            {'columns': ['province_code', 'updated_at']},
+            {'columns': ['province_code', "(coalesce(completed_at, 'infinity'::timestamptz))"]},
+        ],
+    )
+}}
 with
 
 latest_versions as (
 
-    {{ latest_record_version(source('ioffice', 'incoming_documents')) }}
+    {{ latest_record_version(source('ioffice', 'incoming_documents'), changed_only=true) }}
 
 ),
 
 renamed as (
 
     select
+        province_code,
         record_key as document_id,
         {{ safe_int("payload ->> 'SoDen'") }} as incoming_number,
         payload ->> 'SoKyHieu' as number_and_sign,

@@ -1,14 +1,31 @@
+{#- One row per outgoing document (văn bản đi) of I-Office: the latest version. Incremental
+    like stg_onestop__dossiers. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['province_code', 'document_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['province_code', 'document_id'], 'unique': true},
+            {'columns': ['province_code', 'updated_at']},
+            {'columns': ['province_code', 'related_dossier_code']},
+            {'columns': ['province_code', 'signer_officer_key']},
+        ],
+    )
+}}
 with
 
 latest_versions as (
 
-    {{ latest_record_version(source('ioffice', 'outgoing_documents')) }}
+    {{ latest_record_version(source('ioffice', 'outgoing_documents'), changed_only=true) }}
 
 ),
 
 renamed as (
 
     select
+        province_code,
         record_key as document_id,
         payload ->> 'SoKyHieu' as number_and_sign,
         payload ->> 'LoaiVanBan' as document_type_code,

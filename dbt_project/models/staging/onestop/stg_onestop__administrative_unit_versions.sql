@@ -1,24 +1,26 @@
 {#- Every distinct version of every administrative unit (the history the SCD2 dimension is
-    built from): one row per unit code and version, oldest first. A version re-served by an
-    overlapping window is the same (key, hash) and kept once. -#}
+    built from): one row per province, unit code and version. A version re-served by an
+    overlapping window is the same (province, key, hash) and kept once. -#}
 with
 
 versions as (
 
-    select distinct on (record_key, payload_hash)
+    select distinct on (province_code, record_key, payload_hash)
+        province_code,
         record_key,
         payload_hash,
         record_updated_at,
         extracted_at,
         payload
     from {{ raw_or_empty(source('onestop', 'administrative_units')) }} as raw_versions
-    order by record_key, payload_hash, extracted_at desc
+    order by province_code, record_key, payload_hash, extracted_at desc
 
 ),
 
 renamed as (
 
     select
+        province_code,
         record_key as unit_code,
         normalize(payload ->> 'TenDonVi', nfc) as unit_name,
         payload ->> 'KyHieu' as unit_sign,

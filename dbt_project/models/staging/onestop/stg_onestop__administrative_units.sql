@@ -10,6 +10,7 @@ latest_versions as (
 renamed as (
 
     select
+        province_code,
         record_key as unit_code,
         normalize(payload ->> 'TenDonVi', nfc) as unit_name,
         payload ->> 'KyHieu' as unit_sign,

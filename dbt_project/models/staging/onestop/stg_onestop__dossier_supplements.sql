@@ -1,18 +1,34 @@
 {#- One row per supplement request (DanhSachHoSoBoSung, Mẫu 02) of the latest version of each
     dossier, in the order the source lists them. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_rows(source('onestop', 'dossiers'), 'dossier_code', 'dossier_updated_at') }}",
+        indexes=[
+            {'columns': ['province_code', 'dossier_code', 'request_number'], 'unique': true},
+            {'columns': ['province_code', 'dossier_updated_at']},
+        ],
+    )
+}}
 with
 
 dossiers as (
 
-    select record_key, payload
-    from ({{ latest_record_version(source('onestop', 'dossiers')) }}) as latest_versions
+    select province_code, record_key, record_updated_at, payload
+    from (
+        {{ latest_record_version(source('onestop', 'dossiers'), true, 'dossier_updated_at') }}
+    ) as latest_versions
 
 ),
 
 requests as (
 
     select
+        dossiers.province_code,
         dossiers.record_key as dossier_code,
+        dossiers.record_updated_at as dossier_updated_at,
         request.ordinality::int as request_number,
         request.value as request
     from dossiers
@@ -25,7 +41,9 @@ requests as (
 renamed as (
 
     select
+        province_code,
         dossier_code,
+        dossier_updated_at,
         request_number,
         {{ parse_local_timestamp("request ->> 'NgayBoSung'") }} as requested_at,
         {{ parse_local_timestamp("request ->> 'NgayTiepNhanBoSung'") }} as resubmitted_at,

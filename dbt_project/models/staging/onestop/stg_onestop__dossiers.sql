@@ -1,15 +1,33 @@
+{#- One row per dossier (hồ sơ TTHC): the latest version of the one-stop system, typed and
+    renamed, personal data dropped or salted-hashed. Incremental: each run re-reads only the
+    dossiers with a version updated since the table's latest update of their province (minus
+    the look-back), every version of them through raw's index. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['province_code', 'dossier_code'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['province_code', 'dossier_code'], 'unique': true},
+            {'columns': ['province_code', 'updated_at']},
+            {'columns': ['province_code', "(coalesce(least(handling_ended_at, returned_at, refused_at), 'infinity'::timestamptz))"]},
+        ],
+    )
+}}
 with
 
 latest_versions as (
 
-    {{ latest_record_version(source('onestop', 'dossiers')) }}
+    {{ latest_record_version(source('onestop', 'dossiers'), changed_only=true) }}
 
 ),
 
 renamed as (
 
     select
-        -- identity and procedure
+        -- the province whose systems served the record; identity and procedure
+        province_code,
         record_key as dossier_code,
         payload ->> 'MaTTHC' as procedure_code,
         normalize(payload ->> 'TenTTHC', nfc) as procedure_name,

@@ -1,19 +1,35 @@
 {#- One row per handling step (QuaTrinhXuLy) of the latest version of each dossier, in the
     order the source lists them. The handler's name (NguoiXuLy) never leaves staging: the
     officer is identified by a salted hash of agency and name (the same key as a document's signer). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_rows(source('onestop', 'dossiers'), 'dossier_code', 'dossier_updated_at') }}",
+        indexes=[
+            {'columns': ['province_code', 'dossier_code', 'step_number'], 'unique': true},
+            {'columns': ['province_code', 'dossier_updated_at']},
+        ],
+    )
+}}
 with
 
 dossiers as (
 
-    select record_key, payload
-    from ({{ latest_record_version(source('onestop', 'dossiers')) }}) as latest_versions
+    select province_code, record_key, record_updated_at, payload
+    from (
+        {{ latest_record_version(source('onestop', 'dossiers'), true, 'dossier_updated_at') }}
+    ) as latest_versions
 
 ),
 
 steps as (
 
     select
+        dossiers.province_code,
         dossiers.record_key as dossier_code,
+        dossiers.record_updated_at as dossier_updated_at,
         dossiers.payload ->> 'DonViXuLy' as agency_code,
         step.ordinality::int as step_number,
         step.value as step
@@ -27,7 +43,9 @@ steps as (
 renamed as (
 
     select
+        province_code,
         dossier_code,
+        dossier_updated_at,
         step_number,
         agency_code,
         {{ hash_pii("agency_code || '|' || (step ->> 'NguoiXuLy')") }}

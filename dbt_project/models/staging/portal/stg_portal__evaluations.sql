@@ -1,6 +1,6 @@
-{#- The official Decision 766 scores the portal publishes, flattened: one row per department
-    × endpoint × month × metric, from the latest monthly snapshot of each endpoint
-    (record_key '<endpoint>:<yyyy-mm>'). Two response shapes:
+{#- The official Decision 766 scores the portal publishes, flattened: one row per province ×
+    department × endpoint × month × metric, from the latest monthly snapshot of each endpoint
+    (record_key '<endpoint>:<yyyy-mm>', the same key in every province). Two response shapes:
     - tree endpoints (data.parent, data.children[]): one row per component the seed
       qd766_components maps to the endpoint, its counts read from the fields the seed names
       (numerator_field, denominator_field; 'a+b' sums fields); the official score is the
@@ -14,6 +14,7 @@ with
 snapshots as (
 
     select
+        province_code,
         record_key,
         split_part(record_key, ':', 1) as endpoint,
         to_date(split_part(record_key, ':', 2) || '-01', 'YYYY-MM-DD') as period_month,
@@ -51,6 +52,7 @@ departments as (
 identified as (
 
     select
+        province_code,
         record_key,
         endpoint,
         period_month,
@@ -176,6 +178,7 @@ unioned as (
 final as (
 
     select
+        province_code,
         record_key as evaluation_key,
         endpoint,
         period_month,

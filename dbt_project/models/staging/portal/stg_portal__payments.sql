@@ -1,16 +1,30 @@
 {#- One row per online payment transaction of the portal's payment platform: the latest
-    version. -#}
+    version, incremental like stg_onestop__dossiers. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['province_code', 'transaction_code'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['province_code', 'transaction_code'], 'unique': true},
+            {'columns': ['province_code', 'updated_at']},
+            {'columns': ['province_code', 'dossier_code']},
+        ],
+    )
+}}
 with
 
 latest_versions as (
 
-    {{ latest_record_version(source('portal', 'payments')) }}
+    {{ latest_record_version(source('portal', 'payments'), changed_only=true) }}
 
 ),
 
 renamed as (
 
     select
+        province_code,
         record_key as transaction_code,
         payload ->> 'MaHoSo' as dossier_code,
         payload ->> 'MaTTHC' as procedure_code,

@@ -1,17 +1,30 @@
 {#- One row per petition (phản ánh, kiến nghị, PAKN) received on the portal: the latest
-    version. The free-text content (NoiDung) may name people and is dropped; the subject is
+    version, incremental like stg_onestop__dossiers. The free-text content (NoiDung) may name people and is dropped; the subject is
     kept. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['province_code', 'petition_code'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['province_code', 'petition_code'], 'unique': true},
+            {'columns': ['province_code', 'updated_at']},
+        ],
+    )
+}}
 with
 
 latest_versions as (
 
-    {{ latest_record_version(source('portal', 'petitions')) }}
+    {{ latest_record_version(source('portal', 'petitions'), changed_only=true) }}
 
 ),
 
 renamed as (
 
     select
+        province_code,
         record_key as petition_code,
         normalize(payload ->> 'TieuDe', nfc) as subject,
         {{ safe_int("payload ->> 'PhanLoai'") }} as category_code,

@@ -11,6 +11,7 @@ latest_versions as (
 renamed as (
 
     select
+        province_code,
         record_key as procedure_code,
         normalize(payload ->> 'TenTTHC', nfc) as procedure_name,
         payload ->> 'MaLinhVuc' as field_code,

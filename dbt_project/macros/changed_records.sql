@@ -1,0 +1,71 @@
+{#- A predicate selecting the records changed since the incremental model `this` last ran,
+    per province: the records of `changes_relation` (a staging view or table with
+    province_code, `key_column` and updated_at) updated after the latest `watermark_column`
+    of that province in `this`, minus the look-back (versions written late, caught by the
+    extraction's overlap). A province `this` does not hold yet is read whole.
+
+    Rendered as literal key lists, one per province:
+      ((province_code = 'H40' and <key> = any('{…}'::text[])) or (province_code = 'H45' and …))
+    so the filter is pushed down into the staging views' DISTINCT ON (province_code,
+    record_key) and read through raw's index on (province_code, record_key): a nightly run
+    reads the day's records, not the whole history. `false` when nothing changed.
+
+    The provinces present in the changes are found with a loose index scan (one index probe
+    per province), the watermarks through `this`'s index on (province_code, watermark). -#}
+{% macro changed_records(changes_relation, key_column, watermark_column, key_expr=none) -%}
+    {%- set key_expr = key_expr or key_column -%}
+    {%- if execute and this is not none and is_incremental() -%}
+        {%- set query -%}
+            with recursive provinces as (
+                select min(province_code) as province_code from {{ changes_relation }}
+                union all
+                select (
+                    select min(changes.province_code) from {{ changes_relation }} as changes
+                    where changes.province_code > provinces.province_code
+                )
+                from provinces
+                where provinces.province_code is not null
+            ),
+
+            since as (
+                select
+                    provinces.province_code,
+                    coalesce(
+                        (
+                            select max(done.{{ watermark_column }}) from {{ this }} as done
+                            where done.province_code = provinces.province_code
+                        ) - interval '{{ var("incremental_lookback_hours") }} hours',
+                        '-infinity'::timestamptz
+                    ) as since
+                from provinces
+                where provinces.province_code is not null
+            )
+
+            select
+                since.province_code,
+                coalesce(
+                    (
+                        select array_agg(distinct changes.{{ key_column }})
+                        from {{ changes_relation }} as changes
+                        where changes.province_code = since.province_code
+                            and changes.updated_at > since.since
+                            and changes.{{ key_column }} is not null
+                    ),
+                    '{}'
+                )::text as record_keys
+            from since
+            order by since.province_code
+        {%- endset -%}
+        {%- set rows = run_query(query).rows -%}
+        {%- set parts = [] -%}
+        {%- for row in rows if row[1] != '{}' -%}
+            {%- do parts.append(
+                "(province_code = '" ~ (row[0] | replace("'", "''")) ~ "' and " ~ key_expr
+                ~ " = any('" ~ (row[1] | replace("'", "''")) ~ "'::text[]))") -%}
+        {%- endfor -%}
+        {%- if parts -%}({{ parts | join(' or ') }}){%- else -%}false{%- endif -%}
+    {%- else -%}
+        {#- not an incremental run: everything (rendered for hooks of a full build) -#}
+        true
+    {%- endif -%}
+{%- endmacro %}
