@@ -80,7 +80,9 @@ create table if not exists {table} (
 create unique index if not exists {name}__province_version_uq
     on {table} (province_code, record_key, payload_hash);
 create index if not exists {name}__window_ix on {table} (province_code, window_start, window_end);
-create index if not exists {name}__updated_ix on {table} (record_updated_at);
+-- dbt's incremental models read each province's records changed since their watermark.
+create index if not exists {name}__province_updated_ix on {table} (province_code, record_updated_at);
+drop index if exists raw.{name}__updated_ix;
 """
 
 

@@ -35,3 +35,22 @@ def dbt_manifest(
         typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     typer.echo(f"dbt manifest written: {path}")
+
+
+@dbt_app.command("build")
+def dbt_build_command(
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild every incremental model from raw")
+    ] = False,
+) -> None:
+    """Build the warehouse's models and tests now (the embedded mode's full rebuild after a
+    backfill or a seed change). Under Airflow, trigger the nightly DAG with
+    `--conf '{"full_refresh": true}'` instead: its pool keeps two builds apart."""
+    from cchc.transform.dbt import DbtRunError, dbt_build
+
+    try:
+        results = dbt_build(full_refresh=full_refresh, unit_tests=False)
+    except DbtRunError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"dbt build: {len(results)} nodes")

@@ -2,9 +2,8 @@
   Data quality per agency × month × rule, from the latest run of each checked entity.
   The dq tables are written by the quality checks; on a first night they may not exist yet,
   so the model then builds empty with the same columns.
-  The dq tables carry no province yet: the rows are matched on the agency code as before,
-  and province_code is the province of that agency in dim_agencies (null for a code no
-  province's dossiers or units use).
+  Every flag and count carries the province of the record it is about: the rows are per
+  province, so two provinces' agencies never add up.
 #}
 {#- PostgreSQL cannot estimate the CTEs' sizes and picks nested loops that take minutes on a
     few thousand flags; hash joins take well under a second. `set local` lasts only for the
@@ -37,17 +36,17 @@ rules as (
 counts as (
     -- agency_key / month_key: the same values with nulls made comparable, so joins can hash
     -- (`is not distinct from` forces nested loops)
-    select c.source, c.entity, c.run_id, c.agency_code, c.period_month,
+    select c.source, c.entity, c.run_id, c.province_code, c.agency_code, c.period_month,
         coalesce(c.agency_code, '') as agency_key,
         coalesce(c.period_month, date '0001-01-01') as month_key,
         sum(c.record_count) as records_checked
     from {{ source('dq', 'record_counts') }} c
     join latest_runs r using (source, entity, run_id)
-    group by 1, 2, 3, 4, 5
+    group by 1, 2, 3, 4, 5, 6
 ),
 
 flags as (
-    select f.source, f.entity, f.run_id, f.rule_id, f.record_key,
+    select f.source, f.entity, f.run_id, f.rule_id, f.province_code, f.record_key,
         coalesce(f.agency_code, '') as agency_key,
         coalesce(f.period_month, date '0001-01-01') as month_key
     from {{ source('dq', 'record_flags') }} f
@@ -55,15 +54,15 @@ flags as (
 ),
 
 flags_by_rule as (
-    select source, entity, run_id, rule_id, agency_key, month_key,
+    select source, entity, run_id, rule_id, province_code, agency_key, month_key,
         count(distinct record_key) as records_flagged
     from flags
-    group by 1, 2, 3, 4, 5, 6
+    group by 1, 2, 3, 4, 5, 6, 7
 ),
 
 by_rule as (
     select
-        c.agency_code, c.period_month, c.agency_key, c.month_key,
+        c.province_code, c.agency_code, c.period_month, c.agency_key, c.month_key,
         c.source, c.entity, r.rule_id, r.severity,
         c.records_checked, coalesce(f.records_flagged, 0) as records_flagged,
         r.run_id, r.validated_at
@@ -72,36 +71,30 @@ by_rule as (
     left join flags_by_rule f
         on f.source = c.source and f.entity = c.entity and f.run_id = c.run_id
         and f.rule_id = r.rule_id
+        and f.province_code = c.province_code
         and f.agency_key = c.agency_key
         and f.month_key = c.month_key
 ),
 
 agency_checked as (
-    select agency_key, month_key, sum(records_checked) as agency_records_checked
+    select province_code, agency_key, month_key, sum(records_checked) as agency_records_checked
     from counts
-    group by 1, 2
-),
-
-agency_provinces as (
-    -- one province per agency code (codes carry their province's prefix, H40.12)
-    select distinct on (agency_code) agency_code, province_code
-    from {{ ref('dim_agencies') }}
-    order by agency_code, province_code
+    group by 1, 2, 3
 ),
 
 agency_flagged as (
-    select f.agency_key, f.month_key,
+    select f.province_code, f.agency_key, f.month_key,
         count(distinct (f.source, f.entity, f.record_key))
             filter (where r.severity = 'data_entry') as agency_records_flagged,
         count(distinct (f.source, f.entity, f.record_key))
             filter (where r.severity = 'structural') as agency_structural_flagged
     from flags f
     join rules r using (source, entity, run_id, rule_id)
-    group by 1, 2
+    group by 1, 2, 3
 )
 
 select
-    p.province_code::text as province_code,
+    b.province_code::text as province_code,
     b.agency_code::text as agency_code,
     b.period_month::date as period_month,
     b.source::text as source,
@@ -122,11 +115,11 @@ select
     b.validated_at::timestamptz as validated_at
 from by_rule b
 join agency_checked a
-    on a.agency_key = b.agency_key and a.month_key = b.month_key
+    on a.province_code = b.province_code and a.agency_key = b.agency_key
+    and a.month_key = b.month_key
 left join agency_flagged g
-    on g.agency_key = b.agency_key and g.month_key = b.month_key
-left join agency_provinces p
-    on p.agency_code = b.agency_code
+    on g.province_code = b.province_code and g.agency_key = b.agency_key
+    and g.month_key = b.month_key
 {%- else %}
 select
     null::text as province_code,
