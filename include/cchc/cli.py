@@ -220,6 +220,9 @@ def night_run(
     night: Annotated[
         datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="The day whose updates to load")
     ],
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild every incremental model from raw")
+    ] = False,
 ) -> None:
     """Run the nightly DAG for one night through Airflow (`airflow dags test`)."""
     from cchc.orchestration import local_airflow
@@ -227,7 +230,7 @@ def night_run(
     settings = load_settings()
     try:
         env = local_airflow.prepare(settings)
-        run = local_airflow.run_night(settings, night.date(), env)
+        run = local_airflow.run_night(settings, night.date(), env, full_refresh=full_refresh)
     except local_airflow.AirflowRunError as error:
         _fail(str(error))
     typer.echo(f"night {run.night} done in {run.seconds:.1f}s (log: {run.log_file})")

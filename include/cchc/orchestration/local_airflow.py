@@ -6,6 +6,7 @@ tasks in one process without needing a scheduler, exactly as the scheduler would
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -108,8 +109,15 @@ class NightRun:
     log_file: Path
 
 
-def run_night(settings: Settings, night: date, env: dict[str, str] | None = None) -> NightRun:
-    """Run the nightly DAG for the night that starts on `night` (data interval: that day)."""
+def run_night(
+    settings: Settings,
+    night: date,
+    env: dict[str, str] | None = None,
+    *,
+    full_refresh: bool = False,
+) -> NightRun:
+    """Run the nightly DAG for the night that starts on `night` (data interval: that day);
+    `full_refresh` rebuilds every incremental model from raw (the DAG's param)."""
     env = env or airflow_env(settings)
     logs = settings.data_dir / "runs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -117,7 +125,8 @@ def run_night(settings: Settings, night: date, env: dict[str, str] | None = None
     # The run at 01:00 on D+1 covers the 24 hours of updates before it.
     logical = f"{night + timedelta(days=1):%Y-%m-%d}T01:00:00+07:00"
     started = time.perf_counter()
-    _airflow(["dags", "test", NIGHTLY_DAG, logical], env, log_file)
+    conf = ["--conf", json.dumps({"full_refresh": True})] if full_refresh else []
+    _airflow(["dags", "test", *conf, NIGHTLY_DAG, logical], env, log_file)
     states = re.findall(
         r"DagRun Finished: dag_id=\S+ .*?state=(\w+)", log_file.read_text(errors="replace")
     )
