@@ -106,26 +106,22 @@ class Settings:
         return self.export_dir / self.province_code
 
     def for_province(self, code: str) -> Settings:
-        """These settings for another province of the deployment: its name and its own source
-        connections (`AIRFLOW_CONN_CCHC_<CODE>_<SOURCE>`; the first province's are
-        `AIRFLOW_CONN_CCHC_<SOURCE>`)."""
+        """These settings for another province of the deployment: its name and the source
+        connections the environment gives it (`AIRFLOW_CONN_CCHC_<CODE>_<SOURCE>`; the first
+        province's are `AIRFLOW_CONN_CCHC_<SOURCE>`). Inside Airflow the connections may live
+        in its metadata database or a secrets backend instead: tasks look them up there."""
         if code == self.province_code:
             return self
         if code not in self.provinces:
             raise ValueError(
                 f"province {code} is not in CCHC_PROVINCES ({', '.join(self.provinces)})"
             )
-        missing = [s for s in SOURCES if not _env(f"AIRFLOW_CONN_{connection_id(code, s).upper()}")]
-        if missing:
-            names = ", ".join(f"AIRFLOW_CONN_{connection_id(code, s).upper()}" for s in missing)
-            raise ValueError(f"province {code} has no source connection: set {names}")
+        urls = {s: _env(f"AIRFLOW_CONN_{connection_id(code, s).upper()}") for s in SOURCES}
         return replace(
             self,
             province_code=code,
             province_name=_province_name(code),
-            source_urls={
-                s: _env(f"AIRFLOW_CONN_{connection_id(code, s).upper()}") for s in SOURCES
-            },
+            source_urls={s: url for s, url in urls.items() if url},
         )
 
 

@@ -86,8 +86,12 @@ def test_each_province_of_the_deployment_gets_its_own_dags(monkeypatch):
 
 
 def test_a_province_without_its_connections_is_a_clear_error(monkeypatch):
+    """Outside Airflow (the CLI) a further province's connections come from the environment;
+    inside, Airflow's own lookup finds them wherever they are stored."""
     monkeypatch.setenv("CCHC_PROVINCES", "H40,H45")
+    from cchc.extract.run import connection_for
     from cchc.orchestration.provinces import settings_for
 
+    quang_tri = settings_for("H45")
     with pytest.raises(ValueError, match="AIRFLOW_CONN_CCHC_H45_ONESTOP"):
-        settings_for("H45")
+        connection_for("onestop", quang_tri)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from cchc import warehouse
-from cchc.config import SOURCES, Settings, load_settings
+from cchc.config import SOURCES, Settings, connection_id, load_settings
 from cchc.extract.connector import RetryPolicy, SourceClient, SourceConnection
 from cchc.extract.entities import ENTITIES, Entity, entities_of
 from cchc.extract.loader import BatchResult, load_window
@@ -19,7 +19,13 @@ ConnectionLookup = Callable[[str], SourceConnection]
 
 def connection_for(source: str, settings: Settings) -> SourceConnection:
     """Base URL and token of a source from its connection URI in the environment
-    (`AIRFLOW_CONN_CCHC_<SOURCE>`, else the simulators)."""
+    (`AIRFLOW_CONN_CCHC_<SOURCE>`, else the simulators; a further province's
+    `AIRFLOW_CONN_CCHC_<CODE>_<SOURCE>`)."""
+    if source not in settings.source_urls:
+        name = f"AIRFLOW_CONN_{connection_id(settings.province_code, source).upper()}"
+        raise ValueError(
+            f"province {settings.province_code} has no {source} connection: set {name}"
+        )
     return SourceConnection.from_uri(settings.source_urls[source])
 
 
