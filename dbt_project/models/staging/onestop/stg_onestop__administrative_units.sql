@@ -1,31 +1,18 @@
-{#- One row per administrative unit code: its latest version. -#}
-with
-
-latest_versions as (
-
-    {{ latest_record_version(source('onestop', 'administrative_units')) }}
-
-),
-
-renamed as (
-
-    select
-        province_code,
-        record_key as unit_code,
-        normalize(payload ->> 'TenDonVi', nfc) as unit_name,
-        payload ->> 'KyHieu' as unit_sign,
-        payload ->> 'LoaiDonVi' as unit_kind,
-        {{ safe_int("payload ->> 'CapDonVi'") }} as unit_level,
-        nullif(payload ->> 'MaDonViCha', '') as parent_unit_code,
-        ({{ parse_local_timestamp("payload ->> 'NgayHieuLuc'") }} at time zone '{{ var("local_timezone") }}')::date
-            as effective_from,
-        ({{ parse_local_timestamp("payload ->> 'NgayHetHieuLuc'") }} at time zone '{{ var("local_timezone") }}')::date
-            as effective_to,
-        nullif(payload ->> 'MaDonViMoi', '') as successor_unit_code,
-        record_updated_at as updated_at,
-        extracted_at
-    from latest_versions
-
-)
-
-select * from renamed
+{#- One row per administrative unit code: its latest version. Picked from the unit versions
+    model, which parses the payload once for both, in the order of latest_record_version:
+    the record's own update time, then extraction time, then hash. -#}
+select distinct on (province_code, unit_code)
+    province_code,
+    unit_code,
+    unit_name,
+    unit_sign,
+    unit_kind,
+    unit_level,
+    parent_unit_code,
+    effective_from,
+    effective_to,
+    successor_unit_code,
+    updated_at,
+    extracted_at
+from {{ ref('stg_onestop__administrative_unit_versions') }}
+order by province_code, unit_code, updated_at desc nulls last, extracted_at desc, payload_hash desc
