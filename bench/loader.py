@@ -38,13 +38,22 @@ def _pages(records: list[dict]) -> dict[int, bytes]:
     }  # fmt: skip
 
 
+def _empty_page(total: int) -> bytes:
+    return json.dumps({"code": "OK", "message": "OK", "data": {"items": [], "pagination": {
+        "total": total, "currentPage": 0, "pageSize": PAGE_SIZE,
+        "totalPages": max(1, -(-total // PAGE_SIZE))}}}).encode()  # fmt: skip
+
+
 def run(store_path, first_day, days: int, pg_url: str) -> dict:
     (entity,) = entities_of("onestop", "dossiers")
     window = Window(local_midnight(first_day), local_midnight(first_day + timedelta(days=days)))
     records = SimStore(store_path).list("dossiers", window.start, window.end)
     pages = _pages(records)
+    # Past the last page, an empty one, as a source answers (the loader asks for it when the
+    # last page is full: pages are requested until a short or empty one).
+    past_the_end = _empty_page(len(records))
     transport = httpx.MockTransport(
-        lambda r: httpx.Response(200, content=pages[int(r.url.params["page"])])
+        lambda r: httpx.Response(200, content=pages.get(int(r.url.params["page"]), past_the_end))
     )
     rows = len(records)
     with psycopg.connect(pg_url) as conn:

@@ -6,25 +6,27 @@ so the same code talks to the simulators in dev and to the real systems in produ
 
 from __future__ import annotations
 
-import gc
 import logging
+import math
 import os
-import threading
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote, urlsplit
 
 import httpx
-import msgspec
 import tenacity
 
+from cchc.extract.decoding import BodyDecodeError, decode_body
 from cchc.extract.entities import Entity
 from cchc.extract.window import Window, to_source_date
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# A source that keeps serving full pages past what it announced is not trusted beyond this.
+MAX_PAGES_BEYOND_ANNOUNCED = 10
 # Monthly reports fetched per window at most: a night needs this month and the last (whose
 # scores the portal finalises early in the next); an initial load, the last year.
 MONTHLY_SNAPSHOT_LIMIT = 12
@@ -53,6 +55,14 @@ class SourceError(RuntimeError):
     """The source could not serve a page, after every retry."""
 
 
+class IncompleteWindow(SourceError):
+    """The pages received do not add up to what the source said the window holds."""
+
+
+class TotalChanged(IncompleteWindow):
+    """The window's total changed while it was paged: offsets moved, the pages may not join."""
+
+
 class RetryableResponse(Exception):
     def __init__(self, status: int, retry_after: float | None, detail: str):
         super().__init__(f"HTTP {status}: {detail[:200]}")
@@ -64,9 +74,12 @@ class RetryableResponse(Exception):
 class Page:
     number: int
     total_pages: int
-    items: list | None  # None when the page could not be parsed
+    items: list
     raw_text: str
-    error: str | None = None
+    total: int | None = None  # pagination.total, when the source pages
+    page_size: int | None = None  # the page size the source says it used
+    valid_utf8: bool = True
+    suspect_text: bool = False  # records may hold invalid UTF-8 or lone surrogates
 
 
 @dataclass(frozen=True)
@@ -87,12 +100,23 @@ class RetryPolicy:
         )
 
 
-def _retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """`Retry-After` as delay-seconds or as an HTTP-date (RFC 9110 §10.2.3); None if absent
+    or unreadable (the backoff then decides)."""
+    if value is None:
         return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP-date is GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class _WaitHonouringRetryAfter(tenacity.wait.wait_base):
@@ -107,7 +131,7 @@ class _WaitHonouringRetryAfter(tenacity.wait.wait_base):
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(error, RetryableResponse) and error.retry_after is not None:
-            return min(error.retry_after, self.max_wait)
+            return min(error.retry_after, self.max_wait)  # capped: a source cannot stall a night
         return self.backoff(retry_state)
 
 
@@ -138,14 +162,36 @@ class SourceClient:
         self.close()
 
     def pages(self, entity: Entity, window: Window, page_size: int) -> Iterator[Page]:
-        """Every page of the window in the source's stable order; bad pages are yielded, not raised."""
-        number, total_pages = 1, 1
-        while number <= total_pages:
+        """Every page of the window in the source's stable order, until both the pages the
+        source announced (`totalPages`, or `total` over the page size, whichever is more) are
+        fetched and a page comes back short or empty: a `totalPages` one too small costs a
+        lost page otherwise. A total that changes between pages raises `TotalChanged` (the
+        caller starts the window again); a page still unreadable after every retry raises
+        `SourceError`. The loader checks the records received against the total."""
+        number, first_total = 1, None
+        while True:
             page = self._fetch(entity, window, number, page_size)
-            if page.items is not None:
-                total_pages = page.total_pages
+            if first_total is None:
+                first_total = page.total
+            elif page.total != first_total:
+                raise TotalChanged(
+                    f"{self._where(entity, window, number)}: the window's total changed from "
+                    f"{first_total} to {page.total} while paging"
+                )
             yield page
+            size = min(page_size, page.page_size or page_size)
+            announced = max(page.total_pages, math.ceil((first_total or 0) / size))
+            if number >= announced and len(page.items) < size:
+                return
+            if number >= 2 * announced + MAX_PAGES_BEYOND_ANNOUNCED:
+                raise IncompleteWindow(
+                    f"{self._where(entity, window, number)}: still full pages after the "
+                    f"{announced} the source announced"
+                )
             number += 1
+
+    def _where(self, entity: Entity, window: Window, number: int) -> str:
+        return f"source {self.source!r}, entity {entity.name!r}, window {window}, page {number}"
 
     def monthly_pages(
         self, entity: Entity, window: Window, endpoints: tuple[str, ...]
@@ -162,11 +208,10 @@ class SourceClient:
                 )
                 if page is None:  # not published for that month
                     continue
-                if page.items is not None:
-                    record = {"MaBaoCao": f"{name}:{year:04d}-{month:02d}", "TenBaoCao": name,
-                              "Nam": year, "Thang": month, "NgayCapNhat": stamp, "data": page.items}  # fmt: skip
-                    page = Page(page.number, 1, [record], page.raw_text)
-                yield page
+                record = {"MaBaoCao": f"{name}:{year:04d}-{month:02d}", "TenBaoCao": name,
+                          "Nam": year, "Thang": month, "NgayCapNhat": stamp, "data": page.items}  # fmt: skip
+                yield Page(page.number, 1, [record], page.raw_text, None, None,
+                           page.valid_utf8, page.suspect_text)  # fmt: skip
 
     def _fetch(self, entity: Entity, window: Window, number: int, page_size: int) -> Page:
         params = {**window.source_params(), "page": number, "pageSize": page_size}
@@ -194,14 +239,17 @@ class SourceClient:
         try:
             return retrying(self._get_page, path, params, number, wrap)
         except _BadPage as bad:
-            # Still unparseable after every retry: hand it over for quarantine, keep going.
-            return Page(number, number, None, bad.raw_text, bad.reason)
+            # Still unparseable after every retry: the window cannot be complete.
+            raise SourceError(
+                f"{self._where(entity, window, number)}: giving up after "
+                f"{self.policy.attempts} attempts: {bad.reason}; body starts {bad.raw_text[:120]!r}"
+            ) from bad
         except (RetryableResponse, httpx.HTTPError) as error:
             status = getattr(error, "status", None) or getattr(
                 getattr(error, "response", None), "status_code", "no response"
             )
             raise SourceError(
-                f"source {self.source!r}, entity {entity.name!r}, window {window}, page {number}: "
+                f"{self._where(entity, window, number)}: "
                 f"giving up after {self.policy.attempts} attempts (HTTP status: {status}): {error}"
             ) from error
 
@@ -211,45 +259,43 @@ class SourceClient:
             return None
         if response.status_code in RETRYABLE_STATUS:
             raise RetryableResponse(
-                response.status_code, _retry_after_seconds(response), response.text
+                response.status_code,
+                retry_after_seconds(response.headers.get("Retry-After")),
+                response.text,
             )
         response.raise_for_status()
-        # JSON is UTF-8 (RFC 8259): decode directly instead of letting httpx guess a charset.
-        text = response.content.decode("utf-8", errors="replace")
-        # Sources sometimes send decomposed (NFD) Vietnamese: normalise before anything reads it.
-        if not unicodedata.is_normalized("NFC", text):
-            text = unicodedata.normalize("NFC", text)
+        # JSON is UTF-8 (RFC 8259): decoded from the bytes, never by a guessed charset.
         try:
-            body = _decode(text)
+            decoded = decode_body(response.content)
+        except BodyDecodeError as error:
+            raise _BadPage(_head(response), f"unparseable page: {error}") from error
+        body, text = decoded.value, decoded.text
+        try:
+            if not isinstance(body, dict):
+                raise TypeError("the body is not a JSON object")
+            if body.get("code") != "OK":
+                raise ValueError(f"code {body.get('code')!r}, message {body.get('message')!r}")
             data = body["data"]
             if not wrap:  # a single report: the whole `data` object is the record's content
                 if not isinstance(data, dict):
                     raise TypeError("data is not an object")
                 return Page(number, 1, data, text)
             items = data["items"]
-            total_pages = int(data["pagination"]["totalPages"])
-        except (msgspec.DecodeError, ValueError, KeyError, TypeError) as error:
+            if not isinstance(items, list):
+                raise TypeError(f"data.items is {type(items).__name__}, not a list")
+            pagination = data["pagination"]
+            total_pages, total = int(pagination["totalPages"]), int(pagination["total"])
+            size = int(pagination.get("pageSize") or 0) or None
+            if total < 0 or total_pages < 0:
+                raise ValueError(f"negative pagination {pagination}")
+        except (ValueError, KeyError, TypeError) as error:
             raise _BadPage(text, f"unparseable page: {type(error).__name__}: {error}") from error
-        if not isinstance(items, list):
-            raise _BadPage(text, "unparseable page: data.items is not a list")
-        return Page(number, max(total_pages, 1), items, text)
+        return Page(number, max(total_pages, 1), items, text, total, size,
+                    decoded.valid_utf8, decoded.suspect_text)  # fmt: skip
 
 
-_DECODING = threading.Lock()
-
-
-def _decode(text: str) -> object:
-    """`msgspec.json.decode` with the cyclic garbage collector paused: otherwise it rescans the
-    page's new objects (which form no cycles) as they are built, about half the decode time.
-    The lock keeps threads from re-enabling it under each other; decoding holds the GIL anyway."""
-    with _DECODING:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return msgspec.json.decode(text)
-        finally:
-            if enabled:
-                gc.enable()
+def _head(response: httpx.Response) -> str:
+    return response.content[:2000].decode("utf-8", "backslashreplace")
 
 
 class _BadPage(Exception):

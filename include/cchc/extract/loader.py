@@ -5,6 +5,10 @@ for the whole window in memory), so PostgreSQL parses each page's JSON while Pyt
 next; then one short transaction, serialised per window by an advisory lock, replaces the
 window's previous batch and inserts the new rows. Rejected records go to `audit.quarantine`,
 so fetched = loaded + duplicates + quarantined for every batch.
+
+A window is published only when it was fetched completely: every page read, and the distinct
+records received at least the source's `pagination.total`. Otherwise nothing in raw changes,
+the attempt is recorded as `failed` with its error, and the error is raised.
 """
 
 from __future__ import annotations
@@ -19,12 +23,20 @@ from datetime import UTC, datetime
 import msgspec
 import psycopg
 
-from cchc.extract.connector import Page, SourceClient
+from cchc.extract.connector import IncompleteWindow, Page, SourceClient, TotalChanged
+from cchc.extract.decoding import printable, text_fault
 from cchc.extract.entities import EVALUATION_ENDPOINTS, Entity
 from cchc.extract.raw_store import ensure_raw_tables
 from cchc.extract.window import TZ, Window, from_source_date
 
 log = logging.getLogger(__name__)
+
+
+# PostgreSQL's btree index rows hold at most ~2.7 kB: a longer key could never be stored, and
+# no real system's key comes near this.
+MAX_KEY_BYTES = 1024
+# A window whose total keeps changing while it is paged is started again at most this often.
+WINDOW_ATTEMPTS = 3
 
 
 class LoadAuditError(RuntimeError):
@@ -75,11 +87,19 @@ def _validate(entity: Entity, record: object) -> tuple[str, datetime]:
     missing = [name for name in entity.required if record.get(name) in (None, "")]
     if missing:
         raise _Rejected(f"missing required field(s): {', '.join(missing)}")
+    key = record[entity.key]
+    if isinstance(key, (dict, list, bool)):
+        raise _Rejected(f"key {entity.key} is a {type(key).__name__}, not text")
+    key = str(key)
+    if not key.strip():
+        raise _Rejected(f"blank key: {entity.key} holds only whitespace")
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise _Rejected(f"key too long: {entity.key} over {MAX_KEY_BYTES} bytes")
     try:
         updated = _source_date(str(record[entity.updated_field]))
     except ValueError as error:
         raise _Rejected(f"bad {entity.updated_field}: {error}") from error
-    return str(record[entity.key]), updated
+    return key, updated
 
 
 def _source_date(text: str) -> datetime:
@@ -108,37 +128,50 @@ class _Batch:
         self.result = BatchResult(uuid.uuid4().hex, province, entity.source, entity.name, window)
         self.extracted_at = datetime.now(UTC)
         self.quarantine: list[tuple[str | None, str, str]] = []
+        self.reported_total: int | None = None
+        self.versions: set[tuple[str, str]] = set()  # distinct (key, hash) received
+
+    def check_complete(self) -> None:
+        """The distinct records received cover the total the source reported."""
+        if self.reported_total is None:
+            return
+        received = len(self.versions) + self.result.quarantined
+        if received < self.reported_total:
+            raise IncompleteWindow(
+                f"source {self.entity.source!r}, entity {self.entity.name!r}, window "
+                f"{self.window}: received {received} distinct records on {self.result.pages} "
+                f"page(s) but the source reported {self.reported_total}"
+            )
+
+    def _reject(self, key: str | None, reason: str, record: object) -> None:
+        self.quarantine.append((None if key is None else printable(key), reason, _dump(record)))
+        self.result.quarantined += 1
 
     def add_page(self, page: Page) -> bytes:
         """The page's valid records as lines of COPY text; rejected ones are set aside."""
         self.result.pages += 1
-        if page.items is None:
-            self.quarantine.append((None, page.error or "unparseable page", page.raw_text))
-            self.result.fetched += 1  # the page itself stands for what it held
-            self.result.quarantined += 1
-            return b""
+        if self.reported_total is None:
+            self.reported_total = page.total
         lines = []
         for record in page.items:
             self.result.fetched += 1
+            if page.suspect_text and (fault := text_fault(record, page.valid_utf8)):
+                self._reject(_key_or_none(self.entity, record), fault, record)
+                continue
             try:
                 key, updated = _validate(self.entity, record)
             except _Rejected as reason:
-                self.quarantine.append(
-                    (_key_or_none(self.entity, record), str(reason), _dump(record))
-                )
-                self.result.quarantined += 1
+                self._reject(_key_or_none(self.entity, record), str(reason), record)
                 continue
             if self.known_fields and not self.known_fields.issuperset(record):
                 self.result.unknown_fields.update(set(record) - self.known_fields)
             payload = _canonical(record)
             if b"\\u0000" in payload and _has_nul(record):
                 # PostgreSQL text and jsonb cannot hold U+0000: set the record aside, not the batch.
-                self.quarantine.append(
-                    (key, "NUL character (U+0000) in a text field", _dump(record))
-                )
-                self.result.quarantined += 1
+                self._reject(key, "NUL character (U+0000) in a text field", record)
                 continue
             digest = hashlib.md5(payload).hexdigest()
+            self.versions.add((key, digest))
             # Compact JSON holds no tab or line break (JSON escapes them): only \ needs escaping.
             lines.append(f"{_copy_text(key)}\t{updated.isoformat()}\t{digest}\t".encode())
             lines.append(payload.replace(b"\\", b"\\\\") + b"\n")
@@ -162,10 +195,11 @@ def _key_or_none(entity: Entity, record: object) -> str | None:
 
 
 def _dump(record: object) -> str:
+    """The record's text for quarantine (json escapes NUL; `printable` shows surrogates)."""
     try:
-        return json.dumps(record, ensure_ascii=False)
+        return printable(json.dumps(record, ensure_ascii=False))
     except (TypeError, ValueError):
-        return repr(record)
+        return printable(repr(record))
 
 
 def load_window(
@@ -188,26 +222,69 @@ def load_window(
         "create temp table if not exists incoming (record_key text, record_updated_at timestamptz,"
         " payload_hash text, payload jsonb) on commit preserve rows"
     )
-    conn.execute("truncate pg_temp.incoming")
     conn.execute("set client_encoding to 'UTF8'")  # the COPY below is sent as UTF-8 bytes
-    batch = _Batch(province, entity, window, known_fields or set(entity.fields))
+    conn.commit()
+    batch = None
+    try:
+        for attempt in range(1, WINDOW_ATTEMPTS + 1):
+            batch = _Batch(province, entity, window, known_fields or set(entity.fields))
+            try:
+                _receive(conn, client, batch, page_size)
+                break
+            except TotalChanged as changed:
+                conn.rollback()
+                if attempt == WINDOW_ATTEMPTS:
+                    raise IncompleteWindow(f"{changed} (on {attempt} attempts)") from changed
+                log.warning("%s; fetching the window again", changed)
+        batch.check_complete()
+        _publish(conn, batch)
+    except Exception as error:
+        conn.rollback()
+        if batch is not None:
+            _record_failure(conn, batch, error)
+        raise
+    result = batch.result
+    if not result.reconciles:
+        raise LoadAuditError(f"counts do not reconcile: {result.summary()}")
+    log.info("loaded %s", result.summary())
+    return result
+
+
+def _receive(conn: psycopg.Connection, client: SourceClient, batch: _Batch, page_size: int) -> None:
+    """Every page of the window into the session's temp table, in one COPY: the server works on
+    a page while the next is fetched."""
+    entity, window = batch.entity, batch.window
+    conn.execute("truncate pg_temp.incoming")
     if entity.kind == "monthly":
         pages = client.monthly_pages(entity, window, EVALUATION_ENDPOINTS)
     else:
         pages = client.pages(entity, window, page_size)
-    # One COPY for the whole window: the server works on a page while the next is fetched.
     with conn.cursor().copy(
         "copy pg_temp.incoming (record_key, record_updated_at, payload_hash, payload) from stdin"
     ) as copy:
         for page in pages:
             copy.write(batch.add_page(page))
     conn.commit()
-    _publish(conn, batch)
+
+
+def _record_failure(conn: psycopg.Connection, batch: _Batch, error: Exception) -> None:
+    """A failed attempt leaves a row saying so: nothing was published, here is why."""
     result = batch.result
-    if not result.reconciles:
-        raise LoadAuditError(f"counts do not reconcile: {result.summary()}")
-    log.info("loaded %s", result.summary())
-    return result
+    try:
+        conn.execute(
+            """
+            insert into audit.load_batches (batch_id, province_code, source, entity,
+                window_start, window_end, started_at, finished_at, pages, status, error)
+            values (%s, %s, %s, %s, %s, %s, %s, now(), %s, 'failed', %s)
+            """,
+            [result.batch_id, result.province, result.source, result.entity,
+             batch.window.start, batch.window.end, batch.extracted_at, result.pages,
+             printable(f"{type(error).__name__}: {error}")[:4000]],
+        )  # fmt: skip
+        conn.commit()
+    except psycopg.Error as audit_error:  # the warehouse itself may be what failed
+        conn.rollback()
+        log.error("could not record the failed attempt %s: %s", result.batch_id, audit_error)
 
 
 def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
@@ -227,6 +304,12 @@ def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
         ident = [result.province, entity.source, entity.name, window.start, window.end]
         conn.execute(f"delete from {entity.table} where {same_window}", ident)
         conn.execute(f"delete from audit.quarantine where {same_window}", ident)
+        # Their rows are gone: sums over loaded batches count what raw holds.
+        conn.execute(
+            f"update audit.load_batches set status = 'replaced', replaced_by = %s"
+            f" where {same_window} and status in ('loaded', 'unreconciled')",
+            [result.batch_id, *ident],
+        )
         inserted = conn.execute(
             f"""
             insert into {entity.table} (batch_id, province_code, source, entity, window_start, window_end,
@@ -258,16 +341,22 @@ def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
              result.loaded, result.duplicates, result.quarantined,
              sorted(result.unknown_fields), "loaded" if result.reconciles else "unreconciled"],
         )  # fmt: skip
+        # The watermark is the end of what is covered without a hole: it moves only with a
+        # window that starts at or before it, so a missed night stays visible (stale) and is
+        # where the next night starts.
         conn.execute(
             """
             insert into audit.watermarks (province_code, source, entity, loaded_until,
                 last_batch_id)
             values (%s, %s, %s, %s, %s)
             on conflict (province_code, source, entity) do update
-               set loaded_until = greatest(audit.watermarks.loaded_until, excluded.loaded_until),
+               set loaded_until = excluded.loaded_until,
                    last_batch_id = excluded.last_batch_id, updated_at = now()
+             where audit.watermarks.loaded_until >= %s
+               and audit.watermarks.loaded_until < excluded.loaded_until
             """,
-            [result.province, entity.source, entity.name, window.end, result.batch_id],
-        )
+            [result.province, entity.source, entity.name, window.end, result.batch_id,
+             window.start],
+        )  # fmt: skip
     conn.execute("truncate pg_temp.incoming")
     conn.commit()

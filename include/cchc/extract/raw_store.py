@@ -23,8 +23,9 @@ create table if not exists audit.load_batches (
     duplicates integer not null default 0,
     quarantined integer not null default 0,
     unknown_fields text[] not null default '{}',
-    status text not null,
-    error text
+    status text not null,  -- loaded, replaced (by a rerun of its window), failed, unreconciled
+    error text,
+    replaced_by text
 );
 create table if not exists audit.quarantine (
     batch_id text not null,
@@ -114,6 +115,7 @@ def ensure_raw_tables(
             conn.execute(f"create schema if not exists {schema}")
         _add_province_column(conn, province, entities)
         conn.execute(AUDIT_DDL)
+        _add_missing_audit_columns(conn)
         for entity in entities:
             conn.execute(RAW_DDL.format(table=entity.table, name=entity.qualified_name))
 
@@ -148,3 +150,14 @@ def _add_province_column(
             conn.execute(f"alter table {table} add primary key ({_KEYS[table]})")
         elif table.startswith("raw."):
             conn.execute(_OLD_INDEXES.format(entity=table.removeprefix("raw.")))
+
+
+def _add_missing_audit_columns(conn: psycopg.Connection) -> None:
+    """Columns added since a warehouse's audit tables were created (checked first: `alter
+    table` locks the table even when there is nothing to add)."""
+    present = conn.execute(
+        "select 1 from information_schema.columns where table_schema = 'audit'"
+        " and table_name = 'load_batches' and column_name = 'replaced_by'"
+    ).fetchone()
+    if present is None:
+        conn.execute("alter table audit.load_batches add column replaced_by text")

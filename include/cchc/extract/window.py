@@ -53,6 +53,33 @@ class Window:
         return f"[{self.start.astimezone(TZ):%Y-%m-%d %H:%M}, {self.end.astimezone(TZ):%Y-%m-%d %H:%M})"
 
 
+def windows_since(
+    covered_until: datetime | None,
+    start: datetime,
+    end: datetime,
+    overlap_minutes: int,
+    chunk_hours: int,
+) -> list[Window]:
+    """The windows a run for [start, end) extracts, in order: the run's own window (widened by
+    the overlap), preceded, when the entity's data is covered only until before `start`, by
+    windows from `covered_until` in steps of at most `chunk_hours`, each widened by the
+    overlap as well: the nights that were missed, caught up one by one as each would have
+    run (the same windows, so a later rerun of such a night replaces its batch), each its own
+    batch. A source serves each record's latest version per window, so windows as long as the
+    missed nights' keep the versions they would have kept."""
+    overlap = timedelta(minutes=overlap_minutes)
+    own = Window(start - overlap, end)
+    if covered_until is None or covered_until >= start:
+        return [own]
+    chunk = timedelta(hours=chunk_hours)
+    bounds, moment = [], covered_until
+    while moment < start:
+        bounds.append(moment)
+        moment += chunk
+    bounds.append(start)
+    return [Window(a - overlap, b) for a, b in zip(bounds, bounds[1:], strict=False)] + [own]
+
+
 def to_source_date(moment: datetime) -> str:
     return moment.astimezone(TZ).strftime(SOURCE_DATE_FORMAT)
 
