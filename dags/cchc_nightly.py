@@ -102,7 +102,8 @@ def nightly_dag(province: str):
             from airflow.sdk import BaseHook
 
             from cchc.extract.connector import SourceConnection
-            from cchc.extract.run import extract as run_extract
+            from cchc.extract.entities import entities_of
+            from cchc.extract.run import extract_night
             from cchc.orchestration.provinces import settings_for, source_connection_id
             from cchc.security import mask_connection_secrets
 
@@ -111,17 +112,20 @@ def nightly_dag(province: str):
                 mask_connection_secrets(uri)  # the token never reaches a task log
                 return SourceConnection.from_uri(uri)
 
-            (result,) = run_extract(
-                data_interval_start, data_interval_end, source, entity,
+            # From the entity's watermark to the interval's end: a missed night is caught up.
+            (target,) = entities_of(source, entity)
+            results = extract_night(
+                target, data_interval_start, data_interval_end,
                 settings=settings_for(province), lookup=airflow_connection,
             )  # fmt: skip
-            print(result.summary())
+            for result in results:
+                print(result.summary())
             return {
-                "batch_id": result.batch_id,
-                "fetched": result.fetched,
-                "loaded": result.loaded,
-                "duplicates": result.duplicates,
-                "quarantined": result.quarantined,
+                "batch_ids": [r.batch_id for r in results],
+                "fetched": sum(r.fetched for r in results),
+                "loaded": sum(r.loaded for r in results),
+                "duplicates": sum(r.duplicates for r in results),
+                "quarantined": sum(r.quarantined for r in results),
             }
 
         @task(trigger_rule=TriggerRule.ALL_DONE)

@@ -90,6 +90,9 @@ class Settings:
     # Every province this deployment loads into the warehouse; the first is `province_code`.
     provinces: tuple[str, ...] = ()
     dbt_tasks: str = "single"  # one of DBT_TASK_MODES
+    # A night that finds an entity covered only until before its interval catches up in
+    # windows of at most this many hours, each its own batch.
+    extract_chunk_hours: int = 24
 
     @property
     def embedded(self) -> bool:
@@ -169,4 +172,5 @@ def load_settings() -> Settings:
         source_urls=source_urls,
         provinces=tuple(dict.fromkeys([province_code, *others])),
         dbt_tasks=dbt_tasks,
+        extract_chunk_hours=int(_env("CCHC_EXTRACT_CHUNK_HOURS", "24")),
     )

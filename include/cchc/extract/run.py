@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -10,9 +11,12 @@ from cchc import warehouse
 from cchc.config import SOURCES, Settings, connection_id, load_settings
 from cchc.extract.connector import RetryPolicy, SourceClient, SourceConnection
 from cchc.extract.entities import ENTITIES, Entity, entities_of
+from cchc.extract.freshness import read_watermarks
 from cchc.extract.loader import BatchResult, load_window
 from cchc.extract.raw_store import ensure_raw_tables
-from cchc.extract.window import Window, local_midnight
+from cchc.extract.window import Window, local_midnight, windows_since
+
+log = logging.getLogger(__name__)
 
 ConnectionLookup = Callable[[str], SourceConnection]
 
@@ -62,6 +66,42 @@ def extract(
     settings = settings or load_settings()
     window = Window.for_interval(start, end, settings.extract_overlap_minutes if overlap else 0)
     return [extract_entity(e, window, settings, lookup=lookup) for e in entities_of(source, entity)]
+
+
+def extract_night(
+    entity: Entity,
+    start: datetime,
+    end: datetime,
+    settings: Settings | None = None,
+    policy: RetryPolicy | None = None,
+    lookup: ConnectionLookup | None = None,
+) -> list[BatchResult]:
+    """A scheduled run's extract of `entity` for its data interval [start, end): from where the
+    entity's data is covered without a hole (its watermark) to `end`, so a missed night is
+    caught up by the next one. Windows load in order; the first that fails stops the run and
+    leaves the watermark at the end of the last one loaded."""
+    settings = settings or load_settings()
+    connection = lookup(entity.source) if lookup else connection_for(entity.source, settings)
+    with (
+        warehouse.connect(settings) as conn,
+        SourceClient(entity.source, connection, policy) as client,
+    ):
+        ensure_raw_tables(conn, settings.province_code)
+        covered = read_watermarks(conn, settings.province_code).get((entity.source, entity.name))
+        conn.commit()
+        windows = windows_since(
+            covered, start, end, settings.extract_overlap_minutes, settings.extract_chunk_hours
+        )
+        if len(windows) > 1:
+            log.warning(
+                "%s %s covered only until %s: catching up in %d windows",
+                settings.province_code, entity.qualified_name, covered, len(windows),
+            )  # fmt: skip
+        return [
+            load_window(conn, client, entity, window, settings.page_size, ensure=False,
+                        province=settings.province_code)
+            for window in windows
+        ]  # fmt: skip
 
 
 # Reference data (administrative units, the procedure catalogue) last changed long before any
