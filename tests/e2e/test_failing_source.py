@@ -38,7 +38,7 @@ def failed_night(settings, make_database, tmp_path_factory):
         pytest.raises(local_airflow.AirflowRunError) as failure,
     ):
         local_airflow.run_night(config, NIGHT, env)
-    log = (config.data_dir / "runs" / f"cchc_nightly_{NIGHT:%Y-%m-%d}.log").read_text()
+    log = failure.value.log_file.read_text()
     return config, str(failure.value), log
 
 

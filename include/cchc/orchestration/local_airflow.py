@@ -6,14 +6,18 @@ tasks in one process without needing a scheduler, exactly as the scheduler would
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from cchc.config import LOCAL_TZ, REPO_ROOT, Settings
@@ -32,7 +36,13 @@ NO_TELEMETRY = {
 
 
 class AirflowRunError(RuntimeError):
-    pass
+    def __init__(self, message: str, log_file: Path | None = None):
+        super().__init__(message)
+        self.log_file = log_file
+
+
+class NightAlreadyRunning(AirflowRunError):
+    """Another `cchc night run` holds the same DAG and night."""
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
@@ -63,17 +73,87 @@ def airflow_env(settings: Settings) -> dict[str, str]:
 def _airflow(args: list[str], env: dict[str, str], log_file: Path | None = None) -> None:
     command = [str(Path(sys.executable).with_name("airflow")), *args]
     if log_file is None:
-        result = subprocess.run(command, env=env, capture_output=True, text=True)
-        output = result.stdout + result.stderr
+        returncode, output = _run_as_group(command, env, subprocess.PIPE)
     else:
-        with log_file.open("w") as out:
-            result = subprocess.run(
-                command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
-            )
+        with log_file.open("x") as out:  # "x": a run's log never overwrites another's
+            returncode, _ = _run_as_group(command, env, out)
         output = log_file.read_text(errors="replace")
-    if result.returncode != 0:
+    if returncode != 0:
         where = f" (full log: {log_file})" if log_file else ""
-        raise AirflowRunError(f"`airflow {' '.join(args)}` failed{where}:\n{output[-4000:]}")
+        raise AirflowRunError(
+            f"`airflow {' '.join(args)}` failed{where}:\n{output[-4000:]}", log_file
+        )
+
+
+def _run_as_group(command: list[str], env: dict[str, str], out) -> tuple[int, str]:
+    """Run Airflow in its own process group, and take the whole group down with us: killing
+    `cchc night run` (Ctrl-C, SIGTERM) must not leave `airflow dags test` and its task
+    processes running on."""
+    child = subprocess.Popen(
+        command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    previous = _terminate_on_sigterm()
+    try:
+        output, _ = child.communicate()
+        return child.returncode, output or ""
+    except BaseException:
+        _stop_group(child)
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate_on_sigterm():
+    """SIGTERM becomes SystemExit, so the `finally` clauses (stopping the child) run."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def leave(signum, frame):
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, leave)
+
+
+def _stop_group(child: subprocess.Popen, grace_seconds: float = 10.0) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            child.wait(grace_seconds)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextmanager
+def night_lock(runs_dir: Path, dag_id: str, night: date):
+    """One run of a DAG's night at a time: a second `cchc night run` of it refuses at once,
+    naming the one that holds it (two `airflow dags test` of one logical date collide in
+    Airflow's metadata). The lock is the operating system's: it dies with its holder."""
+    path = runs_dir / f".{dag_id}_{night:%Y-%m-%d}.lock"
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise NightAlreadyRunning(
+                f"{dag_id} for night {night} is already running ({holder}); wait for it to "
+                "finish, or stop it, before running the night again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {datetime.now():%Y-%m-%d %H:%M:%S}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def prepare(settings: Settings) -> dict[str, str]:
@@ -102,6 +182,13 @@ def prepare(settings: Settings) -> dict[str, str]:
     return env
 
 
+def _new_log_file(logs: Path, name: str) -> Path:
+    stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
+    candidates = [logs / f"{name}_{stamp}.log"]
+    candidates += [logs / f"{name}_{stamp}-{n}.log" for n in range(2, 100)]
+    return next(path for path in candidates if not path.exists())
+
+
 @dataclass
 class NightRun:
     night: date
@@ -121,17 +208,20 @@ def run_night(
     env = env or airflow_env(settings)
     logs = settings.data_dir / "runs"
     logs.mkdir(parents=True, exist_ok=True)
-    log_file = logs / f"{NIGHTLY_DAG}_{night:%Y-%m-%d}.log"
     # The run at 01:00 on D+1 covers the 24 hours of updates before it.
     logical = f"{night + timedelta(days=1):%Y-%m-%d}T01:00:00+07:00"
     started = time.perf_counter()
     conf = ["--conf", json.dumps({"full_refresh": True})] if full_refresh else []
-    _airflow(["dags", "test", *conf, NIGHTLY_DAG, logical], env, log_file)
+    with night_lock(logs, NIGHTLY_DAG, night):
+        # Each run its own log: a rerun keeps the failed run's log beside it.
+        log_file = _new_log_file(logs, f"{NIGHTLY_DAG}_{night:%Y-%m-%d}")
+        _airflow(["dags", "test", *conf, NIGHTLY_DAG, logical], env, log_file)
     states = re.findall(
         r"DagRun Finished: dag_id=\S+ .*?state=(\w+)", log_file.read_text(errors="replace")
     )
     if states[-1:] != ["success"]:
         raise AirflowRunError(
-            f"{NIGHTLY_DAG} for night {night} ended {states[-1:] or 'without a state'}; log: {log_file}"
+            f"{NIGHTLY_DAG} for night {night} ended {states[-1:] or 'without a state'}; log: {log_file}",
+            log_file,
         )
     return NightRun(night, time.perf_counter() - started, log_file)
