@@ -111,17 +111,22 @@ def _print_summary(settings: Settings, timings: dict[str, float]) -> None:
             largest = ", ".join(f"{n} {c:,}" for n, c in sorted(tables, key=lambda t: -t[1])[:3])
             layers.add_row(schema, str(len(tables)), f"{sum(c for _, c in tables):,}", largest)
         console.print(layers)
-        until, fetched, loaded, dups, quarantined = conn.execute(
+        until, fetched, loaded, dups, quarantined, failed = conn.execute(
             """
             select (select min(loaded_until) from audit.watermarks),
-                   sum(fetched), sum(loaded), sum(duplicates), sum(quarantined)
+                   sum(fetched) filter (where status = 'loaded'),
+                   sum(loaded) filter (where status = 'loaded'),
+                   sum(duplicates) filter (where status = 'loaded'),
+                   sum(quarantined) filter (where status = 'loaded'),
+                   count(*) filter (where status = 'failed')
             from audit.load_batches
             """
         ).fetchone()
+        # Batches replaced by a rerun no longer have rows in raw: only current ones add up.
         console.print(
-            f"sources loaded until {until.astimezone(TZ):%Y-%m-%d %H:%M} local; all batches: "
+            f"sources loaded until {until.astimezone(TZ):%Y-%m-%d %H:%M} local; current batches: "
             f"fetched {fetched:,} = loaded {loaded:,} + duplicates {dups:,} + quarantined "
-            f"{quarantined:,}  (details: `cchc status`)"
+            f"{quarantined:,}; failed attempts {failed:,}  (details: `cchc status`)"
         )
         _print_indicator(conn, settings.province_code)
         _print_quality(conn)

@@ -34,17 +34,26 @@ def status_lines(conn: psycopg.Connection) -> list[str]:
         lines.append(
             f"  {province} {source}/{entity}: {until.astimezone(TZ):%Y-%m-%d %H:%M} local (batch {batch[:8]})"
         )
+    loaded, failed = conn.execute(
+        "select coalesce(sum(loaded) filter (where status = 'loaded'), 0),"
+        " count(*) filter (where status = 'failed') from audit.load_batches"
+    ).fetchone()
+    # Replaced batches' rows were deleted by the rerun that replaced them: not counted.
+    lines.append(f"current batches: {loaded:,} record versions in raw; failed attempts: {failed:,}")
     lines.append("latest batches:")
     for row in conn.execute(
         """
         select distinct on (province_code, source, entity) province_code, source, entity,
-               window_start, window_end, fetched, loaded, duplicates, quarantined, status
+               window_start, window_end, fetched, loaded, duplicates, quarantined, status, error
         from audit.load_batches order by province_code, source, entity, finished_at desc
         """
     ):
-        province, source, entity, start, end, fetched, loaded, dups, quarantined, status = row
+        province, source, entity, start, end, fetched, loaded, dups, quarantined, status, error = (
+            row
+        )
         lines.append(
             f"  {province} {source}/{entity} [{start.astimezone(TZ):%Y-%m-%d %H:%M}, {end.astimezone(TZ):%Y-%m-%d %H:%M}): fetched {fetched}, "
             f"loaded {loaded}, duplicates {dups}, quarantined {quarantined} ({status})"
+            + (f": {error.splitlines()[0][:200]}" if error else "")
         )
     return lines
