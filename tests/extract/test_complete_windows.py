@@ -25,6 +25,7 @@ from cchc.extract.connector import (
 )  # fmt: skip
 from cchc.extract.loader import load_window
 from cchc.extract.window import TZ, Window
+from cchc.reporting import status_lines
 from tests.extract.test_pages import DOSSIERS, WINDOW, dossier, page, serve
 
 FAST = RetryPolicy(attempts=2, initial_wait=0.001, max_wait=0.01)
@@ -205,6 +206,7 @@ def test_a_rerun_marks_the_batch_it_replaces_and_sums_count_raw(conn):
         "select sum(loaded) from audit.load_batches where status = 'loaded'"
     ).fetchone()[0]
     assert loaded == conn.execute("select count(*) from raw.onestop__dossiers").fetchone()[0] == 3
+    assert "current batches: 3 record versions in raw; failed attempts: 0" in status_lines(conn)
 
 
 def test_the_watermark_never_jumps_a_hole(conn):

@@ -168,14 +168,15 @@ class HostileSource:
         if mode == "total-changes" and page == 2 and not self._late_written:
             self._late_written = True  # a late write lands between two pages of this window
             self.dataset.add(faults.late_write)
+            self._count("total-changes")
         listed = self.dataset.listing(start, end)
         total = len(listed)
         chunk = listed[(page - 1) * size : page * size]
         total_pages = -(-total // size)
-        if mode == "pages-too-few":
-            total_pages = max(total_pages - 1, 0)
-        elif mode == "pages-too-many":
-            total_pages += 1
+        if mode in ("pages-too-few", "pages-too-many"):
+            total_pages += -1 if mode == "pages-too-few" else 1
+            total_pages = max(total_pages, 0)
+            self._count(mode)
         body = (
             '{"code":"OK","message":"OK","data":{"items":['
             + ",".join(_record_json(v) for v in chunk)
@@ -186,6 +187,7 @@ class HostileSource:
         headers = {}
         if self.random.random() < faults.gzip_rate:
             payload, headers = gzip.compress(payload), {"Content-Encoding": "gzip"}
+            self._count("gzip")
         handler._send(200, payload, headers)
 
     def _transient(self, handler, kind: str, query: dict) -> bool:
