@@ -23,6 +23,7 @@ from cchc.extract.entities import entities_of
 from cchc.extract.freshness import record_freshness
 from cchc.extract.run import extract_night
 from tests.conftest import settings_using
+from tests.extract.test_complete_windows import long_key
 from tests.hostile_source.server import (
     BAD_BYTE,
     SURROGATE,
@@ -74,7 +75,7 @@ def build_dataset() -> Dataset:
                 data.add(Version(key, later, dossier(key, f"V{n:05d}", later, TrangThaiHoSo=4)))
     bad_day = local(FIRST + timedelta(days=1), 9)  # the night that fails, caught up later
     for offset, record in enumerate([
-        dossier("K" * 3000, "BAD-LONG-KEY", bad_day),
+        dossier(long_key(), "BAD-LONG-KEY", bad_day),
         dossier("   ", "BAD-BLANK-KEY", bad_day),
         dossier("H40.12-BAD-1", "BAD-UTF8", bad_day, ChuHoSo=f"Lê{BAD_BYTE}Văn"),
         dossier("H40.12-BAD-2", "BAD-SURROGATE", bad_day, ChuHoSo=f"Trần{SURROGATE}"),
