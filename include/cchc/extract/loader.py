@@ -129,7 +129,9 @@ class _Batch:
         self.extracted_at = datetime.now(UTC)
         self.quarantine: list[tuple[str | None, str, str]] = []
         self.reported_total: int | None = None
-        self.versions: set[tuple[str, str]] = set()  # distinct (key, hash) received
+        # Hashes of the distinct valid records received (the payload holds the key), to
+        # compare with the source's total: ~50 bytes a record, the strings are the COPY's.
+        self.versions: set[str] = set()
 
     def check_complete(self) -> None:
         """The distinct records received cover the total the source reported."""
@@ -171,7 +173,7 @@ class _Batch:
                 self._reject(key, "NUL character (U+0000) in a text field", record)
                 continue
             digest = hashlib.md5(payload).hexdigest()
-            self.versions.add((key, digest))
+            self.versions.add(digest)
             # Compact JSON holds no tab or line break (JSON escapes them): only \ needs escaping.
             lines.append(f"{_copy_text(key)}\t{updated.isoformat()}\t{digest}\t".encode())
             lines.append(payload.replace(b"\\", b"\\\\") + b"\n")
@@ -214,7 +216,9 @@ def load_window(
     province: str,
 ) -> BatchResult:
     """Extract `entity` for `window` from `province`'s systems and make it that window's only
-    batch in raw. `ensure=False` skips creating the raw tables, for callers that did it once."""
+    batch in raw, if every page was received and they add up to the source's total; otherwise
+    raise, leave raw as it was and record the attempt as `failed`. `ensure=False` skips
+    creating the raw tables, for callers that did it once."""
     if ensure:
         ensure_raw_tables(conn, province)
     conn.execute(
