@@ -7,6 +7,7 @@ night too, with no hand work. In between, freshness says stale.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 import psycopg
@@ -46,7 +47,11 @@ def freshness(conn, night: date) -> dict[str, bool]:
 
 @pytest.fixture(scope="module")
 def nights(settings, make_database, tmp_path_factory):
-    config = settings_using(settings, make_database("e2e_missed_night"))
+    # Its own export folder: the nightly pipeline's test reads the latest export of the session's.
+    config = dataclasses.replace(
+        settings_using(settings, make_database("e2e_missed_night")),
+        export_dir=tmp_path_factory.mktemp("exports"),
+    )
     store = generate(tmp_path_factory.mktemp("sim"), MISSED - timedelta(days=6),
                      NEXT + timedelta(days=1), seed=5, scale=0.01)  # fmt: skip
     env = local_airflow.prepare(config)
