@@ -486,7 +486,7 @@ def _with_carried(rule: RuleResult, carried: tuple[FlaggedRecord, ...]) -> RuleR
         rule_id=rule.rule_id,
         severity=rule.severity,
         element_count=rule.element_count,
-        unexpected_count=rule.unexpected_count,
+        unexpected_count=(rule.unexpected_count or 0) + len(carried),
         success=False,
         records=tuple(sorted({*rule.records, *carried})),
         error=rule.error,

@@ -295,6 +295,13 @@ def _carry_flags(cur, run_id: str, validated_at: datetime, suite: SuiteWrite) ->
     carried: dict[tuple[str, str], list[FlaggedRecord]] = {}
     for rule_id, province, key in rows:
         carried.setdefault((suite.suite, rule_id), []).append(FlaggedRecord(province, key))
+    # The run's per-rule counts are the suite's whole state too (what reports of the latest
+    # run read): the night's failing rows plus the records carried.
+    cur.executemany(
+        "update dq.validation_runs set unexpected_count = coalesce(unexpected_count, 0) + %s,"
+        " success = false where run_id = %s and suite = %s and rule_id = %s",
+        [(len(records), run_id, suite.suite, rule_id) for (_, rule_id), records in carried.items()],
+    )
     return {k: tuple(v) for k, v in carried.items()}
 
 
