@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,13 +25,19 @@ def main() -> None:
         "--scale", type=float, default=0.1, help="synthetic province size (1.0 = large province)"
     )
     parser.add_argument("--days", type=int, default=30, help="days of history generated")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary data folder (deleted by default)"
+    )
     args = parser.parse_args()
 
     # An isolated data folder and warehouse, so a benchmark never touches the demo's data.
     work = Path(tempfile.mkdtemp(prefix="cchc-bench-"))
     os.environ.update({"CCHC_DATA_DIR": str(work / "data"), "CCHC_EXPORT_DIR": str(work / "exports"),
                        "CCHC_PG_PORT_EMBEDDED": os.environ.get("CCHC_BENCH_PG_PORT", "54339"),
-                       "CCHC_SIM_PORT": os.environ.get("CCHC_BENCH_SIM_PORT", "8789")})  # fmt: skip
+                       "CCHC_SIM_PORT": os.environ.get("CCHC_BENCH_SIM_PORT", "8789"),
+                       # The night measured (1 April 2024) loads a Sunday: no weekly full check,
+                       # so the Airflow run checks the same night's records as the direct calls.
+                       "CCHC_DQ_FULL_CHECK_WEEKDAY": "never"})  # fmt: skip
     from bench import loader, stages
     from cchc import warehouse
     from cchc.config import load_settings
@@ -60,6 +67,11 @@ def main() -> None:
         results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     finally:
         warehouse.stop_embedded(settings)
+        if args.keep:
+            console.print(f"data folder kept: {work}")
+        else:
+            # The warehouse and the generated store take hundreds of MB at larger scales.
+            shutil.rmtree(work, ignore_errors=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
     _print(results)

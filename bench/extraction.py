@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,7 @@ def main() -> None:
                 )
     finally:
         warehouse.stop_embedded(settings)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

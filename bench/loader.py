@@ -1,14 +1,19 @@
 """Raw-load throughput: our loader against plain COPY and pandas `to_sql`, on the same rows.
 
 The loader is fed pre-rendered source pages from memory (no HTTP), so the figure is the
-loader's own cost: parsing, validation, NFC, hashing, COPY and the atomic publish.
+loader's own cost: parsing, validation, NFC, hashing, COPY and the atomic publish. Everything
+runs in a scratch database that the benchmark creates on the given server and drops at the end:
+it never touches the tables of a warehouse it did not create.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
@@ -44,7 +49,26 @@ def _empty_page(total: int) -> bytes:
         "totalPages": max(1, -(-total // PAGE_SIZE))}}}).encode()  # fmt: skip
 
 
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server of `server_url`, dropped on exit; yields its URL."""
+    name = f"cchc_bench_loader_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    try:
+        yield sqlalchemy.engine.make_url(server_url).set(database=name).render_as_string(False)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+
+
 def run(store_path, first_day, days: int, pg_url: str) -> dict:
+    """Measure on `pg_url`'s server, in a scratch database of its own."""
+    with scratch_database(pg_url) as scratch_url:
+        return _measure(store_path, first_day, days, scratch_url)
+
+
+def _measure(store_path, first_day, days: int, pg_url: str) -> dict:
     (entity,) = entities_of("onestop", "dossiers")
     window = Window(local_midnight(first_day), local_midnight(first_day + timedelta(days=days)))
     records = SimStore(store_path).list("dossiers", window.start, window.end)
@@ -57,8 +81,6 @@ def run(store_path, first_day, days: int, pg_url: str) -> dict:
     )
     rows = len(records)
     with psycopg.connect(pg_url) as conn:
-        conn.execute(f"drop table if exists {entity.table}")
-        conn.commit()
         started = time.perf_counter()
         with SourceClient(
             "onestop", SourceConnection("http://bench", "t"), transport=transport

@@ -37,20 +37,22 @@ def _phases(phases: dict[str, float]) -> str:
 def _plain_sql(pg, suites: list[dict]) -> tuple[float, dict[str, int]]:
     import psycopg
 
+    from cchc.quality.night import render, unescape
+
     found: dict[str, int] = {}
     started = time.perf_counter()
     with psycopg.connect(pg.url()) as conn:
         for suite in suites:
             table = suite["table"]
             for rule in suite["rules"]:
-                cur = conn.execute(rule["query"].format(batch=table))
+                cur = conn.execute(unescape(render(rule["query"], table)))
                 province = [c.name for c in cur.description].index("province_code", 1)
                 rows = cur.fetchall()
                 found[rule["rule_id"]] = len(
                     {(r[province], r[0]) for r in rows if r[0] is not None and r[province]}
                 )
             if suite["scope"]:
-                conn.execute(suite["scope"].format(batch=table)).fetchall()
+                conn.execute(unescape(render(suite["scope"], table))).fetchall()
     return time.perf_counter() - started, found
 
 

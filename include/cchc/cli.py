@@ -123,7 +123,13 @@ def warehouse_status() -> None:
 def simulate_generate(
     start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day")],
     end: Annotated[
-        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (inclusive)")
+        datetime,
+        typer.Option(
+            "--to",
+            formats=["%Y-%m-%d"],
+            help="End (exclusive): the simulated clock stops at this day's 00:00, so its"
+            " records are not generated",
+        ),
     ],
     seed: int = 42,
     scale: Annotated[
@@ -146,7 +152,8 @@ def simulate_generate(
         out, start.date(), end.date(), seed=seed, scale=scale,
         province_code=province or settings.province_code,
     )  # fmt: skip
-    typer.echo(f"synthetic data written: {store}")
+    last_day = (end - timedelta(days=1)).date()
+    typer.echo(f"synthetic data for {start.date()} to {last_day} (inclusive) written: {store}")
 
 
 @simulate_app.command("serve")

@@ -24,6 +24,7 @@ from cchc.quality.cli import (
     score,
     store_beside,
 )
+from cchc.quality.night import render, unescape
 from tests.quality.conftest import END, RATES, load_province
 
 
@@ -138,7 +139,7 @@ def test_flags_hold_every_key_the_rule_query_returns(dirty, gx_project):
     largest = 0
     with psycopg.connect(pg.url()) as conn:
         for table, rule_id, query in _raw_rules(gx_project):
-            cur = conn.execute(query.format(batch=table))
+            cur = conn.execute(unescape(render(query, table)))
             columns = [c.name for c in cur.description]
             assert columns[:2] == ["record_key", "province_code"], (rule_id, columns)
             rows = cur.fetchall()

@@ -87,4 +87,12 @@ def test_a_new_warehouse_gets_the_province_columns(make_database):
                 " where table_schema = 'dq' and column_name = 'province_code'"
             ).fetchall()
         )
-    assert columns == {("record_flags", "province_code"), ("record_counts", "province_code")}
+    assert columns == {
+        ("record_flags", "province_code"),
+        ("record_counts", "province_code"),
+        # the night checks' state: records examined, attributed, to judge again; watermarks
+        ("night_keys", "province_code"),
+        ("record_attribution", "province_code"),
+        ("pending_checks", "province_code"),
+        ("check_watermarks", "province_code"),
+    }

@@ -128,3 +128,24 @@ def test_versions_carry_the_state_as_of_then(store_path: Path) -> None:
     for version in versions:
         assert all(s["ThoiDiemXuLy"] <= version["NgayCapNhat"] for s in version["QuaTrinhXuLy"])
     assert parse_stamp(stamps[-1]) - parse_stamp(stamps[0]) < timedelta(days=60)
+
+
+def test_generate_command_treats_to_as_exclusive(tmp_path: Path) -> None:
+    """`--to` is the day the clock stops at (its 00:00): no version is written on that day."""
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from cchc.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "generate", "--from", "2025-03-03", "--to", "2025-03-05", "--scale",
+         "0.005", "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2025-03-03 to 2025-03-04 (inclusive)" in result.output
+    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
+        (last,) = conn.execute("select max(version_at) from records").fetchone()
+    assert last < "20250305000000"
+    assert last >= "20250304000000"  # the last day itself is simulated

@@ -88,3 +88,41 @@ def test_aware_datetimes_are_read_as_local_time(store_path: Path) -> None:
         "dossiers", datetime(2025, 3, 5, tzinfo=utc), datetime(2025, 3, 5, 5, tzinfo=utc)
     )
     assert local == aware and local
+
+
+def _read_pages(store: SimStore, entity: str, window: tuple, size: int, order) -> dict:
+    return {n: store.page(entity, *window, n, size) for n in order}
+
+
+def test_pages_in_order_and_out_of_order_give_the_window(store_path: Path) -> None:
+    window = (parse_stamp("20250303000000"), parse_stamp("20250317000000"))
+    expected = SimStore(store_path).list("dossiers", *window)
+    size = max(1, len(expected) // 7)
+    count = -(-len(expected) // size)
+    in_order = _read_pages(SimStore(store_path), "dossiers", window, size, range(1, count + 1))
+    # A fresh store asked backwards and with jumps (retries, a restarted client): OFFSET path.
+    jumps = [*range(count, 0, -2), *range(1, count + 1)]
+    mixed = _read_pages(SimStore(store_path), "dossiers", window, size, jumps)
+    for pages in (in_order, mixed):
+        assert [item for n in sorted(pages) for item in pages[n].items] == expected
+        assert {p.total for p in pages.values()} == {len(expected)}
+    assert SimStore(store_path).page("dossiers", *window, count + 1, size).items == []
+
+
+def test_a_window_read_page_after_page_is_counted_once_and_never_skips_rows(
+    store_path: Path,
+) -> None:
+    store = SimStore(store_path)
+    statements: list[str] = []
+    store.trace = statements.append
+    window = (parse_stamp("20250303000000"), parse_stamp("20250317000000"))
+    size = 50
+    pages = -(-store.page("dossiers", *window, 1, size).total // size)
+    assert pages >= 5
+    for n in range(2, pages + 1):
+        store.page("dossiers", *window, n, size)
+    counts = [s for s in statements if "count(*)" in s]
+    assert len(counts) == 1  # the total is remembered per window
+    page_reads = [s for s in statements if "r.payload" in s]
+    assert len(page_reads) == pages
+    assert not any("OFFSET" in s for s in page_reads)  # each page starts where the last ended

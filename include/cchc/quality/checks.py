@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+import psycopg
+
 from cchc.config import REPO_ROOT, PgParams
-from cchc.quality import results
+from cchc.quality import night, results
 from cchc.quality.results import PROVINCE_COLUMN, FlaggedRecord
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ DATA_DOCS_SITE = "local_site"
 # Name substituted into great_expectations.yml at run time; the URL never reaches a file.
 URL_VARIABLE = "CCHC_GX_WAREHOUSE_URL"
 SEVERITIES = ("structural", "data_entry")
+MODES = ("night", "full")
 MAX_KEYS_IN_MESSAGE = 10
 
 
@@ -105,6 +108,10 @@ class CheckSummary:
     suites: tuple[SuiteResult, ...]
     data_docs_index: Path | None
     seconds: float = field(default=0.0, compare=False)
+    # Records each suite examined on a night check (a suite checked in full is not listed), and
+    # why the other suites were checked in full.
+    examined: dict[str, int] = field(default_factory=dict, compare=False)
+    full_reasons: dict[str, str] = field(default_factory=dict, compare=False)
     # GX context and checkpoint load, validation, Data Docs, dq writes (timing, for benchmarks).
     phase_seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
@@ -252,13 +259,19 @@ def run_checks(
     stage: str | None = None,
     checkpoint: str | None = None,
     project_dir: Path | None = None,
+    mode: str = "full",
 ) -> CheckSummary:
     """Run a checkpoint, write `dq.validation_runs`, `dq.record_flags` and `dq.record_counts`,
     rebuild Data Docs.
 
     `stage` is 'raw' (after loading and staging) or 'marts' (after the marts); `checkpoint`
     names one directly; the default is the raw stage. A rerun with the same `run_id` replaces
-    that run's rows. Raises `StructuralCheckError` (after writing the results) when a
+    that run's rows.
+
+    `mode`: 'full' examines every record; 'night' examines, in each suite that declares a night
+    scope and was checked before, only the records changed since its last check and what they
+    link to (`cchc.quality.night`), keeping the previous run's flags for the rest: the same
+    flags as a full check, at the cost of the night's changes. Raises `StructuralCheckError` (after writing the results) when a
     structural rule fails, `CheckExecutionError` when GX could not evaluate a rule;
     data-entry findings are only recorded.
     """
@@ -269,6 +282,8 @@ def run_checks(
             raise ValueError(f"stage must be one of {sorted(STAGE_CHECKPOINTS)}, got {stage!r}")
         checkpoint = checkpoint or STAGE_CHECKPOINTS[stage]
     checkpoint = checkpoint or DEFAULT_CHECKPOINT
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     project_dir = Path(project_dir or EXPECTATIONS_DIR)
     started = datetime.now(UTC)
 
@@ -281,15 +296,13 @@ def run_checks(
         phases[phase] = round(now - clock, 3)
         clock = now
 
-    from cchc.quality.expectation import collect_keys
-
     context = _gx_context(pg, project_dir)
     from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-    )
+
+    from cchc.quality.expectation import collect_keys, night_scopes
 
     cp = context.checkpoints.get(checkpoint)
+
     definitions = {vd.suite.name: vd for vd in cp.validation_definitions}
     for vd in definitions.values():
         legacy = [
@@ -302,9 +315,88 @@ def run_checks(
                 f" {[m.get('rule_id') for m in legacy]}"
             )
     lap("context")
-    with collect_keys() as collected:
-        outcome = cp.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
-    lap("validate")
+    plans = _plan_suites(pg, run_id, definitions.values(), mode)
+    lap("night_scope")
+    scopes = {p.table: p.scope for p in plans.values() if p.scope is not None}
+    try:
+        with collect_keys() as collected, night_scopes(scopes):
+            outcome = cp.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
+        lap("validate")
+        summary = _record(
+            pg, context, outcome, definitions, plans, collected, run_id, checkpoint, started,
+            phases, lap,
+        )  # fmt: skip
+    finally:
+        if scopes:
+            with psycopg.connect(pg.url(), autocommit=True) as conn:
+                night.drop_scope(conn, run_id)
+    return _raise_on_failures(summary)
+
+
+@dataclass
+class _SuitePlan:
+    """How one suite is checked: its table, its night scope (None: in full) and watermarks."""
+
+    table: str
+    meta: dict
+    scope: night.NightScope | None
+    watermarks: night.Watermarks | None
+    full_reason: str | None
+
+
+def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str, _SuitePlan]:
+    plans: dict[str, _SuitePlan] = {}
+    tracked = [vd for vd in definitions if (vd.suite.meta or {}).get("night_scope_query")]
+    if not tracked:
+        return {
+            vd.suite.name: _SuitePlan(_table_of(vd), vd.suite.meta or {}, None, None, None)
+            for vd in definitions
+        }
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        indexes = [i for vd in tracked for i in (vd.suite.meta or {}).get("night_indexes", ())]
+        changed_tables = {
+            t
+            for vd in tracked
+            for t in night.tables_of(vd.suite.meta["night_scope_query"])
+            + list(vd.suite.meta.get("full_check_if_changed", ()))
+        }
+        indexes += [night.extraction_index(t) for t in sorted(changed_tables)]
+        night.ensure_tables(conn, indexes)
+        for vd in definitions:
+            meta, table = vd.suite.meta or {}, _table_of(vd)
+            if not meta.get("night_scope_query"):
+                plans[vd.suite.name] = _SuitePlan(table, meta, None, None, "no night scope")
+                continue
+            queries = [meta.get("night_scope_query"), meta.get("scope_query"),
+                       meta.get("pending_query"), *meta.get("full_check_if_changed", ()),
+                       *(getattr(e, "unexpected_rows_query", None) for e in vd.suite.expectations)]  # fmt: skip
+            tables = sorted({table, *night.tables_of(*queries)})
+            # Taken before anything is read: a version loaded during the check is examined again.
+            current = night.current_watermarks(conn, vd.suite.name, tables)
+            saved = night.saved_watermarks(conn, vd.suite.name)
+            reason = "full check asked" if mode == "full" else None
+            reason = reason or night.needs_full_check(conn, meta, current, saved)
+            scope = None
+            if reason is None:
+                query = night.night_query(
+                    night.unescape(meta["night_scope_query"]), vd.suite.name, table, current, saved
+                )
+                scope = night.prepare_scope(conn, run_id, vd.suite.name, table, query)
+            plans[vd.suite.name] = _SuitePlan(table, meta, scope, current, reason)
+    return plans
+
+
+def _table_of(vd) -> str:
+    asset = vd.data.data_asset
+    return f"{asset.schema_name}.{asset.table_name}"
+
+
+def _record(pg, context, outcome, definitions, plans, collected, run_id, checkpoint, started,
+            phases, lap) -> CheckSummary:  # fmt: skip
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
     # Data Docs once per run, for this run's validations and their suites; the index is rebuilt
     # from every stored validation (what a checkpoint's UpdateDataDocsAction does per suite).
     context.build_data_docs(
@@ -328,24 +420,29 @@ def run_checks(
             raise ValueError(
                 f"suite {suite.name!r} needs meta.source, meta.entity, meta.key_column"
             )
-        asset = vd.data.data_asset
-        table = f"{asset.schema_name}.{asset.table_name}"
+        plan = plans[suite.name]
         rules = tuple(_rule_result(r, key_column, collected) for r in validation.results)
         ids = [r.rule_id for r in rules]
         if len(set(ids)) != len(ids):
             raise ValueError(f"suite {suite.name!r} has duplicated rule ids: {sorted(ids)}")
-        scope = meta.get("scope_query")
+        scope, pending = meta.get("scope_query"), meta.get("pending_query")
         writes.append(
             results.SuiteWrite(
                 suite=suite.name,
                 source=source,
                 entity=entity,
                 rules=rules,
-                scope_query=scope.format(batch=table) if scope else None,
+                scope_query=_rendered(scope, plan),
+                night=plan.scope,
+                pending_query=_rendered(pending, plan),
+                watermarks=plan.watermarks,
             )
         )
-        suites.append(SuiteResult(suite.name, source, entity, rules))
-    results.write_results(pg, run_id=run_id, validated_at=started, suites=writes)
+    carried = results.write_results(pg, run_id=run_id, validated_at=started, suites=writes)
+    for w in writes:
+        # A night check's result is the suite's whole state: the flags it kept count too.
+        rules = tuple(_with_carried(r, carried.get((w.suite, r.rule_id), ())) for r in w.rules)
+        suites.append(SuiteResult(w.suite, w.source, w.entity, rules))
     lap("dq_writes")
 
     summary = CheckSummary(
@@ -356,10 +453,13 @@ def run_checks(
         data_docs_index=_docs_index(context),
         seconds=(datetime.now(UTC) - started).total_seconds(),
         phase_seconds=phases,
+        examined={n: p.scope.records for n, p in plans.items() if p.scope is not None},
+        full_reasons={n: p.full_reason for n, p in plans.items() if p.full_reason},
     )
     log.info(
         "checkpoint %s run %s: %d suites, %d rules, %d failed, %d records flagged in %.1fs;"
-        " data docs %s; seconds by phase %s",
+        " records examined by night suites %s, suites checked in full %s; data docs %s;"
+        " seconds by phase %s",
         checkpoint,
         run_id,
         len(suites),
@@ -367,19 +467,42 @@ def run_checks(
         sum(not r.success for r in summary.rules),
         summary.flag_count,
         summary.seconds,
+        summary.examined,
+        summary.full_reasons,
         summary.data_docs_index,
         phases,
     )
+    return summary
 
+
+def _rendered(query: str | None, plan: _SuitePlan) -> str | None:
+    return night.unescape(night.render(query, plan.table, plan.scope)) if query else None
+
+
+def _with_carried(rule: RuleResult, carried: tuple[FlaggedRecord, ...]) -> RuleResult:
+    if not carried:
+        return rule
+    return RuleResult(
+        rule_id=rule.rule_id,
+        severity=rule.severity,
+        element_count=rule.element_count,
+        unexpected_count=(rule.unexpected_count or 0) + len(carried),
+        success=False,
+        records=tuple(sorted({*rule.records, *carried})),
+        error=rule.error,
+    )
+
+
+def _raise_on_failures(summary: CheckSummary) -> CheckSummary:
     errors: dict[str, list[str]] = {}
-    for s in suites:
+    for s in summary.suites:
         for r in s.rules:
             if r.error:
                 errors.setdefault(r.error, []).append(f"{s.suite}.{r.rule_id}")
     if errors:
         # Grouped by message: a missing table fails every rule with the same error.
         raise CheckExecutionError(
-            f"GX could not evaluate rules of checkpoint {checkpoint!r}: "
+            f"GX could not evaluate rules of checkpoint {summary.checkpoint!r}: "
             + "; ".join(f"{', '.join(ids)}: {msg}" for msg, ids in errors.items())
         )
     if summary.structural_failures:

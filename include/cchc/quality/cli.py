@@ -1,4 +1,5 @@
-"""`cchc dq`: compare the warehouse's per-record flags with the generator's ground truth.
+"""`cchc dq`: run a checkpoint (`check`); compare the warehouse's per-record flags with the
+generator's ground truth (`score`).
 
 A manifest is one province's: provinces share the warehouse and their systems may reuse keys,
 so only that province's flags and records are compared with it."""
@@ -14,7 +15,9 @@ from typing import Annotated
 
 import typer
 
-dq_app = typer.Typer(help="Data-quality checks: scoring against a ground-truth manifest.")
+dq_app = typer.Typer(
+    help="Data-quality checks: run a checkpoint, score flags against a ground truth."
+)
 
 
 @dq_app.callback()
@@ -274,3 +277,29 @@ def score_command(
         typer.echo(f"below {THRESHOLD}: {', '.join(failing)}", err=True)
         if fail_below:
             raise typer.Exit(1)
+
+
+@dq_app.command("check")
+def check_command(
+    stage: Annotated[str, typer.Option(help="raw (after loading) or marts")] = "raw",
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full/--night",
+            help="examine every record (--full) or only those changed since the last check"
+            " and what they link to (--night: the same flags, at the cost of the changes)",
+        ),
+    ] = False,
+    run_id: Annotated[str | None, typer.Option(help="default: manual-<local time>")] = None,
+) -> None:
+    """Run a stage's Great Expectations checkpoint against the warehouse and record its flags."""
+    from cchc import warehouse
+    from cchc.quality import run_checks
+
+    run_id = run_id or f"manual-{datetime.now().astimezone():%Y%m%dT%H%M%S%z}"
+    summary = run_checks(warehouse.params(), run_id, stage=stage, mode="full" if full else "night")
+    typer.echo(
+        f"run {run_id}: {len(summary.rules)} rules, {summary.flag_count} records flagged in"
+        f" {summary.seconds:.1f}s; examined by night suites {summary.examined or 'none'};"
+        f" checked in full {summary.full_reasons or 'none'}"
+    )

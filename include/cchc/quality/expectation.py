@@ -22,6 +22,7 @@ does so before the context loads the suites.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, ClassVar, NamedTuple
@@ -40,6 +41,7 @@ from great_expectations.expectations.metrics.query_metric_provider import QueryM
 from great_expectations.render import LegacyDiagnosticRendererType, RenderedTableContent
 from great_expectations.render.renderer.renderer import renderer
 
+from cchc.quality import night
 from cchc.quality.results import PROVINCE_COLUMN, FlaggedRecord
 
 METRIC = "unexpected_rows_query.failing_keys"
@@ -71,10 +73,21 @@ class UnexpectedRowsQueryFailingKeys(QueryMetricProvider):
         batch_selectable, _, _ = execution_engine.get_compute_domain(
             metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE
         )
-        query = cls._get_substituted_batch_subquery_from_query_and_batch_selectable(
-            query=cls._get_query_from_metric_value_kwargs(metric_value_kwargs),
-            batch_selectable=batch_selectable,
-            execution_engine=execution_engine,
+
+        def substituted(query: str) -> str:
+            return cls._get_substituted_batch_subquery_from_query_and_batch_selectable(
+                query=query, batch_selectable=batch_selectable, execution_engine=execution_engine
+            )
+
+        # The suite's table (GX may hand it over as a subquery of it); on a night check, the
+        # rule reads only the records in scope.
+        table = substituted("{batch}")
+        names = set(re.findall(r"\b[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\b", table.lower()))
+        scope = next((s for name, s in _night_scopes.items() if name in names), None)
+        if scope is not None:
+            table = next(name for name in _night_scopes if name in names)
+        query = substituted(
+            night.render(cls._get_query_from_metric_value_kwargs(metric_value_kwargs), table, scope)
         )
         result = execution_engine.execute_query(sa.text(query))
         columns = list(result.keys())
@@ -106,6 +119,23 @@ def collect_keys() -> Iterator[_Collected]:
         yield keys
     finally:
         _collector.reset(token)
+
+
+# A module global, not a ContextVar: GX may resolve metrics on other threads, which do not see
+# the caller's context. One checkpoint runs at a time in a process.
+_night_scopes: dict[str, night.NightScope] = {}
+
+
+@contextlib.contextmanager
+def night_scopes(scopes: dict[str, night.NightScope]) -> Iterator[None]:
+    """Inside the block, the rules of the tables in `scopes` (by qualified name) read only the
+    records in each one's scope (a night check); every other table is read whole."""
+    _night_scopes.clear()
+    _night_scopes.update(scopes)
+    try:
+        yield
+    finally:
+        _night_scopes.clear()
 
 
 def collected_key(config: Any) -> tuple[str | None, str | None]:

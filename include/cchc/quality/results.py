@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from cchc.config import PgParams
+from cchc.quality import night
 
 # The column naming a record's province: in rule and scope queries, in the dq tables and, for
 # GX's built-in column expectations, in the checkpoint's `unexpected_index_column_names`.
@@ -95,6 +96,7 @@ def ensure_tables(conn: psycopg.Connection, province: str | None = None) -> None
         # Serialise DDL: two provinces' nightly runs may bootstrap at the same time.
         conn.execute("select pg_advisory_xact_lock(hashtext('cchc:dq-ddl'))")
         conn.execute(DDL)
+        conn.execute(night.DDL)
         _add_province_column(conn, province)
         conn.execute(INDEX_DDL)
 
@@ -152,22 +154,38 @@ class SuiteWrite:
     entity: str
     rules: Sequence
     scope_query: str | None = None
+    # A night check: the records it examined (None: every record) and, rendered alike, the
+    # query of the examined records to judge again later; the watermarks to save.
+    night: night.NightScope | None = None
+    pending_query: str | None = None
+    watermarks: night.Watermarks | None = None
+
+
+Carried = dict[tuple[str, str], tuple[FlaggedRecord, ...]]
 
 
 def write_results(
     pg: PgParams, *, run_id: str, validated_at: datetime, suites: Iterable[SuiteWrite]
-) -> None:
-    """Replace this run's rows for the suites in one transaction (reruns never duplicate)."""
+) -> Carried:
+    """Replace this run's rows for the suites in one transaction (reruns never duplicate).
+
+    A night check's run also holds the previous run's flags of the records it did not examine,
+    so the latest run of a suite is always its whole state; those are returned by (suite,
+    rule_id)."""
+    carried: Carried = {}
     with psycopg.connect(pg.url()) as conn, conn.transaction():
         ensure_tables(conn)
         for s in suites:
-            _write_suite(conn, run_id=run_id, validated_at=validated_at, suite=s)
+            carried.update(_write_suite(conn, run_id=run_id, validated_at=validated_at, suite=s))
+    return carried
 
 
 def _write_suite(
     conn: psycopg.Connection, *, run_id: str, validated_at: datetime, suite: SuiteWrite
-) -> None:
+) -> Carried:
     source, entity, rules, scope_query = suite.source, suite.entity, suite.rules, suite.scope_query
+    # Two provinces' runs may write the same entity's per-record state at once.
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"cchc:dq:{source}.{entity}"])
     conn.execute(
         "delete from dq.validation_runs where run_id = %s and suite = %s", [run_id, suite.suite]
     )
@@ -230,11 +248,89 @@ def _write_suite(
             " on s.province_code = f.province_code and s.record_key = f.record_key",
             [run_id, source, entity, validated_at],
         )
+        carried = _carry_flags(cur, run_id, validated_at, suite) if suite.night else {}
         if scope_query:
+            _attribute(cur, source, entity, suite.night)
             cur.execute(
                 "insert into dq.record_counts (run_id, source, entity, province_code,"
                 " agency_code, period_month, record_count, counted_at)"
                 " select %s, %s, %s, province_code, agency_code, period_month, count(*), %s"
-                " from scope group by province_code, agency_code, period_month",
-                [run_id, source, entity, validated_at],
+                " from dq.record_attribution where source = %s and entity = %s"
+                " group by province_code, agency_code, period_month",
+                [run_id, source, entity, validated_at, source, entity],
             )
+        if suite.pending_query:
+            _keep_pending(cur, suite)
+        if suite.watermarks is not None:
+            night.save_watermarks(conn, suite.watermarks)
+    return carried
+
+
+def _examined(suite: SuiteWrite, alias: str) -> str:
+    """A predicate: the record of `alias` is one the night check examined."""
+    assert suite.night is not None
+    return f"({alias}.province_code, {alias}.record_key) in {suite.night.keys()}"
+
+
+def _carry_flags(cur, run_id: str, validated_at: datetime, suite: SuiteWrite) -> Carried:
+    """The previous run's flags of the records this night check did not examine."""
+    previous = cur.execute(
+        "select run_id from dq.validation_runs where source = %s and entity = %s"
+        " and run_id <> %s order by validated_at desc, run_id desc limit 1",
+        [suite.source, suite.entity, run_id],
+    ).fetchone()
+    if previous is None:
+        return {}
+    rule_ids = [r.rule_id for r in suite.rules]
+    rows = cur.execute(
+        "insert into dq.record_flags (run_id, source, entity, province_code, record_key,"
+        " rule_id, severity, flagged_at, agency_code, period_month)"
+        " select %s, f.source, f.entity, f.province_code, f.record_key, f.rule_id, f.severity,"
+        " %s, f.agency_code, f.period_month from dq.record_flags f"
+        " where f.run_id = %s and f.source = %s and f.entity = %s and f.rule_id = any(%s)"
+        f" and not {_examined(suite, 'f')}"
+        " returning rule_id, province_code, record_key",
+        [run_id, validated_at, previous[0], suite.source, suite.entity, rule_ids],
+    ).fetchall()
+    carried: dict[tuple[str, str], list[FlaggedRecord]] = {}
+    for rule_id, province, key in rows:
+        carried.setdefault((suite.suite, rule_id), []).append(FlaggedRecord(province, key))
+    # The run's per-rule counts are the suite's whole state too (what reports of the latest
+    # run read): the night's failing rows plus the records carried.
+    cur.executemany(
+        "update dq.validation_runs set unexpected_count = coalesce(unexpected_count, 0) + %s,"
+        " success = false where run_id = %s and suite = %s and rule_id = %s",
+        [(len(records), run_id, suite.suite, rule_id) for (_, rule_id), records in carried.items()],
+    )
+    return {k: tuple(v) for k, v in carried.items()}
+
+
+def _attribute(cur, source: str, entity: str, scope) -> None:
+    """The agency and month of every checked record: replaced for the examined ones."""
+    where = "source = %s and entity = %s"
+    if scope is not None:
+        where += f" and (province_code, record_key) in {scope.keys()}"
+    cur.execute(f"delete from dq.record_attribution where {where}", [source, entity])
+    cur.execute(
+        "insert into dq.record_attribution (source, entity, province_code, record_key,"
+        " agency_code, period_month)"
+        " select distinct on (province_code, record_key) %s, %s, province_code, record_key,"
+        " agency_code, period_month from scope where record_key is not null"
+        " and province_code is not null order by province_code, record_key",
+        [source, entity],
+    )
+
+
+def _keep_pending(cur, suite: SuiteWrite) -> None:
+    """Records to judge again when the data's as-of time reaches their recheck_at."""
+    where = "suite = %s"
+    if suite.night is not None:
+        where += f" and (province_code, record_key) in {suite.night.keys()}"
+    cur.execute(f"delete from dq.pending_checks where {where}", [suite.suite])
+    cur.execute(
+        "insert into dq.pending_checks (suite, province_code, record_key, recheck_at)"
+        f" select distinct %s, province_code, record_key, coalesce(recheck_at, '')"
+        f" from ({suite.pending_query}) as pending"
+        " where province_code is not null and record_key is not null",
+        [suite.suite],
+    )

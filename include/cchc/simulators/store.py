@@ -4,11 +4,20 @@ A record is listed for `[updated_from, updated_to)` when its latest version befo
 `updated_to` was written inside the window; that version is returned, ordered by
 (NgayCapNhat, key). Times are naive local time (Asia/Ho_Chi_Minh); aware datetimes are
 converted.
+
+Pages are served by keyset: the store remembers where each page it served ended (and each
+window's total), so the next page starts from that (version_at, record_key) through the
+window index instead of re-counting the window and skipping OFFSET rows. A client reading a
+window page after page then costs time proportional to the page, not to its position in the
+window. A page asked for out of order (a retry, a jump) falls back to OFFSET, same rows.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +42,10 @@ _WINDOW_WHERE = """
 """
 
 
+# Windows and page ends remembered: enough for every entity of a few concurrent extractions.
+_CACHE_ENTRIES = 4_096
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict]
@@ -45,15 +58,52 @@ def _local_stamp(moment: datetime) -> str:
     return moment.strftime(STAMP_FORMAT)
 
 
+class _BoundedCache:
+    """A small thread-safe LRU map (the server answers from several worker threads)."""
+
+    def __init__(self, entries: int) -> None:
+        self._entries = entries
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._entries:
+                self._items.popitem(last=False)
+
+
 class SimStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"simulator store not found: {self.path}")
+        # (window, page_size, page) -> the last (version_at, record_key) of that page.
+        self._page_ends = _BoundedCache(_CACHE_ENTRIES)
+        # window -> its total number of records.
+        self._totals = _BoundedCache(_CACHE_ENTRIES)
+        # Called with each SQL statement run (tests check what paging costs).
+        self.trace: Callable[[str], None] | None = None
 
     def _connect(self) -> closing[sqlite3.Connection]:
         # A connection per call: cheap for SQLite, and safe across the server's worker threads.
-        return closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True))
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        if self.trace is not None:
+            conn.set_trace_callback(self.trace)
+        return closing(conn)
+
+    def _generation(self) -> tuple[int, int]:
+        # A store regenerated in place must not be served from the old one's cursors.
+        stat = self.path.stat()
+        return stat.st_mtime_ns, stat.st_size
 
     @staticmethod
     def _params(entity: str, updated_from: datetime, updated_to: datetime) -> dict:
@@ -70,14 +120,34 @@ class SimStore:
     ) -> Page:
         """One page (1-based) of the window, plus the window's total."""
         params = self._params(entity, updated_from, updated_to)
+        window = (self._generation(), entity, params["from"], params["to"])
         with self._connect() as conn:
-            total = conn.execute(f"SELECT count(*) {_WINDOW_WHERE}", params).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT r.payload {_WINDOW_WHERE} ORDER BY r.version_at, r.record_key"
-                " LIMIT :limit OFFSET :offset",
-                {**params, "limit": page_size, "offset": (page - 1) * page_size},
-            ).fetchall()
-        return Page(items=[decode_payload(payload) for (payload,) in rows], total=total)
+            total = self._totals.get(window)
+            if total is None:
+                total = conn.execute(f"SELECT count(*) {_WINDOW_WHERE}", params).fetchone()[0]
+                self._totals.put(window, total)
+            after = self._page_ends.get((window, page_size, page - 1)) if page > 1 else None
+            if page == 1 or after is not None:
+                keyset = "" if after is None else " AND (r.version_at, r.record_key) > (:at, :key)"
+                rows = conn.execute(
+                    f"SELECT r.version_at, r.record_key, r.payload {_WINDOW_WHERE}{keyset}"
+                    " ORDER BY r.version_at, r.record_key LIMIT :limit",
+                    {
+                        **params,
+                        "limit": page_size,
+                        "at": after and after[0],
+                        "key": after and after[1],
+                    },
+                ).fetchall()
+            else:
+                rows = conn.execute(
+                    f"SELECT r.version_at, r.record_key, r.payload {_WINDOW_WHERE}"
+                    " ORDER BY r.version_at, r.record_key LIMIT :limit OFFSET :offset",
+                    {**params, "limit": page_size, "offset": (page - 1) * page_size},
+                ).fetchall()
+        if rows:
+            self._page_ends.put((window, page_size, page), rows[-1][:2])
+        return Page(items=[decode_payload(payload) for _, _, payload in rows], total=total)
 
     def list(self, entity: str, updated_from: datetime, updated_to: datetime) -> list[dict]:
         """The whole window, in serving order: what a complete extraction must have loaded."""
