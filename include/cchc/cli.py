@@ -66,7 +66,7 @@ def warehouse_start() -> None:
     except warehouse.WarehouseError as error:
         _fail(str(error))
     where = f"embedded, data in {settings.pgdata}" if settings.embedded else "configured"
-    typer.echo(f"warehouse ready: {pg.url()} ({where})")
+    typer.echo(f"warehouse ready: {pg.display_url()} ({where})")
 
 
 @warehouse_app.command("stop")
@@ -115,7 +115,7 @@ def warehouse_status() -> None:
     with warehouse.connect(settings) as conn:
         version = conn.execute("show server_version").fetchone()[0]
     typer.echo(
-        f"warehouse up: PostgreSQL {version} at {warehouse.params(settings, start=False).url()}"
+        f"warehouse up: PostgreSQL {version} at {warehouse.params(settings, start=False).display_url()}"
     )
 
 

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from cchc.config import load_settings
 from cchc.security.roles import (
     PRIVATE_SCHEMA,
     SaltError,
@@ -28,7 +29,7 @@ def db(make_database):
     pg = make_database("security_roles")
     with psycopg.connect(pg.url(), autocommit=True) as conn:
         ensure_schemas(conn)
-        bootstrap_roles(conn, pii_salt=SALT)
+        bootstrap_roles(conn, passwords=login_passwords(load_settings()), pii_salt=SALT)
     return pg
 
 
@@ -112,12 +113,14 @@ def test_password_set_as_verifier_and_only_when_changed(db):
         stored = conn.execute(
             "select rolpassword from pg_authid where rolname = 'cchc_bi'"
         ).fetchone()[0]
+        # Back to the passwords the other tests' connections read.
+        bootstrap_roles(conn, passwords=login_passwords(load_settings()), pii_salt=SALT)
     assert first.passwords_set == ["cchc_bi"]
     assert same.passwords_set == [] and unset.passwords_set == []
     assert stored.startswith("SCRAM-SHA-256$") and "first-password" not in stored
 
 
-def test_embedded_passwords_generated_once_and_private(settings, monkeypatch, tmp_path):
+def test_passwords_generated_once_and_private(settings, monkeypatch, tmp_path):
     import dataclasses
     import stat
 
@@ -129,6 +132,8 @@ def test_embedded_passwords_generated_once_and_private(settings, monkeypatch, tm
     assert first == second and first["cchc_bi"] == "from-the-environment"
     path = tmp_path / "secrets" / "warehouse-roles.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert set(json.loads(path.read_text())) == {"cchc_etl", "cchc_dbt"}
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert set(json.loads(path.read_text())) == {"cchc_etl", "cchc_dbt", "cchc_review"}
+    # A configured warehouse's bootstrap keeps its generated passwords the same way.
     configured = dataclasses.replace(local, warehouse_url="postgresql://x@h/cchc")
-    assert login_passwords(configured)["cchc_etl"] is None  # never generated for a real server
+    assert login_passwords(configured) == first

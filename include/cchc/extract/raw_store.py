@@ -111,7 +111,12 @@ def ensure_raw_tables(
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('cchc:raw-ddl'))")
         for schema in ("raw", "audit"):
-            conn.execute(f"create schema if not exists {schema}")
+            # Only when missing: `create schema if not exists` needs CREATE on the database,
+            # which the loader login does not have.
+            if not conn.execute(
+                "select 1 from pg_namespace where nspname = %s", [schema]
+            ).fetchone():
+                conn.execute(f"create schema {schema}")
         _add_province_column(conn, province, entities)
         conn.execute(AUDIT_DDL)
         for entity in entities:
