@@ -87,6 +87,24 @@ def warehouse_bootstrap() -> None:
         typer.echo(warehouse.bootstrap(conn).summary())
 
 
+@warehouse_app.command("login")
+def warehouse_login(
+    login: Annotated[str, typer.Argument(help="loader, transformer, bi, reviewer or owner")],
+    show_password: Annotated[
+        bool, typer.Option("--show-password", help="Also print the password (for a BI tool)")
+    ] = False,
+) -> None:
+    """Connection parameters of one login (cchc.warehouse.login_params)."""
+    from cchc import warehouse
+
+    try:
+        pg = warehouse.login_params(login)
+    except (ValueError, warehouse.WarehouseError) as error:
+        _fail(str(error))
+    line = f"host={pg.host} port={pg.port} dbname={pg.dbname} user={pg.user}"
+    typer.echo(f"{line} password={pg.password}" if show_password else line)
+
+
 @warehouse_app.command("purge-raw")
 def warehouse_purge_raw(
     months: Annotated[

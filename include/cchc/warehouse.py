@@ -214,7 +214,8 @@ def start_embedded(settings: Settings) -> PgParams:
         if not (pgdata / "PG_VERSION").exists():
             _initdb(settings, user)
         _start_server(settings)
-    if not _hba_is_locked(pgdata):
+    upgraded = not _hba_is_locked(pgdata)
+    if upgraded:
         _lock_trusting_cluster(settings, params)
     if not _fsync_as_wanted(params, settings):
         # fsync given on the command line (older versions: always off) needs a restart.
@@ -226,8 +227,9 @@ def start_embedded(settings: Settings) -> PgParams:
         ).fetchone()
         if created:
             conn.execute(f'create database "{EMBEDDED_DB}"')
-    if created:
-        # The pipeline's logins exist from the start: any command may be the first.
+    if created or upgraded:
+        # The pipeline's logins exist (with their current grants) from the start, or from
+        # the upgrade of an older data folder on: any command may be the first.
         with psycopg.connect(params.url(), autocommit=True) as conn:
             bootstrap(conn, settings)
     return params
