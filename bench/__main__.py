@@ -1,5 +1,5 @@
-"""`python -m bench [--scale S] [--days N]`: stage timings and loader throughput, printed and
-written to bench/results/latest.json."""
+"""`python -m bench [--scale S] [--days N]`: stage timings, loader throughput and what fsync
+costs them, printed and written to bench/results/latest.json."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def main() -> None:
     os.environ.update({"CCHC_DATA_DIR": str(work / "data"), "CCHC_EXPORT_DIR": str(work / "exports"),
                        "CCHC_PG_PORT_EMBEDDED": os.environ.get("CCHC_BENCH_PG_PORT", "54339"),
                        "CCHC_SIM_PORT": os.environ.get("CCHC_BENCH_SIM_PORT", "8789")})  # fmt: skip
-    from bench import loader, stages
+    from bench import durability, loader, stages
     from cchc import warehouse
     from cchc.config import load_settings
     from cchc.simulators.server import SimulatorProcess
@@ -60,6 +60,8 @@ def main() -> None:
         results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     finally:
         warehouse.stop_embedded(settings)
+    results["durability"] = durability.run(settings, store, first_night, history_start, args.days)
+    results["load_average"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
     _print(results)
@@ -94,7 +96,28 @@ def _print(results: dict) -> None:
     )
     console.print(table)
     console.print(f"peak RSS of the benchmark process: {results['peak_rss_mb']} MB")
+    print_durability(results["durability"])
+    console.print(f"load average at the end: {results['load_average']}")
     console.print(f"written: {RESULTS / 'latest.json'}")
+
+
+def print_durability(results: dict) -> None:
+    """fsync on (the embedded default) beside fsync off (the test-only mode)."""
+    table = Table(title="What durability costs: fsync on (default) vs off (test-only `fast`)")
+    for column in ("stage", "fsync on", "fsync off (baseline)", "cost of fsync"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    durable, fast, cost = results["durable"], results["fast"], results["cost"]
+    table.add_row(
+        "raw loader, rows/s",
+        f"{durable['loader_rows_per_s']:,}",
+        f"{fast['loader_rows_per_s']:,}",
+        f"{cost['loader']}× slower",
+    )
+    for name in (k for k in durable if k != "loader_rows_per_s"):
+        table.add_row(
+            f"{name}, s", f"{durable[name]:.2f}", f"{fast[name]:.2f}", f"{cost[name]:+.2f} s"
+        )
+    console.print(table)
 
 
 if __name__ == "__main__":

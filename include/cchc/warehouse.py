@@ -192,8 +192,7 @@ def _connect_admin(params: PgParams, settings: Settings) -> psycopg.Connection:
             raise WarehouseError(
                 f"the embedded warehouse refused the superuser password kept in "
                 f"{password_file(settings.data_dir)}: restore that file from the backup "
-                "of the data folder (see docs/runbook.md, 'Passwords of the embedded "
-                "warehouse')"
+                "of the data folder (docs/runbook.md, 'Backup and restore')"
             ) from error
         raise
 
@@ -204,8 +203,12 @@ def start_embedded(settings: Settings) -> PgParams:
     running with another durability mode is restarted with the configured one."""
     pgdata = settings.pgdata
     params = _embedded_params(settings)
+    checked = (str(pgdata), settings.embedded_port, settings.pg_durability)
     running = embedded_running(settings)
+    if running and checked in _CHECKED:
+        return params
     if running and _hba_is_locked(pgdata) and _fsync_as_wanted(params, settings):
+        _CHECKED.add(checked)
         return params
     if not running:
         pgdata.mkdir(parents=True, exist_ok=True)
@@ -232,7 +235,12 @@ def start_embedded(settings: Settings) -> PgParams:
         # the upgrade of an older data folder on: any command may be the first.
         with psycopg.connect(params.url(), autocommit=True) as conn:
             bootstrap(conn, settings)
+    _CHECKED.add(checked)
     return params
+
+
+# Servers this process found locked and in the configured durability mode: checked once.
+_CHECKED: set[tuple[str, int, str]] = set()
 
 
 def _fsync_as_wanted(params: PgParams, settings: Settings) -> bool:
