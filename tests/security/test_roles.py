@@ -137,3 +137,31 @@ def test_passwords_generated_once_and_private(settings, monkeypatch, tmp_path):
     # A configured warehouse's bootstrap keeps its generated passwords the same way.
     configured = dataclasses.replace(local, warehouse_url="postgresql://x@h/cchc")
     assert login_passwords(configured) == first
+
+
+def test_owner_built_objects_are_handed_to_the_groups(db):
+    """A warehouse built before the tasks used their logins: its tables belong to the owner
+    until the bootstrap hands them over, as `reassign owned` would for the pipeline's schemas."""
+    with psycopg.connect(db.url(), autocommit=True) as conn:
+        conn.execute("create table raw.owner_built (id serial primary key)")
+        conn.execute("create table marts.owner_built (x int)")
+        conn.execute("create view marts.owner_view as select x from marts.owner_built")
+        bootstrap_roles(conn, pii_salt=SALT)
+        owners = dict(
+            conn.execute(
+                "select n.nspname || '.' || c.relname, pg_get_userbyid(c.relowner)"
+                " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                " where c.relname like 'owner_%%'"
+            ).fetchall()
+        )
+    assert owners == {
+        "raw.owner_built": "cchc_loader",
+        "raw.owner_built_id_seq": "cchc_loader",
+        "raw.owner_built_pkey": "cchc_loader",
+        "marts.owner_built": "cchc_transformer",
+        "marts.owner_view": "cchc_transformer",
+    }
+    # The loader login acts as its group, so it may replace what the group owns.
+    with psycopg.connect(as_role(db, "cchc_etl").url(), autocommit=True) as conn:
+        assert conn.execute("select current_user").fetchone() == ("cchc_loader",)
+        conn.execute("drop table raw.owner_built")
