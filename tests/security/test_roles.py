@@ -165,3 +165,14 @@ def test_owner_built_objects_are_handed_to_the_groups(db):
     with psycopg.connect(as_role(db, "cchc_etl").url(), autocommit=True) as conn:
         assert conn.execute("select current_user").fetchone() == ("cchc_loader",)
         conn.execute("drop table raw.owner_built")
+
+
+def test_loading_into_a_database_never_bootstrapped_says_what_to_do(db, make_database):
+    from cchc.extract.raw_store import ensure_raw_tables
+
+    fresh = make_database("security_never_bootstrapped")
+    with (
+        psycopg.connect(as_role(fresh, "cchc_etl").url(), autocommit=True) as conn,
+        pytest.raises(errors.InsufficientPrivilege, match="cchc warehouse bootstrap"),
+    ):
+        ensure_raw_tables(conn, "H40")

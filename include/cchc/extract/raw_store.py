@@ -116,7 +116,13 @@ def ensure_raw_tables(
             if not conn.execute(
                 "select 1 from pg_namespace where nspname = %s", [schema]
             ).fetchone():
-                conn.execute(f"create schema {schema}")
+                try:
+                    conn.execute(f"create schema {schema}")
+                except psycopg.errors.InsufficientPrivilege as error:
+                    raise psycopg.errors.InsufficientPrivilege(
+                        f"schema {schema} does not exist and {conn.info.user} may not create "
+                        "it: run `cchc warehouse bootstrap` as the warehouse's owner first"
+                    ) from error
         _add_province_column(conn, province, entities)
         conn.execute(AUDIT_DDL)
         for entity in entities:
