@@ -1,5 +1,5 @@
-"""`python -m bench [--scale S] [--days N]`: stage timings and loader throughput, printed and
-written to bench/results/latest.json."""
+"""`python -m bench [--scale S] [--days N]`: stage timings, loader throughput and what fsync
+costs them, printed and written to bench/results/latest.json."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def main() -> None:
                        # The night measured (1 April 2024) loads a Sunday: no weekly full check,
                        # so the Airflow run checks the same night's records as the direct calls.
                        "CCHC_DQ_FULL_CHECK_WEEKDAY": "never"})  # fmt: skip
-    from bench import loader, stages
+    from bench import durability, loader, stages
     from cchc import warehouse
     from cchc.config import load_settings
     from cchc.simulators.server import SimulatorProcess
@@ -67,6 +67,13 @@ def main() -> None:
         results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     finally:
         warehouse.stop_embedded(settings)
+    try:
+        # fsync on vs off, each on a server of its own in the same data folder
+        results["durability"] = durability.run(
+            settings, store, first_night, history_start, args.days
+        )
+        results["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    finally:
         if args.keep:
             console.print(f"data folder kept: {work}")
         else:
@@ -106,7 +113,29 @@ def _print(results: dict) -> None:
     )
     console.print(table)
     console.print(f"peak RSS of the benchmark process: {results['peak_rss_mb']} MB")
+    print_durability(results["durability"])
+    console.print(f"load average at the end: {results['load_average']}")
     console.print(f"written: {RESULTS / 'latest.json'}")
+
+
+def print_durability(results: dict) -> None:
+    """fsync on (the embedded default) beside fsync off (the test-only mode)."""
+    table = Table(title="What durability costs: fsync on (default) vs off (test-only `fast`)")
+    for column in ("stage", "fsync on", "fsync off (baseline)", "cost of fsync"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    durable, fast, cost = results["durable"], results["fast"], results["cost"]
+    table.add_row(
+        "raw loader, rows/s",
+        f"{durable['loader_rows_per_s']:,}",
+        f"{fast['loader_rows_per_s']:,}",
+        f"time ×{cost['loader']}",  # below 1: faster with fsync, i.e. within the noise
+    )
+    for name in (k for k in durable if k != "loader_rows_per_s"):
+        share = f" ({cost[name] / fast[name]:+.0%})" if fast[name] else ""
+        table.add_row(
+            f"{name}, s", f"{durable[name]:.2f}", f"{fast[name]:.2f}", f"{cost[name]:+.2f} s{share}"
+        )
+    console.print(table)
 
 
 if __name__ == "__main__":

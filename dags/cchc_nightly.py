@@ -45,7 +45,8 @@ def _check(stage: str, run_id: str, mode: str = "full") -> dict:
     from cchc import warehouse
     from cchc.quality import run_checks
 
-    summary = run_checks(warehouse.params(), run_id, stage=stage, mode=mode)
+    # GX reads raw, staging and marts and writes dq: the transformer's privileges.
+    summary = run_checks(warehouse.login_params("transformer"), run_id, stage=stage, mode=mode)
     print(f"examined (night check): {summary.examined}; in full: {summary.full_reasons}")
     for rule in summary.rules:
         print(
@@ -90,13 +91,15 @@ def nightly_dag(province: str):
     def cchc_nightly():
         @task
         def prepare_warehouse() -> None:
-            """Schemas, roles, grants and the personal-data hash function, before anything writes."""
+            """Checks the warehouse was bootstrapped (roles, grants, the personal-data hash
+            function: a deployment step run as its owner, never by a task), then loads the
+            seeds as the transformer if missing."""
             from cchc import warehouse
             from cchc.transform.dbt import ensure_seeds
 
-            with warehouse.connect(autocommit=True) as conn:
-                print(warehouse.bootstrap(conn).summary())
-            ensure_seeds()  # the raw checks count working days with the holiday calendar
+            transformer = warehouse.login_params("transformer")
+            warehouse.check_bootstrapped(transformer)
+            ensure_seeds(transformer)  # the raw checks count working days with the holidays
 
         @task
         def extract(
@@ -139,7 +142,7 @@ def nightly_dag(province: str):
             from cchc.orchestration.provinces import settings_for
 
             settings = settings_for(province)
-            with warehouse.connect(settings) as conn:
+            with warehouse.connect_as("loader", settings) as conn:
                 states = record_freshness(conn, run_id, data_interval_end, province)
             for state in states:
                 print(state)
@@ -153,10 +156,15 @@ def nightly_dag(province: str):
         # others. One build at a time in the warehouse, whichever province's DAG starts it.
         @task(pool=WAREHOUSE_POOL)
         def build_marts(params=None) -> None:
+            from cchc import warehouse
             from cchc.transform.dbt import dbt_build
 
             # unit tests run in CI, not on every night's data
-            dbt_build(full_refresh=bool(params["full_refresh"]), unit_tests=False)
+            dbt_build(
+                pg=warehouse.login_params("transformer"),
+                full_refresh=bool(params["full_refresh"]),
+                unit_tests=False,
+            )
 
         # Raw checks run on whatever loaded; a structural failure stops the run before the marts.
         # The night's records and what they link to; every record on the weekly full check or

@@ -74,7 +74,8 @@ def quarterly_dag(province: str):
             from cchc.orchestration.provinces import settings_for
 
             quarter = Quarter.closed_by(data_interval_end, PERIOD_KIND)
-            with warehouse.connect(settings_for(province)) as conn:
+            # audit's watermarks, read with the exports' login, never the owner's
+            with warehouse.connect_as("transformer", settings_for(province)) as conn:
                 freshness = read_freshness(conn, quarter, province)
             print(
                 f"{province} {quarter.folder_name}: {freshness.as_of_vi()}; stale={freshness.stale}"

@@ -28,6 +28,8 @@ os.environ.update(
         "CCHC_EXPORT_DIR": str(_SESSION_DIR / "exports"),
         "CCHC_PG_PORT_EMBEDDED": str(free_port()),
         "CCHC_SIM_PORT": str(free_port()),
+        # The named test-only mode: fsync off (a throw-away warehouse, never the default).
+        "CCHC_PG_DURABILITY": "fast",
         "AIRFLOW_HOME": str(_SESSION_DIR / "airflow"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "True",

@@ -14,7 +14,13 @@
 
 
 {% macro ensure_incremental_state() -%}
-    create schema if not exists {{ incremental_state_relation().schema }};
+    {#- only when missing: `create schema if not exists` needs CREATE on the database, which
+        the transformer login does not have -#}
+    do $$ begin
+        if not exists (select from pg_namespace where nspname = '{{ incremental_state_relation().schema }}') then
+            create schema {{ incremental_state_relation().schema }};
+        end if;
+    end $$;
     create table if not exists {{ incremental_state_relation() }} (
         model text not null,
         province_code text not null,

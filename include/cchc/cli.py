@@ -66,7 +66,7 @@ def warehouse_start() -> None:
     except warehouse.WarehouseError as error:
         _fail(str(error))
     where = f"embedded, data in {settings.pgdata}" if settings.embedded else "configured"
-    typer.echo(f"warehouse ready: {pg.url()} ({where})")
+    typer.echo(f"warehouse ready: {pg.display_url()} ({where})")
 
 
 @warehouse_app.command("stop")
@@ -85,6 +85,24 @@ def warehouse_bootstrap() -> None:
 
     with warehouse.connect(autocommit=True) as conn:
         typer.echo(warehouse.bootstrap(conn).summary())
+
+
+@warehouse_app.command("login")
+def warehouse_login(
+    login: Annotated[str, typer.Argument(help="loader, transformer, bi, reviewer or owner")],
+    show_password: Annotated[
+        bool, typer.Option("--show-password", help="Also print the password (for a BI tool)")
+    ] = False,
+) -> None:
+    """Connection parameters of one login (cchc.warehouse.login_params)."""
+    from cchc import warehouse
+
+    try:
+        pg = warehouse.login_params(login)
+    except (ValueError, warehouse.WarehouseError) as error:
+        _fail(str(error))
+    line = f"host={pg.host} port={pg.port} dbname={pg.dbname} user={pg.user}"
+    typer.echo(f"{line} password={pg.password}" if show_password else line)
 
 
 @warehouse_app.command("purge-raw")
@@ -115,7 +133,7 @@ def warehouse_status() -> None:
     with warehouse.connect(settings) as conn:
         version = conn.execute("show server_version").fetchone()[0]
     typer.echo(
-        f"warehouse up: PostgreSQL {version} at {warehouse.params(settings, start=False).url()}"
+        f"warehouse up: PostgreSQL {version} at {warehouse.params(settings, start=False).display_url()}"
     )
 
 

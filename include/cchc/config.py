@@ -17,6 +17,9 @@ SOURCES = ("onestop", "portal", "ioffice")
 PROVINCE_NAMES = {"H40": "tỉnh Nghệ An", "H45": "tỉnh Quảng Trị"}
 # How the nightly DAG runs dbt: one task for the whole build, or one task per model (cosmos).
 DBT_TASK_MODES = ("single", "per_model")
+# The embedded warehouse: `durable` (fsync on, the default) survives an OS crash or power
+# loss; `fast` (fsync off) is for throw-away test warehouses only.
+PG_DURABILITY_MODES = ("durable", "fast")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -62,6 +65,10 @@ class PgParams:
             auth += ":" + quote(self.password, safe="")
         return f"{driver}://{auth}@{self.host}:{self.port}/{self.dbname}"
 
+    def display_url(self) -> str:
+        """The URL without its password: for messages and logs."""
+        return PgParams(self.host, self.port, self.user, "", self.dbname).url()
+
     def libpq_env(self) -> dict[str, str]:
         """Environment for dbt's profile and for psql."""
         return {
@@ -93,6 +100,7 @@ class Settings:
     # A night that finds an entity covered only until before its interval catches up in
     # windows of at most this many hours, each its own batch.
     extract_chunk_hours: int = 24
+    pg_durability: str = "durable"  # one of PG_DURABILITY_MODES (embedded server only)
 
     @property
     def embedded(self) -> bool:
@@ -157,6 +165,12 @@ def load_settings() -> Settings:
         raise ValueError(
             f"CCHC_DBT_TASKS must be one of {', '.join(DBT_TASK_MODES)}, got {dbt_tasks!r}"
         )
+    pg_durability = _env("CCHC_PG_DURABILITY", "durable")
+    if pg_durability not in PG_DURABILITY_MODES:
+        raise ValueError(
+            f"CCHC_PG_DURABILITY must be one of {', '.join(PG_DURABILITY_MODES)}, "
+            f"got {pg_durability!r}"
+        )
     return Settings(
         data_dir=data_dir,
         export_dir=Path(_env("CCHC_EXPORT_DIR", str(REPO_ROOT / "exports"))).resolve(),
@@ -173,4 +187,5 @@ def load_settings() -> Settings:
         provinces=tuple(dict.fromkeys([province_code, *others])),
         dbt_tasks=dbt_tasks,
         extract_chunk_hours=int(_env("CCHC_EXTRACT_CHUNK_HOURS", "24")),
+        pg_durability=pg_durability,
     )

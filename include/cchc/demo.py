@@ -58,7 +58,7 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
     t = time.perf_counter()
     pg = warehouse.params(settings)
     console.print(
-        f"warehouse: {pg.url()} ({'embedded, data in ' + str(settings.pgdata) if settings.embedded else 'configured'})"
+        f"warehouse: {pg.display_url()} ({'embedded, data in ' + str(settings.pgdata) if settings.embedded else 'configured'})"
     )
     t = lap("warehouse", t)
     # Dossiers received before the first night are still being handled during it: start earlier.

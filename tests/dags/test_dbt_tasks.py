@@ -152,12 +152,14 @@ def test_the_warehouse_is_looked_up_when_a_task_starts(monkeypatch):
     from cchc.transform import dbt_tasks as module
 
     pg = PgParams("db.example", 5433, "cchc_dbt", "s3cret-pass", "cchc")
-    monkeypatch.setattr("cchc.warehouse.params", lambda: pg)
+    logins = []
+    monkeypatch.setattr("cchc.warehouse.login_params", lambda login: logins.append(login) or pg)
     for name in pg.libpq_env():
         monkeypatch.setenv(name, "unset")  # restored (to absent) after the test
     module._connect_to_warehouse({}, operator=None)
     assert os.environ["CCHC_PG_HOST"] == "db.example"
     assert os.environ["CCHC_PG_PASSWORD"] == "s3cret-pass"
+    assert logins == ["transformer"]  # dbt connects as the transformer login, not the owner
 
 
 def test_a_missing_manifest_is_a_clear_import_error(monkeypatch, tmp_path):
@@ -188,9 +190,11 @@ def test_single_mode_is_one_build_task(monkeypatch):
 
     calls = []
     monkeypatch.setattr(dbt, "dbt_build", lambda **kwargs: calls.append(kwargs))
+    # dbt runs as the transformer login, never as the warehouse's owner
+    monkeypatch.setattr("cchc.warehouse.login_params", lambda login: f"{login} login")
     for full_refresh in (False, True):
         build.python_callable(params={"full_refresh": full_refresh})
     assert calls == [
-        {"full_refresh": False, "unit_tests": False},
-        {"full_refresh": True, "unit_tests": False},
+        {"pg": "transformer login", "full_refresh": False, "unit_tests": False},
+        {"pg": "transformer login", "full_refresh": True, "unit_tests": False},
     ]

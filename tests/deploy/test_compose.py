@@ -41,10 +41,11 @@ PROFILE_SERVICES = {
 # Only the bootstrap (airflow-init) may see these: no task needs them.
 BOOTSTRAP_ONLY = (
     "CCHC_PII_SALT",
-    "CCHC_LOADER_PASSWORD",
-    "CCHC_TRANSFORMER_PASSWORD",
     "CCHC_BI_READER_PASSWORD",
+    "CCHC_OFFICER_REVIEWER_PASSWORD",
 )
+# What tasks connect with: their own logins, never the owner's.
+TASK_LOGINS = ("CCHC_LOADER_PASSWORD", "CCHC_TRANSFORMER_PASSWORD")
 SECURITY_SOURCES = (
     ROOT / "include" / "cchc" / "security" / "roles.py",
     ROOT / "include" / "cchc" / "security" / "retention.py",
@@ -56,7 +57,7 @@ TELEMETRY_OFF = {
     "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
 }
 # Read by config.py but meaningless in compose: the embedded server is not used there.
-NOT_FOR_COMPOSE = {"CCHC_PG_PORT_EMBEDDED"}
+NOT_FOR_COMPOSE = {"CCHC_PG_PORT_EMBEDDED", "CCHC_PG_DURABILITY"}
 
 # `${VAR}`, `${VAR:-default}`, `${VAR:?error}`, also nested; `$${VAR}` is an escaped literal
 # for the container's shell, not an interpolation.
@@ -276,7 +277,7 @@ def test_airflow_settings(services):
         assert any(v.startswith("exports:") for v in services[name].get("volumes", [])), name
         for var, value in TELEMETRY_OFF.items():
             assert env.get(var) == value, f"{name}: {var}"
-        assert "@warehouse:5432/cchc" in env["CCHC_WAREHOUSE_URL"], name
+        assert env["CCHC_WAREHOUSE_URL"].endswith("warehouse:5432/cchc"), name
         assert env["CCHC_WAREHOUSE_URL"].startswith("postgresql://"), name
         for source in config.SOURCES:
             uri = env[f"AIRFLOW_CONN_CCHC_{source.upper()}"]
@@ -389,3 +390,22 @@ def test_docker_compose_config_validates():
             check=False,
         )
         assert result.returncode == 0, result.stderr
+
+
+def test_tasks_connect_with_their_logins_never_as_the_owner(services):
+    for name in AIRFLOW_SERVICES:
+        if name == "airflow-init":
+            continue
+        env = environment(services[name])
+        for var in ("CCHC_WAREHOUSE_URL", "AIRFLOW_CONN_CCHC_WAREHOUSE"):
+            assert "@" not in env[var] and "WAREHOUSE_PASSWORD" not in env[var], f"{name}: {var}"
+        assert "WAREHOUSE_PASSWORD" not in yaml.safe_dump(services[name]), name
+        for var in TASK_LOGINS:
+            assert REQUIRED_SECRET.match(env.get(var) or ""), f"{name}: {var}"
+    init = environment(services["airflow-init"])
+    assert "${WAREHOUSE_PASSWORD:?" in init["CCHC_WAREHOUSE_URL"]
+
+
+def test_airflow_ui_on_the_loopback_unless_configured(services):
+    (port,) = services["airflow-apiserver"]["ports"]
+    assert port.startswith("${AIRFLOW_UI_BIND_ADDRESS:-127.0.0.1}:"), port

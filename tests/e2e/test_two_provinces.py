@@ -19,7 +19,7 @@ import pytest
 
 from cchc import warehouse
 from cchc.extract.run import load_history
-from cchc.security.roles import bootstrap_roles
+from cchc.security.roles import bootstrap_roles, login_passwords
 from cchc.simulators.server import SimulatorProcess
 from cchc.synthetic import generate
 from cchc.transform.dbt import dbt_build
@@ -45,15 +45,19 @@ def _load(config, code: str, store) -> None:
             for s in ("onestop", "portal", "ioffice")
         },
     )
+    _bootstrap(config)  # the loader login loads: it needs its grants first
     with SimulatorProcess(store, port=port, token=config.sim_token):
         load_history(END, province)
 
 
+def _bootstrap(config) -> None:
+    with psycopg.connect(warehouse.params(config).url(), autocommit=True) as conn:
+        bootstrap_roles(conn, passwords=login_passwords(config), pii_salt=SALT)
+
+
 def _build(config) -> None:
-    pg = warehouse.params(config)
-    with psycopg.connect(pg.url(), autocommit=True) as conn:
-        bootstrap_roles(conn, pii_salt=SALT)
-    dbt_build(pg, unit_tests=False)
+    _bootstrap(config)
+    dbt_build(warehouse.params(config), unit_tests=False)
 
 
 def _marts(config) -> dict[str, tuple[list[str], list[tuple]]]:

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+from cchc.config import load_settings
 from cchc.extract.entities import ENTITIES
+from cchc.security.roles import bootstrap_roles, login_passwords
 from tests.conftest import settings_using
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -144,6 +146,12 @@ def load_marts(url: str, loaded_until: datetime) -> None:
             "insert into audit.watermarks (province_code, source, entity, loaded_until, last_batch_id)"
             " values ('H40', %s, %s, %s, 'b')",
             [(e.source, e.name, loaded_until) for e in ENTITIES],
+        )
+        # Grants and ownership as the bootstrap gives them: the exports read as the transformer.
+        bootstrap_roles(
+            conn,
+            passwords=login_passwords(load_settings()),
+            pii_salt="exports-test-salt-0123456789",
         )
 
 

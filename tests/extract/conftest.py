@@ -29,7 +29,16 @@ def sim_store(settings):
 
 @pytest.fixture
 def extract_settings(settings, make_database):
-    return settings_using(settings, make_database("extract"))
+    """A fresh, bootstrapped database: extraction connects as the loader login."""
+    import psycopg
+
+    from cchc import warehouse
+
+    database = make_database("extract")
+    config = settings_using(settings, database)
+    with psycopg.connect(database.url(), autocommit=True) as conn:
+        warehouse.bootstrap(conn, config)
+    return config
 
 
 def night_windows(overlap_minutes: int = 60) -> list[Window]:

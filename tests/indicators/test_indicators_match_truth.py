@@ -138,7 +138,7 @@ def _checksums(pg) -> dict[str, tuple[int, str]]:
             (schema, name)
             for schema, name in conn.execute(
                 "select table_schema, table_name from information_schema.tables"
-                " where table_schema in ('staging', 'intermediate', 'marts')"
+                " where table_schema in ('staging', 'intermediate', 'marts', 'restricted')"
                 " and table_name not in ('incremental_watermarks', 'incremental_changes')"
             )
         ]

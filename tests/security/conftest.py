@@ -23,8 +23,9 @@ DQ_DDL = "create table if not exists dq.record_flags_probe (record_key text, rul
 
 @pytest.fixture(scope="module")
 def secured(make_database) -> PgParams:
+    from cchc.config import load_settings
     from cchc.extract.raw_store import ensure_raw_tables
-    from cchc.security.roles import bootstrap_roles
+    from cchc.security.roles import bootstrap_roles, login_passwords
     from cchc.transform.dbt import DbtRunError, run_dbt
     from cchc.warehouse import ensure_schemas
     from tests.dbt.test_dbt_project import (
@@ -37,7 +38,7 @@ def secured(make_database) -> PgParams:
     pg = make_database("security")
     with psycopg.connect(pg.url(), autocommit=True) as conn:
         ensure_schemas(conn)
-        bootstrap_roles(conn, passwords={"cchc_bi": "bi-reader-test-password"}, pii_salt=SALT)
+        bootstrap_roles(conn, passwords=login_passwords(load_settings()), pii_salt=SALT)
         # After the bootstrap, as in production: grants must reach tables created later.
         ensure_raw_tables(conn, "H40")
         # The real raw tables store a version once (unique key and hash): drop re-serves.
@@ -70,5 +71,8 @@ def secured(make_database) -> PgParams:
 
 
 def as_role(pg: PgParams, role: str) -> PgParams:
-    # The embedded server trusts loopback connections: the role, not the password, is tested.
-    return dataclasses.replace(pg, user=role, password="")
+    """`pg` as a login role, with the password the bootstrap gave it."""
+    from cchc.config import load_settings
+    from cchc.security.roles import login_passwords
+
+    return dataclasses.replace(pg, user=role, password=login_passwords(load_settings())[role])

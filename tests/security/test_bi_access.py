@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from cchc.security.roles import BI_LOGIN, PRIVATE_SCHEMA
+from cchc.security.roles import BI_LOGIN, PRIVATE_SCHEMA, REVIEWER_LOGIN
 from cchc.security.scan import scan_for_personal_data
 from tests.dbt.test_dbt_project import IOFFICE_PAYLOAD, ONESTOP_ROWS
 from tests.security.conftest import DBT_PROJECT_DIR, SALT, as_role
@@ -31,6 +31,9 @@ FORBIDDEN_READS = {
     "quarantine": "select raw_text from audit.quarantine",
     "load audit": "select * from audit.load_batches",
     "dq": "select * from dq.record_flags_probe",
+    "restricted officers": "select * from restricted.dim_officers",
+    "restricted officer lateness": "select * from restricted.mart_officer_lateness_monthly",
+    "restricted officer steps": "select officer_key from restricted.officer_handling_steps",
     "salt": f"select salt from {PRIVATE_SCHEMA}.pii_salt",
     "hash function": f"select {PRIVATE_SCHEMA}.pii_hash('040090001234')",
 }
@@ -176,7 +179,7 @@ def test_marts_hold_no_personal_data(secured):
     personal_columns = [
         c for c in columns
         if any(w in c[1] for w in ("name_of_applicant", "applicant_id", "phone", "email", "cccd",
-                                   "owner_name", "signer_name", "handler"))
+                                   "owner_name", "signer", "handler", "officer_key"))
     ]  # fmt: skip
     assert not personal_columns
     values = set()
@@ -199,8 +202,95 @@ def test_scan_finds_planted_personal_data(secured):
             " ('hồ sơ H40.12-250105-0001', 'an.nguyen@example.vn', 2, %s)",
             ["0" * 64, hashlib.sha256(b"x").hexdigest()],
         )
+        # Context the scan must not mistake for an ID number: a UUID whose last group is
+        # 12 digits (also one starting like a CCCD), a 12-digit run that is no province code.
+        conn.execute("create table scan_probe.ids (batch_id text, run_ref text, amount text)")
+        conn.execute(
+            "insert into scan_probe.ids values"
+            " ('550e8400-e29b-41d4-a716-446655440000', 'run 7f9c2ba4-e88f-4c1a-9d3e-040090001234', '999912345678'),"
+            " ('6F9619FF-8B86-D011-B42D-00C04FC96412', 'lô 2024-04-01', '123456789012')"
+        )  # fmt: skip
         try:
             found = {(f.column, f.kind) for f in scan_for_personal_data(conn, "scan_probe")}
         finally:
             conn.execute("drop schema scan_probe cascade")
     assert found == {("note", "cccd"), ("contact", "phone"), ("contact", "email")}
+
+
+def test_scan_as_bi_finds_personal_data_planted_in_a_mart(secured):
+    """The production check (as BI, over the marts) sees a leak beside real marts' rows."""
+    with psycopg.connect(secured.url(), autocommit=True) as conn:
+        conn.execute("drop table if exists marts.leak_probe")
+        conn.execute(
+            "create table marts.leak_probe as select"
+            " 'Nguyễn Văn An, CCCD 040090001234' as note, '0912345678' as phone,"
+            " 'an.nguyen@example.vn' as email, gen_random_uuid()::text as batch_id"
+        )
+    try:
+        with _bi(secured) as conn:
+            found = {(f.table, f.column, f.kind) for f in scan_for_personal_data(conn, "marts")}
+    finally:
+        with psycopg.connect(secured.url(), autocommit=True) as conn:
+            conn.execute("drop table marts.leak_probe")
+    assert found == {
+        ("marts.leak_probe", "note", "cccd"),
+        ("marts.leak_probe", "phone", "phone"),
+        ("marts.leak_probe", "email", "email"),
+    }
+
+
+# The re-identification query: officers who are the only one with their (agency, title).
+SINGLED_OUT = """
+    select count(*) filter (where peers = 1), count(*)
+    from (select count(*) over (partition by province_code, agency_code, officer_title) as peers
+          from {relation}) as officers
+"""
+K = 5  # dbt_project.yml: officer_group_min_officers
+
+
+def test_bi_cannot_single_out_an_officer(secured):
+    with _bi(secured) as conn:
+        with pytest.raises(errors.UndefinedTable):
+            conn.execute(SINGLED_OUT.format(relation="marts.dim_officers"))
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(SINGLED_OUT.format(relation="restricted.dim_officers"))
+        officer_columns = conn.execute(
+            "select table_name, column_name from information_schema.columns"
+            " where table_schema = 'marts' and (column_name like '%%officer%%'"
+            " or column_name like '%%signer%%')"
+        ).fetchall()
+        # Officer figures reach BI only as counts of groups, never a key or a title per row.
+        assert {c for _, c in officer_columns} <= {"officer_title_group", "officer_count"}
+        assert {t for t, _ in officer_columns} <= {"mart_handling_by_officer_title"}
+        smallest = conn.execute(
+            "select min(officer_count) from marts.mart_handling_by_officer_title"
+        ).fetchone()[0]
+        assert smallest is None or smallest >= K
+
+
+def test_the_officer_reviewer_reads_officer_lateness_and_nothing_raw(secured):
+    with psycopg.connect(as_role(secured, REVIEWER_LOGIN).url(), autocommit=True) as conn:
+        singled_out, officers = conn.execute(
+            SINGLED_OUT.format(relation="restricted.dim_officers")
+        ).fetchone()
+        assert officers > 0 and singled_out <= officers  # the reviewer can; that is the point
+        lateness = conn.execute(
+            "select officer_key, step_count, late_dossier_codes"
+            " from restricted.mart_officer_lateness_monthly"
+        ).fetchall()
+        # These fixtures' steps carry no handling time, so no month: tests/e2e fills it.
+        assert all(len(key) == 64 for key, *_ in lateness)
+        steps = conn.execute(
+            "select officer_key, officer_title from restricted.officer_handling_steps"
+        ).fetchall()
+        assert steps and all(len(key) == 64 for key, _ in steps)
+        conn.execute("select count(*) from marts.fct_dossiers")
+        for forbidden in (
+            "select * from staging.stg_onestop__handling_steps",
+            "select * from raw.onestop__dossiers",
+            f"select salt from {PRIVATE_SCHEMA}.pii_salt",
+        ):
+            with pytest.raises(errors.InsufficientPrivilege):
+                conn.execute(forbidden)
+        with pytest.raises(errors.ReadOnlySqlTransaction):
+            conn.execute("delete from restricted.dim_officers")

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from cchc.config import load_settings
 from cchc.security.roles import (
     PRIVATE_SCHEMA,
     SaltError,
@@ -28,7 +29,7 @@ def db(make_database):
     pg = make_database("security_roles")
     with psycopg.connect(pg.url(), autocommit=True) as conn:
         ensure_schemas(conn)
-        bootstrap_roles(conn, pii_salt=SALT)
+        bootstrap_roles(conn, passwords=login_passwords(load_settings()), pii_salt=SALT)
     return pg
 
 
@@ -112,12 +113,14 @@ def test_password_set_as_verifier_and_only_when_changed(db):
         stored = conn.execute(
             "select rolpassword from pg_authid where rolname = 'cchc_bi'"
         ).fetchone()[0]
+        # Back to the passwords the other tests' connections read.
+        bootstrap_roles(conn, passwords=login_passwords(load_settings()), pii_salt=SALT)
     assert first.passwords_set == ["cchc_bi"]
     assert same.passwords_set == [] and unset.passwords_set == []
     assert stored.startswith("SCRAM-SHA-256$") and "first-password" not in stored
 
 
-def test_embedded_passwords_generated_once_and_private(settings, monkeypatch, tmp_path):
+def test_passwords_generated_once_and_private(settings, monkeypatch, tmp_path):
     import dataclasses
     import stat
 
@@ -129,6 +132,47 @@ def test_embedded_passwords_generated_once_and_private(settings, monkeypatch, tm
     assert first == second and first["cchc_bi"] == "from-the-environment"
     path = tmp_path / "secrets" / "warehouse-roles.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert set(json.loads(path.read_text())) == {"cchc_etl", "cchc_dbt"}
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert set(json.loads(path.read_text())) == {"cchc_etl", "cchc_dbt", "cchc_review"}
+    # A configured warehouse's bootstrap keeps its generated passwords the same way.
     configured = dataclasses.replace(local, warehouse_url="postgresql://x@h/cchc")
-    assert login_passwords(configured)["cchc_etl"] is None  # never generated for a real server
+    assert login_passwords(configured) == first
+
+
+def test_owner_built_objects_are_handed_to_the_groups(db):
+    """A warehouse built before the tasks used their logins: its tables belong to the owner
+    until the bootstrap hands them over, as `reassign owned` would for the pipeline's schemas."""
+    with psycopg.connect(db.url(), autocommit=True) as conn:
+        conn.execute("create table raw.owner_built (id serial primary key)")
+        conn.execute("create table marts.owner_built (x int)")
+        conn.execute("create view marts.owner_view as select x from marts.owner_built")
+        bootstrap_roles(conn, pii_salt=SALT)
+        owners = dict(
+            conn.execute(
+                "select n.nspname || '.' || c.relname, pg_get_userbyid(c.relowner)"
+                " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                " where c.relname like 'owner_%%'"
+            ).fetchall()
+        )
+    assert owners == {
+        "raw.owner_built": "cchc_loader",
+        "raw.owner_built_id_seq": "cchc_loader",
+        "raw.owner_built_pkey": "cchc_loader",
+        "marts.owner_built": "cchc_transformer",
+        "marts.owner_view": "cchc_transformer",
+    }
+    # The loader login acts as its group, so it may replace what the group owns.
+    with psycopg.connect(as_role(db, "cchc_etl").url(), autocommit=True) as conn:
+        assert conn.execute("select current_user").fetchone() == ("cchc_loader",)
+        conn.execute("drop table raw.owner_built")
+
+
+def test_loading_into_a_database_never_bootstrapped_says_what_to_do(db, make_database):
+    from cchc.extract.raw_store import ensure_raw_tables
+
+    fresh = make_database("security_never_bootstrapped")
+    with (
+        psycopg.connect(as_role(fresh, "cchc_etl").url(), autocommit=True) as conn,
+        pytest.raises(errors.InsufficientPrivilege, match="cchc warehouse bootstrap"),
+    ):
+        ensure_raw_tables(conn, "H40")

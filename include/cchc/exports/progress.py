@@ -32,7 +32,7 @@ MART = "marts.mart_dossier_progress_monthly"
 
 def fetch_rows(settings: Settings) -> list[tuple]:
     columns = ", ".join(c for c, *_ in COLUMNS)
-    with warehouse.connect(settings) as conn:
+    with warehouse.connect_as("transformer", settings) as conn:
         return conn.execute(
             f"select {columns} from {MART} where province_code = %s"
             " order by month_start, agency_code",

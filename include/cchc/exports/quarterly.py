@@ -46,7 +46,7 @@ def export_quarter(quarter: Quarter, settings: Settings | None = None,
     settings = settings or load_settings()
     generated_at = (generated_at or datetime.now(TZ)).astimezone(TZ)
     province = settings.province_name
-    with warehouse.connect(settings) as conn:
+    with warehouse.connect_as("transformer", settings) as conn:
         freshness = read_freshness(conn, quarter, settings.province_code)
         code = settings.province_code
         form = form06.read_form06(conn, quarter, code)

@@ -21,6 +21,9 @@ class Entity:
     # Every field of the contract (docs/data-contracts.md); anything else is schema drift:
     # kept in the payload and reported in the batch's audit row.
     fields: tuple[str, ...] = ()
+    # Payload fields other records are matched by (the data-quality checks' copy groups):
+    # indexed per province in raw by the loader, which owns the raw tables.
+    lookup_fields: tuple[str, ...] = ()
 
     @property
     def table(self) -> str:
@@ -40,7 +43,8 @@ ENTITIES: tuple[Entity, ...] = (
                    "NgayKetThucXuLy", "NgayTra", "NgayTuChoi", "TrangThaiHoSo", "DonViXuLy",
                    "TenDonViXuLy", "HoSoCoThanhPhanSoHoa", "DuocThanhToanTrucTuyen",
                    "TaiKhoanDuocXacThucVoiVNeID", "QuaTrinhXuLy", "DanhSachHoSoBoSung",
-                   "TaiLieuNop", "DanhSachLePhi", "DanhSachGiayToKetQua", "NgayCapNhat")),
+                   "TaiLieuNop", "DanhSachLePhi", "DanhSachGiayToKetQua", "NgayCapNhat"),
+           lookup_fields=("SoGiayToChuHoSo",)),
     Entity("onestop", "administrative_units", "/api/v1/administrative-units", "MaDonVi",
            ("MaDonVi", "NgayCapNhat", "TenDonVi", "NgayHieuLuc"),
            fields=("MaDonVi", "TenDonVi", "KyHieu", "LoaiDonVi", "CapDonVi", "MaDonViCha",

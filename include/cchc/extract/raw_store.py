@@ -83,6 +83,8 @@ create unique index if not exists {name}__province_version_uq
 create index if not exists {name}__window_ix on {table} (province_code, window_start, window_end);
 -- dbt's incremental models read each province's records changed since their watermark.
 create index if not exists {name}__province_updated_ix on {table} (province_code, record_updated_at);
+-- Night data-quality checks find the versions stored since their last check.
+create index if not exists {name}__dq_extracted_ix on {table} (province_code, extracted_at);
 drop index if exists raw.{name}__updated_ix;
 """
 
@@ -112,12 +114,28 @@ def ensure_raw_tables(
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('cchc:raw-ddl'))")
         for schema in ("raw", "audit"):
-            conn.execute(f"create schema if not exists {schema}")
+            # Only when missing: `create schema if not exists` needs CREATE on the database,
+            # which the loader login does not have.
+            if not conn.execute(
+                "select 1 from pg_namespace where nspname = %s", [schema]
+            ).fetchone():
+                try:
+                    conn.execute(f"create schema {schema}")
+                except psycopg.errors.InsufficientPrivilege as error:
+                    raise psycopg.errors.InsufficientPrivilege(
+                        f"schema {schema} does not exist and {conn.info.user} may not create "
+                        "it: run `cchc warehouse bootstrap` as the warehouse's owner first"
+                    ) from error
         _add_province_column(conn, province, entities)
         conn.execute(AUDIT_DDL)
         _add_missing_audit_columns(conn)
         for entity in entities:
             conn.execute(RAW_DDL.format(table=entity.table, name=entity.qualified_name))
+            for field in entity.lookup_fields:
+                conn.execute(
+                    f"create index if not exists {entity.qualified_name}__{field.lower()}_ix"
+                    f" on {entity.table} (province_code, (payload ->> '{field}'))"
+                )
 
 
 def _add_province_column(

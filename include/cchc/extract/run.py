@@ -45,7 +45,7 @@ def extract_entity(
     settings = settings or load_settings()
     connection = lookup(entity.source) if lookup else connection_for(entity.source, settings)
     with (
-        warehouse.connect(settings) as conn,
+        warehouse.connect_as("loader", settings) as conn,
         SourceClient(entity.source, connection, policy) as client,
     ):
         return load_window(
@@ -83,7 +83,7 @@ def extract_night(
     settings = settings or load_settings()
     connection = lookup(entity.source) if lookup else connection_for(entity.source, settings)
     with (
-        warehouse.connect(settings) as conn,
+        warehouse.connect_as("loader", settings) as conn,
         SourceClient(entity.source, connection, policy) as client,
     ):
         ensure_raw_tables(conn, settings.province_code)
@@ -122,7 +122,7 @@ def load_history(
     windows = history_windows(first_night, since)
     results = []
     # One connection and one client per source for the ~35 windows of each entity.
-    with warehouse.connect(settings) as conn:
+    with warehouse.connect_as("loader", settings) as conn:
         ensure_raw_tables(conn, settings.province_code)
         for source in SOURCES:
             with SourceClient(source, connection_for(source, settings)) as client:

@@ -157,11 +157,18 @@ def night_lock(runs_dir: Path, dag_id: str, night: date):
 
 
 def prepare(settings: Settings) -> dict[str, str]:
-    """Create or migrate Airflow's metadata database and its pools; skipped when already done.
+    """Bootstrap the warehouse (as its owner), then create or migrate Airflow's metadata
+    database and its pools; skipped when already done.
     With per-model dbt tasks, also write the dbt manifest the DAG is drawn from (every time:
     the models may have changed; under a second when they have not)."""
     from importlib.metadata import version
 
+    from cchc import warehouse
+
+    # The deployment step the compose stack's airflow-init runs: roles, grants, ownership,
+    # as the warehouse's owner. The tasks then connect with their own logins.
+    with warehouse.connect(settings, autocommit=True) as conn:
+        warehouse.bootstrap(conn, settings)
     env = airflow_env(settings)
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)

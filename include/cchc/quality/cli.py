@@ -297,7 +297,9 @@ def check_command(
     from cchc.quality import run_checks
 
     run_id = run_id or f"manual-{datetime.now().astimezone():%Y%m%dT%H%M%S%z}"
-    summary = run_checks(warehouse.params(), run_id, stage=stage, mode="full" if full else "night")
+    # the pipeline's own login, so what the check creates stays the transformer group's
+    pg = warehouse.login_params("transformer")
+    summary = run_checks(pg, run_id, stage=stage, mode="full" if full else "night")
     typer.echo(
         f"run {run_id}: {len(summary.rules)} rules, {summary.flag_count} records flagged in"
         f" {summary.seconds:.1f}s; examined by night suites {summary.examined or 'none'};"

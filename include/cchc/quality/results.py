@@ -31,7 +31,10 @@ class FlaggedRecord(NamedTuple):
 
 
 DDL = """
-create schema if not exists dq;
+-- only when missing: `create schema if not exists` needs CREATE on the database
+do $$ begin
+    if not exists (select from pg_namespace where nspname = 'dq') then create schema dq; end if;
+end $$;
 create table if not exists dq.validation_runs (
     run_id text not null,
     suite text not null,

@@ -4,6 +4,9 @@
   that staging calls (:func:`bootstrap_warehouse` runs all of it; safe to run every night).
 - :mod:`cchc.security.retention`: removing personal data from old raw versions.
 - :mod:`cchc.security.masking`: keeping source credentials out of task logs.
+- :mod:`cchc.security.secret_store`: generated warehouse passwords, 0600 under the data folder.
+- :mod:`cchc.security.retired_columns`: officer data earlier versions put in the marts.
+- :mod:`cchc.security.scan`: clear-text personal data in a schema.
 
 `python -m cchc.security` runs the bootstrap against the configured warehouse.
 """

@@ -8,6 +8,13 @@ services connect as, so a password can be rotated without touching a grant:
 | `cchc_loader`      | `cchc_etl` | write `raw` and `audit`                                    |
 | `cchc_transformer` | `cchc_dbt` | read `raw`/`audit`, write `staging`, `intermediate`, `marts`, `dq`, call `pii_hash` |
 | `cchc_bi_reader`   | `cchc_bi`  | read `marts`, nothing else, read-only sessions             |
+| `cchc_officer_reviewer` | `cchc_review` | read `restricted` (officer-level lateness) and `marts`, read-only |
+
+Each pipeline login acts as its group (`alter role ... set role`), so every object it
+creates is owned by the group and the next login of that group (a rotated one, another
+worker) can replace it. Objects created earlier by the owner are handed to the groups
+(:func:`_hand_over_ownership`), so a warehouse built before the pipeline used its logins
+upgrades in place. No login may run programs or read files on the server.
 
 Personal identifiers are hashed by `cchc_private.pii_hash(text)`: a SECURITY DEFINER function
 owned by the NOLOGIN role `cchc_pii_keeper`, which alone can read the salt table. Views and
@@ -24,38 +31,42 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import os
 import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from cchc.config import Settings, load_settings
+from cchc.security.retired_columns import retire_personal_data_from_marts
+from cchc.security.secret_store import stored_passwords
 
 log = logging.getLogger(__name__)
 
 LOADER = "cchc_loader"
 TRANSFORMER = "cchc_transformer"
 BI_READER = "cchc_bi_reader"
+OFFICER_REVIEWER = "cchc_officer_reviewer"
 PII_KEEPER = "cchc_pii_keeper"
-GROUP_ROLES = (LOADER, TRANSFORMER, BI_READER)
+GROUP_ROLES = (LOADER, TRANSFORMER, BI_READER, OFFICER_REVIEWER)
+# Predefined roles that reach the server's files and programs (`copy ... to program`).
+SERVER_ACCESS_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
 
 PRIVATE_SCHEMA = "cchc_private"
 LOADER_SCHEMAS = ("raw", "audit")
-TRANSFORMER_SCHEMAS = ("staging", "intermediate", "marts", "dq")
+TRANSFORMER_SCHEMAS = ("staging", "intermediate", "marts", "restricted", "dq")
 BI_SCHEMAS = ("marts",)
+# Officer-level figures (the 766 list of officials causing delays): not for BI.
+REVIEWER_SCHEMAS = ("restricted", "marts")
 # Schemas the BI role must never see; `public` stays readable (it holds nothing of ours).
-HIDDEN_FROM_BI = (*LOADER_SCHEMAS, "staging", "intermediate", "dq", PRIVATE_SCHEMA)
+HIDDEN_FROM_BI = (*LOADER_SCHEMAS, "staging", "intermediate", "restricted", "dq", PRIVATE_SCHEMA)
 
 SALT_ENV = "CCHC_PII_SALT"
 MIN_SALT_LENGTH = 16
-PASSWORD_FILE = "warehouse-roles.json"
 
 
 @dataclass(frozen=True)
@@ -69,8 +80,12 @@ LOGIN_ROLES = (
     LoginRole("cchc_etl", LOADER, "CCHC_LOADER_PASSWORD"),
     LoginRole("cchc_dbt", TRANSFORMER, "CCHC_TRANSFORMER_PASSWORD"),
     LoginRole("cchc_bi", BI_READER, "CCHC_BI_READER_PASSWORD"),
+    LoginRole("cchc_review", OFFICER_REVIEWER, "CCHC_OFFICER_REVIEWER_PASSWORD"),
 )
 BI_LOGIN = "cchc_bi"
+REVIEWER_LOGIN = "cchc_review"
+# Logins whose sessions act as their group, so what they create belongs to the group.
+CREATING_GROUPS = (LOADER, TRANSFORMER)
 
 
 class SaltError(RuntimeError):
@@ -124,44 +139,20 @@ def _verifier_matches(stored: str | None, password: str) -> bool:
     return hmac.compare_digest(stored, expected)
 
 
-def login_passwords(settings: Settings | None = None) -> dict[str, str | None]:
-    """Password of each login role: `CCHC_<GROUP>_PASSWORD` from the environment.
+def login_passwords(settings: Settings | None = None) -> dict[str, str]:
+    """Password of each login role: `CCHC_<GROUP>_PASSWORD` from the environment, else the
+    one generated once and kept 0600 under the data folder (`secrets/warehouse-roles.json`).
 
-    Embedded mode: a missing one is generated once and kept in `<data dir>/secrets/` (mode
-    0600), next to the database files it protects. The embedded server trusts loopback
-    connections anyway, so these passwords only matter once the data folder is served with
-    password authentication. With a configured warehouse a missing password stays None:
-    the role's current password is left alone (a task without the variable does not lock
-    the BI tool out), and a new role gets none, so it cannot log in until one is set.
+    The bootstrap sets these on the server; the pipeline's tasks read the same values
+    (:func:`cchc.warehouse.login_params`). In compose every variable is required, so nothing
+    is generated inside a container.
     """
     settings = settings or load_settings()
-    passwords: dict[str, str | None] = {
-        role.name: os.environ.get(role.password_env) or None for role in LOGIN_ROLES
-    }
-    if settings.embedded and any(value is None for value in passwords.values()):
-        path = settings.data_dir / "secrets" / PASSWORD_FILE
-        stored = _read_password_file(path)
-        for name, value in passwords.items():
-            if value is None:
-                passwords[name] = stored.setdefault(name, secrets.token_urlsafe(24))
-        _write_password_file(path, stored)
+    passwords = {role.name: os.environ.get(role.password_env) or None for role in LOGIN_ROLES}
+    missing = [name for name, value in passwords.items() if value is None]
+    if missing:
+        passwords.update(stored_passwords(settings.data_dir, missing))
     return passwords
-
-
-def _read_password_file(path: Path) -> dict[str, str]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-
-
-def _write_password_file(path: Path, values: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    # Created with 0600 from the start: never readable by others, even for an instant.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(values, handle)
 
 
 # ---------------------------------------------------------------------------------------
@@ -256,18 +247,36 @@ def bootstrap_roles(
             conn.execute(sql.SQL("grant {} to {}").format(_ident(role.group), _ident(role.name)))
             if passwords.get(role.name):
                 _set_password(conn, role.name, passwords[role.name], report)
-
-        # The BI login: read-only sessions, marts first, bounded queries.
-        for setting, value in (
-            ("default_transaction_read_only", "on"),
-            ("search_path", "marts"),
-            ("statement_timeout", "300000"),
-        ):
+            # What a pipeline login creates belongs to its group: see the module docstring.
+            acting = role.group if role.group in CREATING_GROUPS else "none"
             conn.execute(
-                sql.SQL("alter role {} in database {} set {} = {}").format(
-                    _ident(BI_LOGIN), _ident(database), _ident(setting), sql.Literal(value)
+                sql.SQL("alter role {} in database {} set role = {}").format(
+                    _ident(role.name), _ident(database), sql.Literal(acting)
                 )
             )
+        # `copy ... to/from program` and server file access: never for our roles, even if
+        # granted by hand.
+        for role in (*GROUP_ROLES, *(r.name for r in LOGIN_ROLES)):
+            for server_role in SERVER_ACCESS_ROLES:
+                if conn.execute(
+                    "select pg_has_role(%s, %s, 'member')", [role, server_role]
+                ).fetchone()[0]:
+                    conn.execute(
+                        sql.SQL("revoke {} from {}").format(_ident(server_role), _ident(role))
+                    )
+
+        # The reading logins: read-only sessions, their schemas first, bounded queries.
+        for login, search_path in ((BI_LOGIN, "marts"), (REVIEWER_LOGIN, "restricted, marts")):
+            for setting, value in (
+                ("default_transaction_read_only", "on"),
+                ("search_path", search_path),
+                ("statement_timeout", "300000"),
+            ):
+                conn.execute(
+                    sql.SQL("alter role {} in database {} set {} = {}").format(
+                        _ident(login), _ident(database), _ident(setting), sql.Literal(value)
+                    )
+                )
 
         # Database: only our roles connect; temp tables only for the pipeline (the loader
         # stages pages in one).
@@ -292,7 +301,7 @@ def bootstrap_roles(
                 bootstrapper,
                 LOADER,
                 TRANSFORMER,
-                *(r.name for r in LOGIN_ROLES if r.group != BI_READER),
+                *(r.name for r in LOGIN_ROLES if r.group in CREATING_GROUPS),
             }
         )
 
@@ -339,8 +348,67 @@ def bootstrap_roles(
             )
         conn.execute(sql.SQL("grant usage on schema marts to {}").format(_ident(BI_READER)))
         _grant_schema_tables(conn, BI_SCHEMAS, "select", BI_READER, creators)
+
+        # The officer reviewer: reads the restricted schema and the marts, nothing else.
+        for schema in REVIEWER_SCHEMAS:
+            conn.execute(
+                sql.SQL("grant usage on schema {} to {}").format(
+                    _ident(schema), _ident(OFFICER_REVIEWER)
+                )
+            )
+        _grant_schema_tables(conn, REVIEWER_SCHEMAS, "select", OFFICER_REVIEWER, creators)
+        _hand_over_ownership(conn)
+        retire_personal_data_from_marts(conn)
     log.info("warehouse roles bootstrapped in %s: %s", database, report.summary())
     return report
+
+
+# Which group owns the objects of each schema the pipeline writes.
+SCHEMA_OWNERS = {
+    **{schema: LOADER for schema in LOADER_SCHEMAS},
+    **{schema: TRANSFORMER for schema in TRANSFORMER_SCHEMAS},
+}
+_ALTER_KIND = {
+    "r": "table",
+    "p": "table",
+    "v": "view",
+    "m": "materialized view",
+    "S": "sequence",
+    "f": "foreign table",
+}
+
+
+def _hand_over_ownership(conn: psycopg.Connection) -> list[str]:
+    """Objects in the pipeline's schemas owned by anyone but the schema's group (the owner
+    who built the warehouse before its tasks used their logins; a login that created a
+    table before acting as its group) are given to the group. Returns what moved."""
+    moved = []
+    rows = conn.execute(
+        """
+        select n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner)
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = any(%s) and c.relkind = any(%s)
+          -- a sequence owned by a column moves with its table
+          and not (c.relkind = 'S' and exists (
+              select 1 from pg_depend d
+              where d.objid = c.oid and d.classid = 'pg_class'::regclass and d.deptype in ('a', 'i')))
+        order by 1, 2
+        """,
+        [list(SCHEMA_OWNERS), list(_ALTER_KIND)],
+    ).fetchall()
+    for schema, name, kind, owner in rows:
+        wanted = SCHEMA_OWNERS[schema]
+        if owner == wanted:
+            continue
+        conn.execute(
+            sql.SQL("alter " + _ALTER_KIND[kind] + " {}.{} owner to {}").format(
+                _ident(schema), _ident(name), _ident(wanted)
+            )
+        )
+        moved.append(f"{schema}.{name}")
+    if moved:
+        log.info("ownership handed to the pipeline's groups: %d objects", len(moved))
+    return moved
 
 
 # ---------------------------------------------------------------------------------------

@@ -14,14 +14,19 @@ from psycopg import sql
 # PostgreSQL regular expressions (ARE). Digit runs must stand alone: a 12-digit CCCD inside
 # a longer number is not one.
 PATTERNS = {
-    # Citizen identity card (CCCD) / personal identification number: 12 digits.
-    "cccd": r"(^|[^0-9])[0-9]{12}([^0-9]|$)",
+    # Citizen identity card (CCCD) / personal identification number: 12 digits, the first
+    # three the province of registration (001-096), so a 12-digit run starting otherwise
+    # is some other number.
+    "cccd": r"(^|[^0-9])0(0[1-9]|[1-8][0-9]|9[0-6])[0-9]{9}([^0-9]|$)",
     # Vietnamese mobile numbers: 0 + 3/5/7/8/9 + 8 digits, also written +84 / 84 ….
     "phone": r"(^|[^0-9])(0|\+?84)[35789][0-9]{8}([^0-9]|$)",
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
 }
 # A salted SHA-256 in hex is not personal data, but often contains 12 digits in a row.
 HASH_VALUE = r"^[0-9a-f]{64}$"
+# Nor is a UUID (batch ids, record ids), whose last group is 12 hex digits, all digits about
+# once in 180 UUIDs: UUIDs are blanked out before the patterns are matched.
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb", "name")
 
 
@@ -53,13 +58,14 @@ def scan_for_personal_data(conn: psycopg.Connection, schema: str = "marts") -> l
     """
     findings = []
     for table, column in text_columns(conn, schema):
-        value = sql.SQL("{}::text").format(sql.Identifier(column))
+        text = sql.SQL("{}::text").format(sql.Identifier(column))
+        value = sql.SQL("regexp_replace({}, %(u)s, ' ', 'gi')").format(text)
         for kind, pattern in PATTERNS.items():
             count = conn.execute(
-                sql.SQL("select count(*) from {}.{} where {v} ~ %(p)s and not {v} ~ %(h)s").format(
-                    sql.Identifier(schema), sql.Identifier(table), v=value
+                sql.SQL("select count(*) from {}.{} where {v} ~ %(p)s and not {t} ~ %(h)s").format(
+                    sql.Identifier(schema), sql.Identifier(table), v=value, t=text
                 ),
-                {"p": pattern, "h": HASH_VALUE},
+                {"p": pattern, "h": HASH_VALUE, "u": UUID},
             ).fetchone()[0]
             if count:
                 findings.append(Finding(f"{schema}.{table}", column, kind, count))

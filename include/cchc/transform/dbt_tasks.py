@@ -39,7 +39,8 @@ def _connect_to_warehouse(context: Any, operator: Any) -> None:
     from cchc import warehouse
     from cchc.security import mask_connection_secrets
 
-    pg = warehouse.params()  # starts the embedded server when it is the warehouse in use
+    # The transformer login; starts the embedded server when it is the warehouse in use.
+    pg = warehouse.login_params("transformer")
     mask_connection_secrets(pg.password)  # not the URL: its user name (`cchc`) is everywhere
     os.environ.update(dbt.profile_environment(pg))
 

@@ -88,7 +88,6 @@ incoming_documents as (
             false
         ) as is_overdue,
         null::boolean as is_digitally_signed,
-        null::text as signer_officer_key,
         null::text as related_dossier_code,
         false as is_apology_letter,
         null::boolean as is_apology_for_late_dossier,
@@ -117,7 +116,6 @@ outgoing_documents as (
         null::boolean as is_handled_on_time,
         null::boolean as is_overdue,
         outgoing.is_digitally_signed,
-        outgoing.signer_officer_key,
         outgoing.related_dossier_code,
         outgoing.document_type_code = 'TXL' as is_apology_letter,
         case when outgoing.document_type_code = 'TXL' then coalesce(dossiers.is_ended_late, false) end

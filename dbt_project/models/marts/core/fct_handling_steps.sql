@@ -1,9 +1,10 @@
 {#- Bước xử lý hồ sơ (QuaTrinhXuLy) — one row per handling step of each dossier, with its own
     deadline (NgayKetThucTheoQuyDinh) and whether it overran it. Lateness is attributed to
-    the step, department and officer that caused it: among the overrunning steps of a dossier
-    that ended late, the one with the largest overrun (the first on a tie) is the cause.
-    Incremental like fct_dossiers: the steps of the rebuilt dossiers are deleted (pre-hook)
-    and inserted again. -#}
+    the step and department that caused it: among the overrunning steps of a dossier that
+    ended late, the one with the largest overrun (the first on a tie) is the cause. Who
+    handled the step is not here (docs/personal-data.md): the officer-level view is
+    restricted.officer_handling_steps. Incremental like fct_dossiers: the steps of the
+    rebuilt dossiers are deleted (pre-hook) and inserted again. -#}
 {{
     config(
         materialized='incremental',
@@ -13,7 +14,6 @@
         post_hook="{{ save_dossier_watermarks() }}",
         indexes=[
             {'columns': ['province_code', 'dossier_code', 'step_number'], 'unique': true},
-            {'columns': ['province_code', 'officer_key']},
         ],
     )
 }}
@@ -90,8 +90,6 @@ final as (
         step_number,
         agency_code,
         department_name,
-        officer_key,
-        officer_title,
         action,
         step_status,
         started_at,

@@ -1,8 +1,10 @@
 {#- Cán bộ, công chức — the officers who appear in dossier handling steps and sign outgoing
     documents, per province, by pseudonymous key only (salted hash of agency and name, made
-    in staging): no name leaves staging. Incremental: the officers whose steps or signatures
-    changed since the run before (any version of a changed dossier or document names them)
-    are deleted and aggregated again. -#}
+    in staging): no name leaves staging. With agency and title, many officers are the only
+    one of their kind, so this is personal data: schema `restricted`, for the officer
+    reviewer only, never BI (docs/personal-data.md). Incremental: the officers whose steps or
+    signatures changed since the run before (any version of a changed dossier or document
+    names them) are deleted and aggregated again. -#}
 {{
     config(
         materialized='incremental',
@@ -28,7 +30,7 @@ step_officers as (
         officer_title,
         handled_at as seen_at,
         1 as is_step
-    from {{ ref('fct_handling_steps') }}
+    from {{ ref('officer_handling_steps') }}
     where officer_key is not null and {{ rebuild_filter(rebuild, 'officer_key') }}
 
 ),
