@@ -46,7 +46,12 @@ def stale_entities(settings, day: date) -> set[str]:
 def missed(settings, sim_store, make_database):
     from tests.conftest import settings_using
 
-    config = settings_using(settings, make_database("extract_missed_night"))
+    from cchc import warehouse
+
+    database = make_database("extract_missed_night")
+    config = settings_using(settings, database)
+    with psycopg.connect(database.url(), autocommit=True) as conn:
+        warehouse.bootstrap(conn, config)  # extraction connects as the loader login
     record = {}
     with SimulatorProcess(sim_store, port=0) as sim:
         up = with_sim(config, sim)

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import psycopg
 import pytest
 
+from cchc import warehouse
 from cchc.extract.connector import RetryPolicy, SourceError
 from cchc.extract.entities import entities_of
 from cchc.extract.freshness import record_freshness
@@ -124,6 +125,7 @@ def nights(settings, make_database):
             source_urls={**settings.source_urls, "onestop": source.base_url},
             page_size=20,
         )
+        warehouse.bootstrap(conn, config)  # extraction connects as the loader login
         record = {}
         hostile = dict(rate=0.35, seed=5)
         first_window = source_date(local(NIGHTS[0], 0))
