@@ -108,11 +108,12 @@ def test_scorecard_numbers_equal_the_mart(q1, conn):
     assert set(cells) == {r[0] for r in mart}
     for scope, group, points, total, rank in mart:
         row = cells[scope]
-        assert row[2 + groups.index(group)] == pytest.approx(float(points))
-        assert row[8] == pytest.approx(float(total)) and row[10] == rank
-        assert row[11] == pytest.approx(float(previous[scope]))
-        assert row[12] == pytest.approx(float(total - previous[scope]))
-        assert row[2 + groups.index("MDHL")] is None  # not computed: blank, not 0
+        # code, name, level, dossiers received, the six groups, total, max, rank, …
+        assert row[4 + groups.index(group)] == pytest.approx(float(points))
+        assert row[10] == pytest.approx(float(total)) and row[12] == rank
+        assert row[13] == pytest.approx(float(previous[scope]))
+        assert row[14] == pytest.approx(float(total - previous[scope]))
+        assert row[4 + groups.index("MDHL")] is None  # not computed: blank, not 0
     assert list(cells)[0] == "H40"  # province first
     comp = wb["Thành phần"]
     header = next(
@@ -284,6 +285,10 @@ def test_another_provinces_rows_never_reach_this_provinces_files(export_settings
         )
     conn.execute("update marts.mart_form06_quarterly set received_total = received_total * 7"
                  " where province_code = 'H45'")  # fmt: skip
+    # its sources loaded as far as ours (a province with nothing loaded is refused)
+    conn.execute("insert into audit.watermarks (province_code, source, entity, loaded_until,"
+                 " last_batch_id) select 'H45', source, entity, loaded_until, last_batch_id"
+                 " from audit.watermarks where province_code = 'H40'")  # fmt: skip
     conn.commit()
     try:
         again = quarterly.export_quarter(Q1, export_settings)
@@ -291,8 +296,9 @@ def test_another_provinces_rows_never_reach_this_provinces_files(export_settings
             Q1, dataclasses.replace(export_settings, province_code="H45")
         )
     finally:
-        for table in ("mart_form06_quarterly", "mart_qd766_scores", "fct_dossiers"):
-            conn.execute(f"delete from marts.{table} where province_code = 'H45'")
+        for table in ("marts.mart_form06_quarterly", "marts.mart_qd766_scores",
+                      "marts.fct_dossiers", "audit.watermarks"):  # fmt: skip
+            conn.execute(f"delete from {table} where province_code = 'H45'")
         conn.commit()
     assert again.manifest["content_sha256"] == q1.manifest["content_sha256"]
     assert quang_tri.folder.parent.parent.name == "H45" and q1.folder.parent.parent.name == "H40"

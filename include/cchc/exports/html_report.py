@@ -58,10 +58,10 @@ def render(quarter: Quarter, province: str, freshness: Freshness, t: dict[str, T
     trend = t["xu_huong_dung_han"]
     card = t["qd766_bang_diem"]
     dq = t["chat_luong_theo_don_vi"]
-    province_row = card.rows[0] if card.rows else None
-    groups = [(f"{name} ({code})", float(province_row[2 + i] or 0), mx)
-              for i, (code, name, mx) in enumerate(GROUPS)
-              if province_row and province_row[2 + i] is not None]  # fmt: skip
+    province_row = card.records()[0] if card.rows else None
+    groups = [(f"{name} ({code})", float(province_row[code.lower()] or 0), mx)
+              for code, name, mx in GROUPS
+              if province_row and province_row[code.lower()] is not None]  # fmt: skip
     hot = dq.records()[:HOT_SPOTS]
     agencies = list(dict.fromkeys(f"{r['agency_code']} {r['agency_name'] or ''}" for r in hot))
     rules = sorted({r["rule_id"] for r in hot})
