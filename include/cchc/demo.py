@@ -31,9 +31,12 @@ DEMO_QUARTER = "2024Q1"
 def _synthetic_store(settings: Settings, first: date, last: date, scale: float, seed: int):
     """Generate the province once per parameter set; a rerun reuses it (generation is deterministic)."""
     from cchc.synthetic import generate
+    from cchc.synthetic.generator import GENERATOR_VERSION
 
     out = settings.data_dir / "sim"
-    params = {"from": str(first), "to": str(last), "scale": scale, "seed": seed}
+    # A new generator version regenerates: its data or its ground truth may differ.
+    params = {"from": str(first), "to": str(last), "scale": scale, "seed": seed,
+              "generator": GENERATOR_VERSION}  # fmt: skip
     stamp = out / "params.json"
     store = out / "store.sqlite"
     if store.exists() and stamp.exists() and json.loads(stamp.read_text()) == params:
