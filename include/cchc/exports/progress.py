@@ -1,8 +1,15 @@
-"""The nightly export: on-time handling (Decision 766 progress) per agency and month, as XLSX."""
+"""The nightly export: on-time handling (Decision 766 progress) per agency and month, as XLSX.
+
+A night's file is as of that night: it lives in `nightly/<the night's date>/`, its title states
+its data horizon (the end of the night's window), and it is written only while the warehouse
+holds nothing loaded after that horizon. The marts keep no history, so a past night cannot be
+reproduced once later nights are loaded: that export is refused and the file written on the
+night itself is left as it was.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import xlsxwriter
@@ -10,6 +17,7 @@ import xlsxwriter
 from cchc import warehouse
 from cchc.config import Settings, load_settings
 from cchc.exports.files import write_atomically
+from cchc.extract.freshness import read_watermarks
 from cchc.extract.window import TZ
 
 # (mart column, Vietnamese header, English header, number format)
@@ -28,32 +36,71 @@ COLUMNS = [
     ("progress_score", "Điểm tiến độ (tối đa 20)", "Progress score (max 20)", "0.00"),
 ]
 MART = "marts.mart_dossier_progress_monthly"
+FILE_NAME = "tien_do_giai_quyet_ho_so.xlsx"
 
 
-def fetch_rows(settings: Settings) -> list[tuple]:
+class NightNotReproducible(Exception):
+    """The warehouse already holds data after the night's horizon."""
+
+
+def night_of(horizon: datetime) -> date:
+    """The night a horizon closes: the nightly run at 01:00 on D+1 covers day D."""
+    return (horizon.astimezone(TZ) - timedelta(days=1)).date()
+
+
+def nightly_path(settings: Settings, night: date) -> Path:
+    return settings.province_export_dir / "nightly" / f"{night:%Y-%m-%d}" / FILE_NAME
+
+
+def fetch_rows(conn, province: str) -> list[tuple]:
     columns = ", ".join(c for c, *_ in COLUMNS)
-    with warehouse.connect(settings) as conn:
-        return conn.execute(
-            f"select {columns} from {MART} where province_code = %s"
-            " order by month_start, agency_code",
-            [settings.province_code],
-        ).fetchall()
+    return conn.execute(
+        f"select {columns} from {MART} where province_code = %s order by month_start, agency_code",
+        [province],
+    ).fetchall()
 
 
-def export_progress(as_of: datetime | None = None, settings: Settings | None = None) -> Path:
+def loaded_beyond(conn, province: str, horizon: datetime) -> datetime | None:
+    """The furthest watermark of `province` when it lies after `horizon`, else None."""
+    furthest = max((u for u in read_watermarks(conn, province).values() if u), default=None)
+    return furthest if furthest and furthest > horizon else None
+
+
+def export_progress(as_of: datetime | None = None, settings: Settings | None = None,
+                    night: date | None = None) -> Path:  # fmt: skip
+    """Write the workbook of the night whose data horizon is `as_of` (default: now).
+
+    Raises NightNotReproducible when a later night is already loaded."""
     settings = settings or load_settings()
     as_of = (as_of or datetime.now(TZ)).astimezone(TZ)
-    rows = fetch_rows(settings)
-    path = (
-        settings.province_export_dir / "nightly" / f"{as_of:%Y-%m-%d}"
-        / "tien_do_giai_quyet_ho_so.xlsx"
-    )  # fmt: skip
-    return write_atomically(path, lambda tmp: _write_workbook(tmp, rows, as_of))
+    night = night or night_of(as_of)
+    path = nightly_path(settings, night)
+    with warehouse.connect(settings) as conn:
+        later = loaded_beyond(conn, settings.province_code, as_of)
+        if later:
+            kept = f"; the file written that night is kept: {path}" if path.exists() else ""
+            raise NightNotReproducible(
+                f"the night of {night:%Y-%m-%d} cannot be re-exported: its horizon is"
+                f" {as_of:%Y-%m-%d %H:%M}, but the warehouse is loaded up to"
+                f" {later.astimezone(TZ):%Y-%m-%d %H:%M} and keeps no history of the marts{kept}"
+            )
+        rows = fetch_rows(conn, settings.province_code)
+    return write_atomically(path, lambda tmp: _write_workbook(tmp, rows, as_of, night))
 
 
-def _write_workbook(path: Path, rows: list[tuple], as_of: datetime) -> None:
+def horizon_title(as_of: datetime, night: date) -> str:
+    """`ĐÊM 01/04/2024, SỐ LIỆU ĐẾN 01:00 NGÀY 02/04/2024`: what the file's figures cover."""
+    return f"ĐÊM {night:%d/%m/%Y}, SỐ LIỆU ĐẾN {as_of:%H:%M} NGÀY {as_of:%d/%m/%Y}"
+
+
+def _write_workbook(path: Path, rows: list[tuple], as_of: datetime, night: date) -> None:
     book = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
-    book.set_properties({"title": "Tiến độ giải quyết hồ sơ TTHC", "created": datetime(2000, 1, 1)})
+    book.set_properties(
+        {
+            "title": f"Tiến độ giải quyết hồ sơ TTHC — {horizon_title(as_of, night)}",
+            "created": datetime(2000, 1, 1),
+        }
+    )
     sheet = book.add_worksheet("Tien do")
     title = book.add_format({"bold": True, "font_size": 14})
     header = book.add_format(
@@ -71,9 +118,8 @@ def _write_workbook(path: Path, rows: list[tuple], as_of: datetime) -> None:
     )
     formats = {fmt: book.add_format({"num_format": fmt, "border": 1}) for *_, fmt in COLUMNS if fmt}
     plain = book.add_format({"border": 1})
-    sheet.write(
-        0, 0, "TIẾN ĐỘ GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH THEO ĐƠN VỊ (QĐ 766/QĐ-TTg)", title
-    )
+    sheet.write(0, 0, f"TIẾN ĐỘ GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH THEO ĐƠN VỊ (QĐ 766/QĐ-TTg) —"
+                f" {horizon_title(as_of, night)}", title)  # fmt: skip
     sheet.write(
         1,
         0,
