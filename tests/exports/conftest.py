@@ -28,7 +28,7 @@ FIELDS = [("LV01", "Hộ tịch"), ("LV02", "Chứng thực"), ("LV03", "Đất 
 DDL = """
 create schema if not exists marts; create schema if not exists dq; create schema if not exists audit;
 create table marts.dim_agencies (agency_code text primary key, agency_name text,
-    province_code text not null default 'H40');
+    province_code text not null default 'H40', is_known_unit boolean not null default true);
 create table marts.mart_form06_quarterly (
     period_kind text, period_label text, period_start date, period_end date,
     field_code text, field_name text, level_code int, agency_code text, agency_name text,

@@ -22,11 +22,12 @@ SECOND_HORIZON = datetime(2024, 4, 3, 1, tzinfo=TZ)
 
 def _load(conn, until: datetime, received: int) -> None:
     conn.execute("delete from marts.mart_dossier_progress_monthly")
-    conn.execute(
-        "insert into marts.mart_dossier_progress_monthly values"
-        " ('H40', 'H40.12', 'Sở Tư pháp', '2024-04-01', %s, %s, 0, 0, 0, 0, 0, 0, 0)",
-        [received, received],
-    )
+    for code in ("H40.12", "H40.12.99"):  # the unit and a misspelling of it
+        conn.execute(
+            "insert into marts.mart_dossier_progress_monthly values"
+            " ('H40', %s, 'Sở Tư pháp', '2024-04-01', %s, %s, 0, 0, 0, 0, 0, 0, 0)",
+            [code, received, received],
+        )
     conn.execute("delete from audit.watermarks")
     for e in ENTITIES:
         conn.execute(
@@ -45,6 +46,10 @@ def nightly(settings, make_database, tmp_path):
         conn.execute(
             f"create table marts.mart_dossier_progress_monthly (province_code text, {columns})"
         )
+        conn.execute("""create table marts.dim_agencies (province_code text, agency_code text,
+            is_known_unit boolean)""")
+        conn.execute("insert into marts.dim_agencies values ('H40', 'H40.12', true),"
+                     " ('H40', 'H40.12.99', false)")  # fmt: skip
         conn.execute("""create table audit.watermarks (province_code text, source text,
             entity text, loaded_until timestamptz, last_batch_id text)""")
         _load(conn, FIRST_HORIZON, 5)
@@ -60,6 +65,8 @@ def test_the_file_is_named_for_its_night_and_states_its_horizon(nightly):
     sheet = openpyxl.load_workbook(path).worksheets[0]
     assert "ĐÊM 01/04/2024, SỐ LIỆU ĐẾN 01:00 NGÀY 02/04/2024" in sheet["A1"].value
     assert sheet.cell(6, 5).value == 5  # dossiers received, as loaded that night
+    names = {sheet.cell(r, 1).value: sheet.cell(r, 2).value for r in (6, 7)}
+    assert names == {"H40.12": "Sở Tư pháp", "H40.12.99": "Mã đơn vị không hợp lệ"}
 
 
 def test_a_past_night_is_refused_once_a_later_one_is_loaded(nightly):

@@ -37,6 +37,7 @@ COLUMNS = [
 ]
 MART = "marts.mart_dossier_progress_monthly"
 FILE_NAME = "tien_do_giai_quyet_ho_so.xlsx"
+INVALID_CODE = "Mã đơn vị không hợp lệ"
 
 
 class NightNotReproducible(Exception):
@@ -53,9 +54,16 @@ def nightly_path(settings: Settings, night: date) -> Path:
 
 
 def fetch_rows(conn, province: str) -> list[tuple]:
-    columns = ", ".join(c for c, *_ in COLUMNS)
+    """The mart's rows; a code that is no registered unit is named as the error it is."""
+    columns = ", ".join(
+        f"case when a.is_known_unit is false then '{INVALID_CODE}' else m.agency_name end"
+        if c == "agency_name" else f"m.{c}"
+        for c, *_ in COLUMNS
+    )  # fmt: skip
     return conn.execute(
-        f"select {columns} from {MART} where province_code = %s order by month_start, agency_code",
+        f"select {columns} from {MART} m left join marts.dim_agencies a"
+        " on a.province_code = m.province_code and a.agency_code = m.agency_code"
+        " where m.province_code = %s order by m.month_start, m.agency_code",
         [province],
     ).fetchall()
 

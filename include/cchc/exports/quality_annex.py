@@ -18,6 +18,7 @@ from cchc.exports.sources import MissingSource, require
 from cchc.exports.tables import COUNT, RATIO, Column, Table
 
 WORST_RECORDS = 50
+INVALID_CODE = "Mã đơn vị không hợp lệ"
 DOSSIERS = "marts.fct_dossiers"
 FLAGS = "dq.record_flags"
 
@@ -52,7 +53,11 @@ def read_annex(conn: psycopg.Connection, quarter: Quarter, province: str) -> Ann
         return _empty("Chưa có lượt kiểm tra chất lượng dữ liệu · no data-quality run yet")
     params = {"run": latest[0], "start": quarter.start, "end": quarter.end, "province": province}
     flagged = f"""
-        select d.agency_code, a.agency_name, f.rule_id, f.severity, f.record_key
+        select d.agency_code,
+            -- a code that is no registered unit is named as the error it is, never as a unit
+            case when a.is_known_unit is false then '{INVALID_CODE}' else a.agency_name end
+                as agency_name,
+            f.rule_id, f.severity, f.record_key
         from {FLAGS} f
         join {DOSSIERS} d on d.dossier_code = f.record_key and d.province_code = f.province_code
             and d.province_code = %(province)s
