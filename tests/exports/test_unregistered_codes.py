@@ -97,6 +97,27 @@ def test_the_misspelled_code_is_no_unit_in_the_scores_mart(built):
     assert scores["H40"]["dossiers_received"] == ALL_DOSSIERS
 
 
+def test_no_mart_names_it_after_the_unit_entered_with_it(built):
+    pg, _ = built
+    with psycopg.connect(pg.url()) as conn:
+        agency = conn.execute(
+            "select agency_name, is_known_unit, name_as_entered from marts.dim_agencies"
+            " where agency_code = %s",
+            [MISSPELLED],
+        ).fetchone()
+        names = {
+            name
+            for (name,) in conn.execute(
+                "select distinct scope_name from marts.mart_cchc_indicators where scope_code = %s"
+                " union select distinct agency_name from marts.mart_form06_quarterly"
+                " where agency_code = %s",
+                [MISSPELLED, MISSPELLED],
+            )
+        }
+    assert agency == ("Mã đơn vị không hợp lệ", False, "Sở Tư pháp")
+    assert names == {"Mã đơn vị không hợp lệ"}
+
+
 def test_units_rank_within_their_level_above_the_minimum(built):
     pg, _ = built
     scores = _scores(pg)
@@ -140,6 +161,7 @@ def test_form06_has_no_sheet_for_it_and_counts_it_in_the_invalid_code_rows(built
     invalid = book[form06.INVALID_SHEET]
     listed = [r for r in invalid.iter_rows(values_only=True) if r[0] == MISSPELLED]
     assert len(listed) == 1 and listed[0][2] == 1  # received: total
+    assert listed[0][1] == "Sở Tư pháp"  # the name entered with it, to trace the error
 
     def received_total(sheet) -> int:
         row = next(r for r in sheet.iter_rows(values_only=True) if r[1] == "Tổng số")

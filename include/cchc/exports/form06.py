@@ -17,7 +17,7 @@ from cchc.exports.freshness import Freshness
 from cchc.exports.periods import Quarter
 from cchc.exports.sources import MissingSource, require, select
 from cchc.exports.tables import COUNT, Column, Table
-from cchc.exports.unit_register import registered_units
+from cchc.exports.unit_register import names_as_entered, registered_units
 
 MART = "marts.mart_form06_quarterly"
 # The form's eleven figures, in the form's column order (3)…(13).
@@ -145,6 +145,10 @@ def read_form06(conn: psycopg.Connection, quarter: Quarter, province: str) -> Fo
     except MissingSource as missing:
         return Form06(quarter, [], missing.note())
     note = None if rows else f"Không có hồ sơ trong kỳ · no dossiers in {quarter.label}"
+    entered = names_as_entered(conn, province)
+    # an invalid code's row shows the name entered with it (the marts name it as the error)
+    rows = [r if r[0] in register or r[0] not in entered else (r[0], entered[r[0]], *r[2:])
+            for r in rows]  # fmt: skip
     return Form06(quarter, rows, note, {code: unit.name for code, unit in register.items()})
 
 

@@ -12,9 +12,10 @@ from datetime import date
 
 import psycopg
 
-from cchc.exports.sources import require
+from cchc.exports.sources import MissingSource, require
 
 REGISTER = "marts.dim_administrative_units"
+AGENCIES = "marts.dim_agencies"
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,20 @@ def registered_units(conn: psycopg.Connection, province: str, start: date, end: 
         [province, end, start],
     ).fetchall()
     return {code: Unit(code, name, level) for code, name, level in rows}
+
+
+def names_as_entered(conn: psycopg.Connection, province: str) -> dict[str, str]:
+    """The agency name entered with each code that is no unit (`marts.dim_agencies`), to trace
+    the error; empty when the dimension does not carry it."""
+    try:
+        require(conn, AGENCIES, ["province_code", "agency_code", "is_known_unit",
+                                 "name_as_entered"])  # fmt: skip
+    except MissingSource:
+        return {}
+    return dict(
+        conn.execute(
+            f"select agency_code, name_as_entered from {AGENCIES}"
+            " where province_code = %s and not is_known_unit and name_as_entered is not null",
+            [province],
+        ).fetchall()
+    )
