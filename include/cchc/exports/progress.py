@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import xlsxwriter
-
 from cchc import warehouse
 from cchc.config import Settings, load_settings
+from cchc.exports import workbook as wb
 from cchc.exports.files import write_atomically
 from cchc.extract.window import TZ
 
@@ -51,44 +50,28 @@ def export_progress(as_of: datetime | None = None, settings: Settings | None = N
     return write_atomically(path, lambda tmp: _write_workbook(tmp, rows, as_of))
 
 
+SHEET = "Tiến độ"
+TITLE = "Tiến độ giải quyết hồ sơ thủ tục hành chính theo đơn vị (QĐ 766/QĐ-TTg)"
+
+
 def _write_workbook(path: Path, rows: list[tuple], as_of: datetime) -> None:
-    book = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
-    book.set_properties({"title": "Tiến độ giải quyết hồ sơ TTHC", "created": datetime(2000, 1, 1)})
-    sheet = book.add_worksheet("Tien do")
-    title = book.add_format({"bold": True, "font_size": 14})
-    header = book.add_format(
-        {
-            "bold": True,
-            "text_wrap": True,
-            "valign": "vcenter",
-            "align": "center",
-            "border": 1,
-            "bg_color": "#DDEBF7",
-        }
-    )
-    sub = book.add_format(
-        {"italic": True, "font_color": "#595959", "text_wrap": True, "align": "center", "border": 1}
-    )
-    formats = {fmt: book.add_format({"num_format": fmt, "border": 1}) for *_, fmt in COLUMNS if fmt}
-    plain = book.add_format({"border": 1})
-    sheet.write(
-        0, 0, "TIẾN ĐỘ GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH THEO ĐƠN VỊ (QĐ 766/QĐ-TTg)", title
-    )
-    sheet.write(
-        1,
-        0,
-        f"Dữ liệu đến ngày {as_of:%d/%m/%Y} · On-time handling by agency and month (Decision 766)",
-    )
-    for col, (_, vi, en, _fmt) in enumerate(COLUMNS):
-        sheet.write(3, col, vi, header)
-        sheet.write(4, col, en, sub)
-        sheet.set_column(col, col, 40 if col == 1 else 14)
-    for r, row in enumerate(rows, start=5):
+    book = wb.new_workbook(path, "Tiến độ giải quyết hồ sơ TTHC")
+    fm = wb.Formats(book)
+    sheet = book.add_worksheet(SHEET)
+    last = len(COLUMNS) - 1
+    horizon = f"Dữ liệu đến ngày {as_of:%d/%m/%Y}"
+    header = wb.write_title_block(sheet, fm, last, TITLE, [horizon]) + 1
+    for col, (_, vi, _en, _fmt) in enumerate(COLUMNS):
+        sheet.write(header, col, vi, fm.header)
+        sheet.set_column(col, col, 36 if col == 1 else 13)
+    sheet.set_row(header, 45)  # three lines: the longest header wraps twice at this width
+    for r, row in enumerate(rows, start=header + 1):
         for col, value in enumerate(row):
-            fmt = formats.get(COLUMNS[col][3], plain)
-            if value is not None and COLUMNS[col][3] not in (None, "mm/yyyy"):
+            fmt = COLUMNS[col][3]
+            if value is not None and fmt not in (None, "mm/yyyy"):
                 value = float(value)
-            sheet.write(r, col, value, fmt)
-    sheet.freeze_panes(5, 2)
-    sheet.autofilter(4, 0, 4 + max(len(rows), 1), len(COLUMNS) - 1)
+            sheet.write(r, col, value, fm.cell(fmt))
+    sheet.freeze_panes(header + 1, 2)
+    sheet.autofilter(header, 0, header + max(len(rows), 1), last)
+    wb.print_setup(sheet, title=TITLE, horizon=horizon, repeat=(header, header))
     book.close()

@@ -34,14 +34,10 @@ def columns_of(conn: psycopg.Connection, relation: str) -> list[str]:
 
 def require(conn: psycopg.Connection, relation: str, columns: Sequence[str]) -> None:
     if not relation_exists(conn, relation):
-        raise MissingSource(
-            f"Chưa có dữ liệu: bảng {relation} chưa được xây dựng · not yet built: {relation}"
-        )
+        raise MissingSource(f"Chưa có dữ liệu: bảng {relation} chưa được xây dựng")
     missing = sorted(set(columns) - set(columns_of(conn, relation)))
     if missing:
-        raise MissingSource(
-            f"Chưa đủ cột trong {relation} · {relation} lacks columns: {', '.join(missing)}"
-        )
+        raise MissingSource(f"Chưa đủ cột trong bảng {relation}, thiếu: {', '.join(missing)}")
 
 
 def select(
