@@ -152,7 +152,7 @@ def test_export_holds_the_marts_numbers(pipeline, conn):
     assert header[0] == "Mã đơn vị" and header[-1] == "Điểm tiến độ (tối đa 20)"
     cells = {
         (r[0], r[2].date().replace(day=1)): r
-        for r in sheet.iter_rows(min_row=6, values_only=True)
+        for r in sheet.iter_rows(min_row=5, values_only=True)
         if r[0]
     }
     mart = conn.execute(
