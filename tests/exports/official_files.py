@@ -26,7 +26,10 @@ SYLLABLE = re.compile(
 )
 # English words that happen to spell a Vietnamese syllable without its marks.
 ENGLISH_SYLLABLES = {"the", "not", "yet"}
-PROPER_NAMES = {"Office"}  # I-Office, the province's document system, by its own name
+PROPER_NAMES = {"Office"}
+CAMEL = re.compile(
+    r"(?<=[a-zà-ỹđ])(?=[A-ZĐ])|(?<=[A-ZĐ])(?=[A-ZĐ][a-zà-ỹđ])"
+)  # I-Office, the province's document system, by its own name
 
 
 def _bare(word: str) -> str:
@@ -41,7 +44,7 @@ def english_words(text: str) -> list[str]:
         if len(token) <= 4 and sum(ch.isupper() for ch in token) >= 2:
             continue  # an abbreviation: TTg, QĐ, UBND
         # Source field names are Vietnamese in camel case (NgayHenTra): each part a syllable.
-        for word in re.sub(r"(?<=[^\W\d_])(?=[A-ZĐ][a-zà-ỹđ])", " ", token).split():
+        for word in CAMEL.sub(" ", token).split():
             if len(word) == 1 or word in PROPER_NAMES or word.isupper():
                 continue  # a letter (I, II), a code or an acronym: TTHC, CKMB
             bare = _bare(word)
