@@ -157,7 +157,7 @@ def test_reconciliation_says_not_yet_built_then_reads_the_mart(export_settings, 
     result = quarterly.export_quarter(Q1, export_settings)
     ws = book(result, quarterly.RECONCILIATION_XLSX)[reconciliation.DATA_SHEET]
     text = " ".join(str(c) for r in ws.iter_rows(values_only=True) for c in r if c)
-    assert "bảng marts.mart_qd766_reconciliation chưa được xây dựng" in text
+    assert "bảng đối chiếu điểm Chỉ số 766 chưa được xây dựng" in text
     assert "qd766_doi_chieu" in result.manifest["notes"]
     conn.execute(
         "create table marts.mart_qd766_reconciliation as select 'agency'::text scope_kind,"

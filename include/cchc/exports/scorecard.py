@@ -180,7 +180,7 @@ def _components_sheet(book, fm: wb.Formats, components: Table, lines: list[str],
     note = "Ô tô màu: thành phần ước tính (công thức chính thức chưa công bố)."
     if printed < len(rows):
         note += (" Bản in gồm toàn tỉnh, các sở, ban, ngành và cấp huyện; điểm thành phần cấp xã"
-                 " ở các dòng sau vùng in và trong tệp CSV qd766_thanh_phan.csv.")  # fmt: skip
+                 " ở các dòng sau vùng in và trong tệp CSV điểm thành phần đi kèm.")  # fmt: skip
     sheet, header, end = _table_sheet(book, fm, "Thành phần", table, lines, freshness,
                                       flag="is_estimate", note=note, rows=rows)  # fmt: skip
     if printed < len(rows):
