@@ -3,6 +3,7 @@ re-exports are byte-identical, stale sources are flagged, the HTML is offline.""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -13,7 +14,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from cchc.exports import form06, quarterly, reconciliation, rule_impact
+from cchc.exports import form06, quality_annex, quarterly, reconciliation, rule_impact
 from cchc.exports.cli import export_app
 from cchc.exports.periods import Quarter
 from tests.exports import official_files
@@ -132,21 +133,28 @@ def test_scorecard_numbers_equal_the_mart(q1, conn):
 
 
 def test_quality_annex_equals_the_flags(q1, conn):
-    ws = book(q1, quarterly.QUALITY_XLSX)["Theo đơn vị"]
+    ws = book(q1, quarterly.QUALITY_XLSX)[quality_annex.AGENCY_SHEET]
     header = next(i for i, r in enumerate(ws.iter_rows(values_only=True), 1) if r[0] == "Mã đơn vị")
-    got = {
-        (r[0], r[2]): (r[4], r[5], r[6])
-        for r in ws.iter_rows(min_row=header + 1, values_only=True)
-        if r[0]
-    }
+    names = [c.value for c in ws[header]]
+    got = {}
+    for r in ws.iter_rows(min_row=header + 1, values_only=True):
+        for column in range(3, len(names) - 1):  # one column per rule, then the total
+            if r[0] and r[column]:
+                got[(r[0], names[column])] = (r[column], r[2])
+        if r[0]:
+            assert r[-1] == sum(v or 0 for v in r[3:-1])
     expected = conn.execute(
         """select d.agency_code, f.rule_id, count(*),
                   (select count(*) from marts.fct_dossiers x where x.agency_code = d.agency_code)
            from dq.record_flags f join marts.fct_dossiers d on d.dossier_code = f.record_key
            where f.run_id = 'run-2' group by 1, 2"""
     ).fetchall()
-    assert got == {
-        (a, rule_impact.name(r)): (n, m, pytest.approx(round(n / m, 6))) for a, r, n, m in expected
+    assert got == {(a, rule_impact.name(r)): (n, m) for a, r, n, m in expected}
+    # The CSV keeps one row per agency and rule, with its rate.
+    with (q1.folder / "chat_luong_theo_don_vi.csv").open(encoding="utf-8-sig") as f:
+        long = {(r["agency_code"], r["rule_id"]): r for r in csv.DictReader(f)}
+    assert {k: (int(v["flagged"]), int(v["dossiers"])) for k, v in long.items()} == {
+        (a, r): (n, m) for a, r, n, m in expected
     }
     text = (q1.folder / "chat_luong_ho_so_nhieu_loi.csv").read_text(encoding="utf-8-sig")
     assert "completed_without_end_date" not in text  # only the latest run counts

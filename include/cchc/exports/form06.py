@@ -235,7 +235,7 @@ def _write_sheet(sheet, fm: wb.Formats, form: Form06, unit: str, agency: str | N
     sheet.set_column(1, 1, 48)
     sheet.set_column(2, LAST_COL, 12)
     # The last header row holds "Trực tiếp, dịch vụ bưu chính": three lines in its column.
-    for offset, height in enumerate((30, 30, 30, 48)):
+    for offset, height in enumerate((22, 22, 24, 46)):
         sheet.set_row(HEADER_ROW + offset, height)
     sheet.freeze_panes(FIRST_DATA_ROW, 2)
     # The page header names the sheet, so every printed page says whose figures it holds.

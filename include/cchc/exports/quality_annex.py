@@ -171,6 +171,37 @@ def _rules_table(rows, note) -> Table:
 
 # Rule ids are the CSV's keys; the workbook names each rule in Vietnamese instead.
 RULE_ID_COLUMNS = ("rule_id", "rules")
+AGENCY_SHEET = "Theo đơn vị"
+
+
+def agency_matrix(by_agency: Table) -> Table:
+    """Agencies × rules, one row per agency: what prints (the long table, one row per agency
+    and rule, is the CSV's). Rules in the order of how many dossiers they flagged."""
+    records = by_agency.records()
+    totals: dict[str, int] = {}
+    agencies: dict[str, dict] = {}
+    for r in records:
+        totals[r["rule_id"]] = totals.get(r["rule_id"], 0) + (r["flagged"] or 0)
+        entry = agencies.setdefault(
+            r["agency_code"], {"name": r["agency_name"], "dossiers": r["dossiers"], "rules": {}}
+        )
+        entry["rules"][r["rule_id"]] = r["flagged"]
+    rules = sorted(totals, key=lambda rule: (-totals[rule], rule))
+    rows = [
+        (code, e["name"], e["dossiers"], *(e["rules"].get(rule) for rule in rules),
+         sum(v or 0 for v in e["rules"].values()))
+        for code, e in agencies.items()
+    ]  # fmt: skip
+    rows.sort(key=lambda r: (-r[-1], r[0]))
+    columns = [
+        Column("agency_code", "Mã đơn vị", "Agency code"),
+        Column("agency_name", "Tên đơn vị", "Agency", width=36),
+        Column("dossiers", "Hồ sơ trong kỳ", "Dossiers in the period", COUNT, width=10),
+        *[Column(rule, name(rule), rule, COUNT, width=11) for rule in rules],
+        Column("flags", "Tổng số cờ", "Flags", COUNT, width=10),
+    ]
+    return Table(by_agency.name, "Số hồ sơ bị gắn cờ theo đơn vị và quy tắc",
+                 "Flagged dossiers by agency and rule", columns, rows, by_agency.note)  # fmt: skip
 
 
 def write_workbook(path: Path, annex: Annex, quarter: Quarter, freshness: Freshness) -> None:
@@ -178,7 +209,8 @@ def write_workbook(path: Path, annex: Annex, quarter: Quarter, freshness: Freshn
     book = wb.new_workbook(path, title)
     fm = wb.Formats(book)
     lines = [f"Kỳ báo cáo: {quarter.title_vi()}", freshness.as_of_vi()]
-    for sheet_name, table in (("Theo quy tắc", annex.rules), ("Theo đơn vị", annex.by_agency),
+    for sheet_name, table in (("Theo quy tắc", annex.rules),
+                              (AGENCY_SHEET, agency_matrix(annex.by_agency)),
                               ("Hồ sơ nhiều lỗi", annex.worst)):  # fmt: skip
         shown = table.without(*RULE_ID_COLUMNS)
         sheet = book.add_worksheet(sheet_name)
@@ -187,6 +219,6 @@ def write_workbook(path: Path, annex: Annex, quarter: Quarter, freshness: Freshn
         row = wb.write_banner(sheet, fm, row, last, freshness.warning_vi())
         header = row + 1 + (1 if shown.note else 0)
         wb.write_table(sheet, fm, shown, row + 1)
-        sheet.freeze_panes(header + 1, 0)
+        sheet.freeze_panes(header + 1, 2 if sheet_name == AGENCY_SHEET else 0)
         wb.print_setup(sheet, title=title, horizon=freshness.as_of_vi(), repeat=(header, header))
     book.close()
