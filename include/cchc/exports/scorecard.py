@@ -187,6 +187,9 @@ def _components_sheet(book, fm: wb.Formats, components: Table, lines: list[str],
         sheet.print_area(0, 0, header + printed, len(table.columns) - 1)
 
 
+CHART_PAGE_ROW = 20  # below the groups' chart (340 px, about 17 rows)
+
+
 def _charts(book, fm: wb.Formats, card: Table, freshness: Freshness) -> None:
     """Two charts from a data block on their own sheet: province groups, agencies' totals."""
     sheet = book.add_worksheet("Biểu đồ")
@@ -210,7 +213,10 @@ def _charts(book, fm: wb.Formats, card: Table, freshness: Freshness) -> None:
     sheet.insert_chart("E2", groups)
     # Provincial departments and districts only: hundreds of communes would be unreadable.
     agencies = [r for r in card.rows[1:] if _depth(r[0]) == 1 and r[-5] is not None]
-    start = len(GROUPS) + 3
+    # The agencies' chart starts a printed page of its own, sized to fit it: a chart split
+    # across two pages loses its labels.
+    start = CHART_PAGE_ROW
+    sheet.set_h_pagebreaks([start])
     sheet.write_row(start, 0, ["Cơ quan, đơn vị", "Tổng điểm"], fm.header)
     for i, r in enumerate(agencies, start=start + 1):
         sheet.write_row(i, 0, [r[1], float(r[-5])], fm.text)
@@ -223,9 +229,11 @@ def _charts(book, fm: wb.Formats, card: Table, freshness: Freshness) -> None:
                           "name_font": {"name": wb.FONT, "size": 12}})  # fmt: skip
         totals.set_legend({"none": True})
         totals.set_x_axis({"num_font": axis_font})
-        totals.set_y_axis({"num_font": axis_font, "reverse": True})
-        totals.set_size({"width": 760, "height": max(340, 16 * len(agencies) + 80)})
-        sheet.insert_chart("E20", totals)
+        # Every agency's name (a bar chart's category axis is y), not every other one.
+        totals.set_y_axis({"num_font": {"name": wb.FONT, "size": 8}, "reverse": True,
+                           "interval_unit": 1})  # fmt: skip
+        totals.set_size({"width": 760, "height": min(600, max(340, 13 * len(agencies) + 90))})
+        sheet.insert_chart(start + 1, 4, totals)
     sheet.set_column(0, 0, 40)
     sheet.set_column(1, 2, 12)
     wb.print_setup(sheet, title="Biểu đồ Chỉ số 766", horizon=freshness.as_of_vi(), repeat=None)
