@@ -209,7 +209,9 @@ def _print_quality(conn) -> None:
     ).fetchall()
     table = Table(title="Data-quality findings of the latest run (rules that flagged records)")
     for column in ("rule", "severity", "records flagged", "records checked"):
-        table.add_column(column, justify="left" if column in ("rule", "severity") else "right")
+        # fold: a long rule id wraps whole rather than being cut with an ellipsis
+        table.add_column(column, justify="left" if column in ("rule", "severity") else "right",
+                         overflow="fold")  # fmt: skip
     for rule, severity, bad, total in rows:
         table.add_row(rule, severity, f"{bad or 0:,}", f"{total or 0:,}")
     console.print(table)
