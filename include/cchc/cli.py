@@ -217,6 +217,12 @@ def extract_command(
         _fail(str(error))
     for result in results:
         typer.echo(result.summary())
+    if settings.extract_overlap_minutes:  # why the windows above start before --from
+        typer.echo(
+            f"window as given: [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M}) local time; each"
+            f" read starts {settings.extract_overlap_minutes} min earlier"
+            " (CCHC_EXTRACT_OVERLAP_MINUTES), so updates saved late are not missed"
+        )
 
 
 def _simulator_hint(settings, error: Exception) -> str:
