@@ -98,7 +98,8 @@ def write_title_block(sheet: Worksheet, fm: Formats, last_col: int, title: str,
     """The title (upper case, tall enough for stacked diacritics) and its subtitle lines,
     each merged across the table; returns the next free row."""
     last_col = max(last_col, 1)
-    sheet.merge_range(0, 0, 0, last_col, title.upper(), fm.title)
+    # Upper case, except the document-type abbreviation "QĐ-TTg" (Prime Minister's decision).
+    sheet.merge_range(0, 0, 0, last_col, title.upper().replace("QĐ-TTG", "QĐ-TTg"), fm.title)
     sheet.set_row(0, 36)
     for row, line in enumerate(lines, start=1):
         sheet.merge_range(row, 0, row, last_col, line, fm.subtitle)
