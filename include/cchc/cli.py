@@ -260,7 +260,8 @@ def night_run(
             settings, night.date(), env, full_refresh=full_refresh, on_task=_echo_task
         )
     except local_airflow.AirflowRunError as error:
-        _fail(str(error))
+        # Its first line names the command and the full log; the log's tail is in the file.
+        _fail(str(error).splitlines()[0].rstrip(":"))
     typer.echo(f"night {run.night} done in {run.seconds:.1f}s (log: {run.log_file})")
 
 
