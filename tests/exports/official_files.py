@@ -4,6 +4,7 @@ page count, titles, header rows and diacritics."""
 
 from __future__ import annotations
 
+import html.parser
 import re
 import shutil
 import subprocess
@@ -115,3 +116,29 @@ def squeeze(text: str) -> str:
 
 def as_of_text(moment: date | datetime) -> str:
     return f"{moment:%d/%m/%Y}"
+
+
+class _Text(html.parser.HTMLParser):
+    """The text a reader sees: everything outside <style>."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._style = False
+
+    def handle_starttag(self, tag, attrs):
+        self._style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._style = False
+
+    def handle_data(self, data):
+        if not self._style:
+            self.parts.append(data)
+
+
+def non_vietnamese_html(path: Path) -> list[str]:
+    """English words in the visible text of an HTML report."""
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return english_words(" ".join(parser.parts))

@@ -17,6 +17,7 @@ from tests.exports.official_files import (
     PDFTOTEXT,
     SOFFICE,
     non_vietnamese_cells,
+    non_vietnamese_html,
     pdf_pages,
     squeeze,
     to_pdf,
@@ -44,6 +45,11 @@ def test_no_english_outside_the_data_dictionary(exported):
     for result in exported:
         for path in sorted(result.folder.glob("*.xlsx")):
             assert non_vietnamese_cells(path) == [], path.name
+
+
+def test_no_english_in_the_html_report(exported):
+    for result in exported:
+        assert non_vietnamese_html(result.folder / quarterly.HTML) == [], result.folder.name
 
 
 def test_no_english_in_the_nightly_workbook(tmp_path):
