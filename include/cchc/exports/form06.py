@@ -144,7 +144,7 @@ def read_form06(conn: psycopg.Connection, quarter: Quarter, province: str) -> Fo
         register = registered_units(conn, province, quarter.start, quarter.end)
     except MissingSource as missing:
         return Form06(quarter, [], missing.note())
-    note = None if rows else f"Không có hồ sơ trong kỳ · no dossiers in {quarter.label}"
+    note = None if rows else f"Không có hồ sơ trong kỳ {quarter.label}"
     entered = names_as_entered(conn, province)
     # an invalid code's row shows the name entered with it (the marts name it as the error)
     rows = [r if r[0] in register or r[0] not in entered else (r[0], entered[r[0]], *r[2:])
@@ -216,7 +216,7 @@ def write_workbook(path: Path, form: Form06, freshness: Freshness, province: str
     sheets += [(code, name, code) for code, name in form.agencies()]
     for sheet_name, unit, agency in sheets:
         sheet = book.add_worksheet(sheet_name[:31])
-        _write_sheet(sheet, fm, form, unit, agency, freshness)
+        _write_sheet(sheet, fm, form, unit, agency, freshness, sheet_name)
     if form.invalid_codes():
         _write_invalid_codes(book.add_worksheet(INVALID_SHEET), fm, form, freshness)
     book.close()
@@ -251,7 +251,7 @@ def _write_invalid_codes(sheet, fm: wb.Formats, form: Form06, freshness: Freshne
 
 
 def _write_sheet(sheet, fm: wb.Formats, form: Form06, unit: str, agency: str | None,
-                 freshness: Freshness) -> None:  # fmt: skip
+                 freshness: Freshness, sheet_title: str) -> None:  # fmt: skip
     sheet.merge_range(0, 0, 0, 4, unit.upper(), fm.left_bold)
     sheet.merge_range(0, 9, 0, LAST_COL, FORM_CODE, fm.left_bold)
     sheet.merge_range(1, 0, 1, 4, f"Mã đơn vị: {agency or 'toàn tỉnh'}", fm.text)
@@ -259,7 +259,7 @@ def _write_sheet(sheet, fm: wb.Formats, form: Form06, unit: str, agency: str | N
     sheet.merge_range(3, 0, 3, LAST_COL, f"Kỳ báo cáo: {form.quarter.title_vi()}", fm.subtitle)
     sheet.merge_range(4, 0, 4, LAST_COL, freshness.as_of_vi(), fm.subtitle)
     sheet.merge_range(5, 9, 5, LAST_COL, "Đơn vị tính: Số hồ sơ TTHC", fm.right)
-    sheet.set_row(2, 36)
+    sheet.set_row(2, 44)  # two upper-case lines with stacked diacritics
     warning = freshness.warning_vi()
     if warning or form.note:
         # Row 6 is the one free row above the header: warning first, the note beside it.
@@ -286,10 +286,10 @@ def _write_sheet(sheet, fm: wb.Formats, form: Form06, unit: str, agency: str | N
     sheet.set_column(0, 0, 6)
     sheet.set_column(1, 1, 48)
     sheet.set_column(2, LAST_COL, 12)
-    for offset in range(4):
-        sheet.set_row(HEADER_ROW + offset, 30)
+    # The last header row holds "Trực tiếp, dịch vụ bưu chính": three lines in its column.
+    for offset, height in enumerate((22, 22, 24, 46)):
+        sheet.set_row(HEADER_ROW + offset, height)
     sheet.freeze_panes(FIRST_DATA_ROW, 2)
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(HEADER_ROW, NUMBER_ROW)
+    # The page header names the sheet, so every printed page says whose figures it holds.
+    wb.print_setup(sheet, title=f"{FORM_CODE} — {sheet_title} — {form.quarter.label}",
+                   horizon=freshness.as_of_vi(), repeat=(HEADER_ROW, NUMBER_ROW))  # fmt: skip

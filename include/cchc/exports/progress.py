@@ -12,10 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import xlsxwriter
-
 from cchc import warehouse
 from cchc.config import Settings, load_settings
+from cchc.exports import workbook as wb
 from cchc.exports.files import write_atomically
 from cchc.extract.freshness import read_watermarks
 from cchc.extract.window import TZ
@@ -96,53 +95,41 @@ def export_progress(as_of: datetime | None = None, settings: Settings | None = N
     return write_atomically(path, lambda tmp: _write_workbook(tmp, rows, as_of, night))
 
 
+SHEET = "Tiến độ"
+TITLE = "Tiến độ giải quyết hồ sơ thủ tục hành chính theo đơn vị (QĐ 766/QĐ-TTg)"
+
+
 def horizon_title(as_of: datetime, night: date) -> str:
     """`ĐÊM 01/04/2024, SỐ LIỆU ĐẾN 01:00 NGÀY 02/04/2024`: what the file's figures cover."""
     return f"ĐÊM {night:%d/%m/%Y}, SỐ LIỆU ĐẾN {as_of:%H:%M} NGÀY {as_of:%d/%m/%Y}"
 
 
-def _write_workbook(path: Path, rows: list[tuple], as_of: datetime, night: date) -> None:
-    book = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
-    book.set_properties(
-        {
-            "title": f"Tiến độ giải quyết hồ sơ TTHC — {horizon_title(as_of, night)}",
-            "created": datetime(2000, 1, 1),
-        }
-    )
-    sheet = book.add_worksheet("Tien do")
-    title = book.add_format({"bold": True, "font_size": 14})
-    header = book.add_format(
-        {
-            "bold": True,
-            "text_wrap": True,
-            "valign": "vcenter",
-            "align": "center",
-            "border": 1,
-            "bg_color": "#DDEBF7",
-        }
-    )
-    sub = book.add_format(
-        {"italic": True, "font_color": "#595959", "text_wrap": True, "align": "center", "border": 1}
-    )
-    formats = {fmt: book.add_format({"num_format": fmt, "border": 1}) for *_, fmt in COLUMNS if fmt}
-    plain = book.add_format({"border": 1})
-    sheet.write(0, 0, f"TIẾN ĐỘ GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH THEO ĐƠN VỊ (QĐ 766/QĐ-TTg) —"
-                f" {horizon_title(as_of, night)}", title)  # fmt: skip
-    sheet.write(
-        1,
-        0,
-        f"Dữ liệu đến ngày {as_of:%d/%m/%Y} · On-time handling by agency and month (Decision 766)",
-    )
-    for col, (_, vi, en, _fmt) in enumerate(COLUMNS):
-        sheet.write(3, col, vi, header)
-        sheet.write(4, col, en, sub)
-        sheet.set_column(col, col, 40 if col == 1 else 14)
-    for r, row in enumerate(rows, start=5):
+def horizon_line(as_of: datetime, night: date) -> str:
+    """The data horizon under the title and in every printed page's header."""
+    return f"Dữ liệu đến {as_of:%H:%M} ngày {as_of:%d/%m/%Y} (đêm {night:%d/%m/%Y})"
+
+
+def _write_workbook(path: Path, rows: list[tuple], as_of: datetime,
+                    night: date | None = None) -> None:  # fmt: skip
+    night = night or night_of(as_of if as_of.tzinfo else as_of.replace(tzinfo=TZ))
+    book = wb.new_workbook(path, f"Tiến độ giải quyết hồ sơ TTHC — {horizon_title(as_of, night)}")
+    fm = wb.Formats(book)
+    sheet = book.add_worksheet(SHEET)
+    last = len(COLUMNS) - 1
+    horizon = horizon_line(as_of, night)
+    title = f"{TITLE} — {horizon_title(as_of, night)}"
+    header = wb.write_title_block(sheet, fm, last, title, [horizon]) + 1
+    for col, (_, vi, _en, _fmt) in enumerate(COLUMNS):
+        sheet.write(header, col, vi, fm.header)
+        sheet.set_column(col, col, 36 if col == 1 else 13)
+    sheet.set_row(header, 45)  # three lines: the longest header wraps twice at this width
+    for r, row in enumerate(rows, start=header + 1):
         for col, value in enumerate(row):
-            fmt = formats.get(COLUMNS[col][3], plain)
-            if value is not None and COLUMNS[col][3] not in (None, "mm/yyyy"):
+            fmt = COLUMNS[col][3]
+            if value is not None and fmt not in (None, "mm/yyyy"):
                 value = float(value)
-            sheet.write(r, col, value, fmt)
-    sheet.freeze_panes(5, 2)
-    sheet.autofilter(4, 0, 4 + max(len(rows), 1), len(COLUMNS) - 1)
+            sheet.write(r, col, value, fm.cell(fmt))
+    sheet.freeze_panes(header + 1, 2)
+    sheet.autofilter(header, 0, header + max(len(rows), 1), last)
+    wb.print_setup(sheet, title=TITLE, horizon=horizon, repeat=(header, header))
     book.close()

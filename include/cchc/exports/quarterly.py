@@ -2,7 +2,7 @@
 
 `exports/<province>/quarterly/<2024Q1 | 2024Q1-legal>/`:
   bieu_06_vpcp_kstt.xlsx, chi_so_766.xlsx, phu_luc_chat_luong_du_lieu.xlsx,
-  doi_chieu_766.xlsx, bao_cao.html, one CSV per table, manifest.json.
+  doi_chieu_766_du_lieu.xlsx, bao_cao.html, one CSV per table, manifest.json.
 
 A quarter not ended or without data is refused (cchc.exports.readiness); a forced draft goes
 to `<quarter>-ban-nhap/` and says "BẢN NHÁP" in every file.
@@ -30,7 +30,7 @@ from cchc.extract.window import TZ
 FORM06_XLSX = "bieu_06_vpcp_kstt.xlsx"
 SCORECARD_XLSX = "chi_so_766.xlsx"
 QUALITY_XLSX = "phu_luc_chat_luong_du_lieu.xlsx"
-RECONCILIATION_XLSX = "doi_chieu_766.xlsx"
+RECONCILIATION_XLSX = "doi_chieu_766_du_lieu.xlsx"  # a data file, not for print
 HTML = "bao_cao.html"
 
 

@@ -61,9 +61,9 @@ def read_scores(conn: psycopg.Connection, quarter: Quarter, province: str) -> Sc
         rows, previous = fetch(calendar), fetch(calendar.previous())
     except MissingSource as missing:
         return Scores(calendar, [], [], missing.note())
-    note = None if rows else f"Chưa có điểm 766 cho {calendar.label} · no 766 scores yet"
+    note = None if rows else f"Chưa có điểm Chỉ số 766 cho {calendar.label}"
     if quarter.is_legal:
-        legal = "Chỉ số 766 tính theo quý dương lịch · the 766 index uses calendar quarters"
+        legal = "Chỉ số 766 tính theo quý dương lịch"
         note = " · ".join(n for n in (legal, note) if n)
     return Scores(calendar, rows, previous, note)
 
@@ -191,23 +191,56 @@ def tables(scores: Scores) -> list[Table]:
 
 def write_workbook(path: Path, scores: Scores, freshness: Freshness) -> None:
     card, components = tables(scores)
-    book = wb.new_workbook(path, f"Chỉ số 766 — {scores.quarter.label}")
+    title = f"Chỉ số 766 — {scores.quarter.label}"
+    book = wb.new_workbook(path, title)
     fm = wb.Formats(book)
-    for table, flag in ((card, None), (components, "is_estimate")):
-        sheet = book.add_worksheet("Bảng điểm" if table is card else "Thành phần")
-        last = len(table.columns) - 1
-        sheet.merge_range(0, 0, 0, last, table.title_vi.upper(), fm.title)
-        sheet.merge_range(1, 0, 1, last, f"Kỳ đánh giá: {scores.quarter.title_vi()}", fm.subtitle)
-        row = wb.write_banner(sheet, fm, 2, last, freshness.warning_vi())
-        if flag:
-            sheet.merge_range(row, 0, row, last, "Ô tô màu: thành phần ước tính (công thức chính"
-                              " thức chưa công bố) · shaded: estimated component", fm.note)  # fmt: skip
-            row += 1
-        top = row + 1
-        wb.write_table(sheet, fm, table, row + 1, flag_column=flag)
-        sheet.freeze_panes(top + 2 + (1 if table.note else 0), 2)
-    _charts(book, fm, card, f"{DRAFT_MARK} — " if freshness.draft else "")
+    period = f"Kỳ đánh giá: {scores.quarter.title_vi()}"
+    _table_sheet(book, fm, "Bảng điểm", card, [period, freshness.as_of_vi()], freshness)
+    _components_sheet(book, fm, components, [period, freshness.as_of_vi()], freshness,
+                      _levels(scores))  # fmt: skip
+    _charts(book, fm, card, freshness)
     book.close()
+
+
+def _table_sheet(book, fm: wb.Formats, name: str, table: Table, lines: list[str],
+                 freshness: Freshness, *, flag: str | None = None, note: str | None = None,
+                 rows: list[tuple] | None = None):  # fmt: skip
+    sheet = book.add_worksheet(name)
+    last = len(table.columns) - 1
+    row = wb.write_title_block(sheet, fm, last, table.title_vi, lines)
+    row = wb.write_banner(sheet, fm, row, last, freshness.warning_vi(), note)
+    header = row + 1 + (1 if table.note else 0)
+    end = wb.write_table(sheet, fm, table, row + 1, flag_column=flag, rows=rows)
+    sheet.freeze_panes(header + 1, 2)
+    wb.print_setup(sheet, title=table.title_vi, horizon=freshness.as_of_vi(),
+                   repeat=(header, header))  # fmt: skip
+    return sheet, header, end
+
+
+def _levels(scores: Scores) -> dict[str, int]:
+    """Each scope's level as the mart defines it (unit_level): 0 the province, 1 departments,
+    2 districts, 3 communes; a unit of unknown level is taken as a commune (printed last)."""
+    return {r["scope_code"]: 0 if r["scope_kind"] == "province" else (r["unit_level"] or 3)
+            for r in scores.rows}  # fmt: skip
+
+
+def _components_sheet(book, fm: wb.Formats, components: Table, lines: list[str],
+                      freshness: Freshness, levels: dict[str, int]) -> None:  # fmt: skip
+    """Components of the province, the departments and the districts first: the printed
+    pages; the communes' components follow for the screen (and are in the CSV)."""
+    table = components.without("measure_basis")
+    code, component = (table.columns.index(c) for c in _columns(table, "scope_code",
+                                                                   "component_code"))  # fmt: skip
+    rows = sorted(table.rows, key=lambda r: (levels.get(r[code], 3), r[code], r[component]))
+    printed = sum(1 for r in rows if levels.get(r[code], 3) < 3)
+    note = "Ô tô màu: thành phần ước tính (công thức chính thức chưa công bố)."
+    if printed < len(rows):
+        note += (" Bản in gồm toàn tỉnh, các sở, ban, ngành và cấp huyện; điểm thành phần cấp xã"
+                 " ở các dòng sau vùng in và trong tệp CSV điểm thành phần đi kèm.")  # fmt: skip
+    sheet, header, end = _table_sheet(book, fm, "Thành phần", table, lines, freshness,
+                                      flag="is_estimate", note=note, rows=rows)  # fmt: skip
+    if printed < len(rows):
+        sheet.print_area(0, 0, header + printed, len(table.columns) - 1)
 
 
 def _columns(table: Table, *keys: str) -> list[Column]:
@@ -215,22 +248,32 @@ def _columns(table: Table, *keys: str) -> list[Column]:
     return [by_key[k] for k in keys]
 
 
-def _charts(book, fm: wb.Formats, card: Table, mark: str) -> None:
+CHART_PAGE_ROW = 20  # below the groups' chart (340 px, about 17 rows)
+
+
+def _charts(book, fm: wb.Formats, card: Table, freshness: Freshness) -> None:
     """Two charts from a data block on their own sheet: province groups, agencies' totals;
-    `mark` heads their titles (a draft's)."""
+    a draft's chart titles start with its mark."""
+    mark = f"{DRAFT_MARK} — " if freshness.draft else ""
     sheet = book.add_worksheet("Biểu đồ")
     sheet.write_row(0, 0, ["Nhóm chỉ số", "Điểm", "Điểm tối đa"], fm.header)
     province = card.rows[0] if card.rows else None
     first_group = card.columns.index(_columns(card, GROUPS[0][0].lower())[0])
     for i, (_code, name, mx) in enumerate(GROUPS, start=1):
         value = province[first_group + i - 1] if province else None
-        sheet.write_row(i, 0, [name, float(value) if value is not None else 0, mx])
+        sheet.write_row(i, 0, [name, float(value) if value is not None else 0, mx], fm.text)
+    axis_font = {"name": wb.FONT, "size": 9}
     groups = book.add_chart({"type": "bar"})
     for col, label in ((1, "Điểm"), (2, "Điểm tối đa")):
         groups.add_series({"name": label, "categories": ["Biểu đồ", 1, 0, len(GROUPS), 0],
                            "values": ["Biểu đồ", 1, col, len(GROUPS), col]})  # fmt: skip
-    groups.set_title({"name": f"{mark}Điểm theo nhóm chỉ số — toàn tỉnh"})
-    groups.set_size({"width": 720, "height": 360})
+    groups.set_title({"name": f"{mark}Điểm theo nhóm chỉ số — toàn tỉnh",
+                      "name_font": {"name": wb.FONT, "size": 12}})  # fmt: skip
+    groups.set_legend({"position": "bottom", "font": axis_font})
+    groups.set_x_axis({"num_font": axis_font})
+    groups.set_y_axis({"num_font": axis_font})
+    groups.set_size({"width": 760, "height": 340})
+    groups.set_plotarea({"layout": {"x": 0.3, "y": 0.12, "width": 0.66, "height": 0.7}})
     sheet.insert_chart("E2", groups)
     # Ranked departments and districts only: hundreds of communes would be unreadable.
     level, total, rank = (
@@ -238,18 +281,27 @@ def _charts(book, fm: wb.Formats, card: Table, mark: str) -> None:
     )
     agencies = [r for r in card.rows[1:] if r[level] in (LEVELS[1], LEVELS[2])
                 and r[rank] is not None and r[total] is not None]  # fmt: skip
-    start = len(GROUPS) + 3
+    # The agencies' chart starts a printed page of its own, sized to fit it: a chart split
+    # across two pages loses its labels.
+    start = CHART_PAGE_ROW
+    sheet.set_h_pagebreaks([start])
     sheet.write_row(start, 0, ["Cơ quan, đơn vị", "Tổng điểm"], fm.header)
     for i, r in enumerate(agencies, start=start + 1):
-        sheet.write_row(i, 0, [r[1], float(r[total])])
+        sheet.write_row(i, 0, [r[1], float(r[total])], fm.text)
     if agencies:
         totals = book.add_chart({"type": "bar"})
         totals.add_series({"name": "Tổng điểm",
                            "categories": ["Biểu đồ", start + 1, 0, start + len(agencies), 0],
                            "values": ["Biểu đồ", start + 1, 1, start + len(agencies), 1]})  # fmt: skip
-        totals.set_title({"name": f"{mark}Tổng điểm 766 — sở, ngành và cấp huyện"})
+        totals.set_title({"name": f"{mark}Tổng điểm 766 — sở, ngành và cấp huyện",
+                          "name_font": {"name": wb.FONT, "size": 12}})  # fmt: skip
         totals.set_legend({"none": True})
-        totals.set_size({"width": 720, "height": max(360, 18 * len(agencies))})
-        sheet.insert_chart("E22", totals)
+        totals.set_x_axis({"num_font": axis_font})
+        # Every agency's name (a bar chart's category axis is y), not every other one.
+        totals.set_y_axis({"num_font": {"name": wb.FONT, "size": 8}, "reverse": True,
+                           "interval_unit": 1})  # fmt: skip
+        totals.set_size({"width": 760, "height": min(600, max(340, 13 * len(agencies) + 90))})
+        sheet.insert_chart(start + 1, 4, totals)
     sheet.set_column(0, 0, 40)
     sheet.set_column(1, 2, 12)
+    wb.print_setup(sheet, title="Biểu đồ Chỉ số 766", horizon=freshness.as_of_vi(), repeat=None)

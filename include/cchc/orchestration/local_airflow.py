@@ -12,11 +12,13 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 from cchc.config import LOCAL_TZ, REPO_ROOT, Settings
+from cchc.orchestration.night_progress import TaskEvent, follow
 
 POOLS_FILE = Path(__file__).with_name("pools.json")
 NIGHTLY_DAG = "cchc_nightly"
@@ -60,16 +62,21 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _airflow(args: list[str], env: dict[str, str], log_file: Path | None = None) -> None:
+def _airflow(args: list[str], env: dict[str, str], log_file: Path | None = None,
+             on_task: Callable[[TaskEvent], None] | None = None) -> None:  # fmt: skip
     command = [str(Path(sys.executable).with_name("airflow")), *args]
     if log_file is None:
         result = subprocess.run(command, env=env, capture_output=True, text=True)
         output = result.stdout + result.stderr
     else:
         with log_file.open("w") as out:
-            result = subprocess.run(
-                command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
-            )
+            if on_task is None:
+                result = subprocess.run(
+                    command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+                )
+            else:  # the same run, its log followed as it is written
+                process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+                result = subprocess.CompletedProcess(command, follow(process, log_file, on_task))
         output = log_file.read_text(errors="replace")
     if result.returncode != 0:
         where = f" (full log: {log_file})" if log_file else ""
@@ -115,9 +122,11 @@ def run_night(
     env: dict[str, str] | None = None,
     *,
     full_refresh: bool = False,
+    on_task: Callable[[TaskEvent], None] | None = None,
 ) -> NightRun:
     """Run the nightly DAG for the night that starts on `night` (data interval: that day);
-    `full_refresh` rebuilds every incremental model from raw (the DAG's param)."""
+    `full_refresh` rebuilds every incremental model from raw (the DAG's param); `on_task`
+    hears each task start and end while the night runs."""
     env = env or airflow_env(settings)
     logs = settings.data_dir / "runs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -126,7 +135,7 @@ def run_night(
     logical = f"{night + timedelta(days=1):%Y-%m-%d}T01:00:00+07:00"
     started = time.perf_counter()
     conf = ["--conf", json.dumps({"full_refresh": True})] if full_refresh else []
-    _airflow(["dags", "test", *conf, NIGHTLY_DAG, logical], env, log_file)
+    _airflow(["dags", "test", *conf, NIGHTLY_DAG, logical], env, log_file, on_task)
     states = re.findall(
         r"DagRun Finished: dag_id=\S+ .*?state=(\w+)", log_file.read_text(errors="replace")
     )

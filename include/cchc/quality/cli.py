@@ -291,6 +291,10 @@ def score_command(
     from cchc import warehouse
     from cchc.config import load_settings
 
+    if not Path(truth).exists():  # before any connection: a mistyped path is one line
+        typer.secho(f"error: no ground truth at {truth} (give truth/errors.csv or its folder)",
+                    fg=typer.colors.RED, err=True)  # fmt: skip
+        raise typer.Exit(2)
     province = province or load_settings().province_code
     store = store_beside(truth)
     with warehouse.connect() as conn:
