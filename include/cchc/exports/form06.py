@@ -227,12 +227,14 @@ def _write_invalid_codes(sheet, fm: wb.Formats, form: Form06, freshness: Freshne
     here per code as entered, never as a unit of their own."""
     columns = ["Mã đơn vị đã nhập", "Tên đơn vị đã nhập", *(c.vi for c in MEASURE_COLUMNS)]
     last = len(columns) - 1
-    sheet.merge_range(0, 0, 0, last, "HỒ SƠ GHI MÃ ĐƠN VỊ KHÔNG HỢP LỆ", fm.title)
-    sheet.merge_range(1, 0, 1, last, f"Kỳ báo cáo: {form.quarter.title_vi()}", fm.subtitle)
-    sheet.merge_range(2, 0, 2, last, "Lỗi nhập liệu: mã không có trong danh mục đơn vị hành chính"
-                      " của kỳ. Các hồ sơ này đã tính trong biểu tổng hợp toàn tỉnh, không lập"
-                      " biểu riêng và không xếp hạng.", fm.note)  # fmt: skip
-    row = wb.write_banner(sheet, fm, 3, last, freshness.warning_vi())
+    title = "Hồ sơ ghi mã đơn vị không hợp lệ"
+    row = wb.write_title_block(sheet, fm, last, title,
+                               [f"Kỳ báo cáo: {form.quarter.title_vi()}", freshness.as_of_vi()])  # fmt: skip
+    row = wb.write_banner(sheet, fm, row, last, freshness.warning_vi(),
+                          "Lỗi nhập liệu: mã không có trong danh mục đơn vị hành chính của kỳ."
+                          " Các hồ sơ này đã tính trong biểu tổng hợp toàn tỉnh, không lập biểu"
+                          " riêng và không xếp hạng.")  # fmt: skip
+    header = row
     for col, text in enumerate(columns):
         sheet.write(row, col, text, fm.header)
     invalid = form.invalid_codes()
@@ -248,6 +250,9 @@ def _write_invalid_codes(sheet, fm: wb.Formats, form: Form06, freshness: Freshne
     sheet.set_column(0, 0, 16)
     sheet.set_column(1, 1, 32)
     sheet.set_column(2, last, 12)
+    sheet.set_row(header, 46)  # the form's longest header wraps to three lines at this width
+    wb.print_setup(sheet, title=f"{FORM_CODE} — {INVALID_SHEET} — {form.quarter.label}",
+                   horizon=freshness.as_of_vi(), repeat=(header, header))  # fmt: skip
 
 
 def _write_sheet(sheet, fm: wb.Formats, form: Form06, unit: str, agency: str | None,
