@@ -16,6 +16,7 @@ from cchc.config import LOCAL_TZ
 from cchc.exports.periods import Quarter
 from cchc.extract.freshness import read_watermarks
 
+DRAFT_MARK = "BẢN NHÁP"
 DRAFT_WARNING_VI = (
     "BẢN NHÁP: kỳ báo cáo chưa kết thúc hoặc chưa có dữ liệu; số liệu không dùng để báo cáo"
     " chính thức."
@@ -81,9 +82,13 @@ class Freshness:
         )
 
     def as_of_vi(self) -> str:
+        """The data horizon, under every title and in every printed page's header; a draft's
+        starts with the draft mark, so no printed page of it passes for official."""
         if self.loaded_until is None:
-            return "Dữ liệu nguồn: chưa nạp"
-        return f"Dữ liệu nguồn tính đến {local_time(self.loaded_until)}"
+            horizon = "Dữ liệu nguồn: chưa nạp"
+        else:
+            horizon = f"Dữ liệu nguồn tính đến {local_time(self.loaded_until)}"
+        return f"{DRAFT_MARK} — {horizon}" if self.draft else horizon
 
     def to_json(self) -> dict:
         return {

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cchc.exports.freshness import Freshness, local_time
+from cchc.exports.freshness import DRAFT_MARK, Freshness, local_time
 from cchc.exports.periods import Quarter
 
-DRAFT_MARK = "BẢN NHÁP"
 DRAFT_FOLDER_SUFFIX = "-ban-nhap"  # a draft never replaces the official folder
 
 
