@@ -64,8 +64,8 @@ def test_the_file_is_named_for_its_night_and_states_its_horizon(nightly):
     assert path.parent.name == "2024-04-01"
     sheet = openpyxl.load_workbook(path).worksheets[0]
     assert "ĐÊM 01/04/2024, SỐ LIỆU ĐẾN 01:00 NGÀY 02/04/2024" in sheet["A1"].value
-    assert sheet.cell(6, 5).value == 5  # dossiers received, as loaded that night
-    names = {sheet.cell(r, 1).value: sheet.cell(r, 2).value for r in (6, 7)}
+    assert sheet.cell(5, 5).value == 5  # dossiers received, as loaded that night (row 4: header)
+    names = {sheet.cell(r, 1).value: sheet.cell(r, 2).value for r in (5, 6)}
     assert names == {"H40.12": "Sở Tư pháp", "H40.12.99": "Mã đơn vị không hợp lệ"}
 
 
@@ -80,4 +80,4 @@ def test_a_past_night_is_refused_once_a_later_one_is_loaded(nightly):
     assert first.read_bytes() == written  # that night's figures, untouched
     second = export_progress(SECOND_HORIZON, config)
     assert second.parent.name == "2024-04-02" and second != first
-    assert openpyxl.load_workbook(second).worksheets[0].cell(6, 5).value == 9
+    assert openpyxl.load_workbook(second).worksheets[0].cell(5, 5).value == 9
