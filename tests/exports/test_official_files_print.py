@@ -89,6 +89,8 @@ def _wide_scores(n: int) -> scorecard.Scores:
             numerator=90, denominator=100, ratio=0.9, points=18.0, max_points=20,
             is_estimate=False, measure_basis="x", group_points=18.0, total_points=18.0 - i / 100,
             total_max_points=20, rank_in_period=None if i == 0 else i,
+            unit_level=None if i == 0 else 1, dossiers_received=50,
+            rank_status="province" if i == 0 else "ranked",
         ))  # fmt: skip
     return scorecard.Scores(Q1, rows, [])
 
