@@ -28,7 +28,7 @@ def full_disk(monkeypatch, export_settings):
     """The export's settings, with a disk that fills up while the CSV files are written."""
     monkeypatch.setattr(quarterly, "load_settings", lambda: export_settings)
 
-    def no_space(path, table):
+    def no_space(path, table, **_):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(quarterly, "write_csv", no_space)
@@ -38,18 +38,28 @@ def full_disk(monkeypatch, export_settings):
 def test_a_full_disk_is_one_line_and_leaves_nothing_behind(full_disk, monkeypatch, capsys):
     folder = full_disk.province_export_dir / "quarterly"
     before = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-    code, err = run_main(monkeypatch, capsys, "export", "quarter", "--quarter", "2024Q3")
+    # 2024Q1: a quarter that has ended and has data, so the export gets as far as the disk
+    code, err = run_main(monkeypatch, capsys, "export", "quarter", "--quarter", "2024Q1")
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: the disk is full: "), err
-    assert "Traceback" not in err and "2024Q3" in lines[0]
+    assert "Traceback" not in err and "2024Q1" in lines[0]
     assert sorted(p.name for p in folder.iterdir()) == before  # no temporary folder left
 
 
 def test_verbose_keeps_the_traceback(full_disk, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["cchc", "--verbose", "export", "quarter", "-q", "2024Q3"])
+    monkeypatch.setattr(sys, "argv", ["cchc", "--verbose", "export", "quarter", "-q", "2024Q1"])
     with pytest.raises(OSError):
         cli.main()
+
+
+def test_a_refused_quarter_is_one_line(export_settings, monkeypatch, capsys):
+    monkeypatch.setattr(quarterly, "load_settings", lambda: export_settings)
+    code, err = run_main(monkeypatch, capsys, "export", "quarter", "--quarter", "2024Q3")
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: refused to export 2024Q3: "), err
+    assert "--draft" in lines[0] and "Traceback" not in err
 
 
 def test_a_missing_ground_truth_is_one_line():
