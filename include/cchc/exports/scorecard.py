@@ -127,7 +127,7 @@ def scorecard_table(scores: Scores) -> Table:
     columns = [
         Column("scope_code", "Mã đơn vị", "Scope code"),
         Column("scope_name", "Tên cơ quan, đơn vị", "Agency", width=40),
-        Column("unit_level", "Cấp đơn vị", "Level"),
+        Column("unit_level", "Cấp đơn vị", "Level", width=11),  # "Sở, ban, ngành" wraps
         Column("dossiers_received", "Số hồ sơ tiếp nhận", "Dossiers received", COUNT),
         *[
             Column(code.lower(), f"{name} ({mx})", f"{code} ({mx} points)", POINTS)
@@ -143,7 +143,7 @@ def scorecard_table(scores: Scores) -> Table:
             "Change vs previous quarter",
             "+0.00;[Red]-0.00;0.00",
         ),  # fmt: skip
-        Column("remark", "Ghi chú", "Remark", width=40),
+        Column("remark", "Ghi chú", "Remark", width=24),  # wraps: the table fits A4 readably
     ]
     note = " · ".join(n for n in (scores.note, minimum_ranked_note(_first_rows(scores.rows))) if n)
     return Table("qd766_bang_diem", f"Bảng điểm Chỉ số 766 — {scores.quarter.label}",
