@@ -70,6 +70,7 @@ def test_a_forced_draft_says_so_in_every_file(export_settings, monkeypatch):
                     path.name,
                     sheet.title,
                 )
+                assert DRAFT_MARK in sheet.oddHeader.right.text, (path.name, sheet.title)
         elif path.suffix == ".csv":
             with path.open(encoding="utf-8-sig", newline="") as f:
                 rows = list(csv.reader(f))

@@ -13,6 +13,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from cchc.exports.freshness import DRAFT_MARK
 from cchc.exports.tables import Table, plain
 
 FIXED_CREATED = datetime(2000, 1, 1)  # also xlsxwriter's zip timestamp: byte-identical files
@@ -205,13 +206,16 @@ def print_setup(sheet: Worksheet, *, title: str, horizon: str, repeat: tuple[int
     sheet.set_footer(f"&L{font}{safe}&R{font}Trang &P/&N")
 
 
-def write_dictionary(book: xlsxwriter.Workbook, fm: Formats, tables: list[Table]) -> None:
-    """The data dictionary: each column's Vietnamese header beside its English name and key."""
+def write_dictionary(book: xlsxwriter.Workbook, fm: Formats, tables: list[Table], *,
+                     draft_warning: str | None = None) -> None:  # fmt: skip
+    """The data dictionary: each column's Vietnamese header beside its English name and key;
+    a draft's (`draft_warning`) says so above the table and in its page header."""
     sheet = book.add_worksheet(DICTIONARY_SHEET)
+    top = write_banner(sheet, fm, 0, 3, draft_warning)
     header = ["Bảng", "Cột (tiếng Việt)", "Column (English)", "Mã cột (CSV)"]
     for col, text in enumerate(header):
-        sheet.write(0, col, text, fm.header)
-    row = 1
+        sheet.write(top, col, text, fm.header)
+    row = top + 1
     for table in tables:
         for column in table.columns:
             for col, text in enumerate((table.title_vi, column.vi, column.en, column.key)):
@@ -219,4 +223,5 @@ def write_dictionary(book: xlsxwriter.Workbook, fm: Formats, tables: list[Table]
             row += 1
     for col, width in enumerate((40, 40, 40, 28)):
         sheet.set_column(col, col, width)
-    print_setup(sheet, title=DICTIONARY_SHEET, horizon="", repeat=(0, 0))
+    horizon = DRAFT_MARK if draft_warning else ""
+    print_setup(sheet, title=DICTIONARY_SHEET, horizon=horizon, repeat=(top, top))
