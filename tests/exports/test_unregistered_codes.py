@@ -17,10 +17,12 @@ import pytest
 
 from cchc.exports import form06, quarterly, scorecard
 from cchc.exports.periods import Quarter
+from cchc.exports.workbook import DICTIONARY_SHEET
 from cchc.extract.entities import ENTITIES
 from cchc.transform.dbt import run_dbt
 from tests.conftest import settings_using
 from tests.dbt.test_dbt_project import _create_raw, _insert, dossier, unit
+from tests.exports.official_files import non_vietnamese_cells
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 Q1 = Quarter.parse("2025Q1")
@@ -171,3 +173,15 @@ def test_form06_has_no_sheet_for_it_and_counts_it_in_the_invalid_code_rows(built
     province = received_total(book[form06.SUMMARY_SHEET])
     units = sum(received_total(book[u[0]]) for u in UNITS)
     assert province == ALL_DOSSIERS == units + listed[0][2]
+
+
+def test_its_rows_and_labels_are_vietnamese_and_print_with_the_horizon(built):
+    """i18b's checks on this export's rows: invalid codes, levels, units below the minimum."""
+    _, export = built
+    for path in sorted(export.folder.glob("*.xlsx")):
+        assert non_vietnamese_cells(path) == [], path.name
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            if sheet.title != DICTIONARY_SHEET:
+                assert "Dữ liệu nguồn tính đến" in sheet.oddHeader.right.text, sheet.title
+    invalid = openpyxl.load_workbook(export.folder / quarterly.FORM06_XLSX)[form06.INVALID_SHEET]
+    assert invalid.print_title_rows and invalid.page_setup.orientation == "landscape"

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 
 from cchc.exports import workbook as wb
-from cchc.exports.freshness import Freshness
+from cchc.exports.freshness import DRAFT_WARNING_VI, Freshness
 from cchc.exports.mart_docs import column_docs
 from cchc.exports.periods import Quarter
 from cchc.exports.quality_annex import Annex
@@ -84,7 +84,7 @@ UNDOCUMENTED = {"month_start": ("Tháng", "Month")}
 # The mart's enumerations, as an official file says them.
 VALUES_VI = {
     "scope_kind": {"agency": "Đơn vị xử lý", "district": "Cấp huyện", "province": "Toàn tỉnh",
-                   "current_agency": "Đơn vị hiện nay"},
+                   "current_agency": "Đơn vị hiện nay", "unregistered_code": "Mã đơn vị không hợp lệ"},
     "period_grain": {"month": "Tháng", "quarter": "Quý", "year": "Năm"},
 }  # fmt: skip
 
@@ -186,5 +186,6 @@ def write_workbook(path: Path, table: Table, quarter: Quarter, freshness: Freshn
                    flag_column="within_tolerance" if has_flag else None, flag_when=False)  # fmt: skip
     sheet.freeze_panes(header + 1, 2)
     wb.print_setup(sheet, title=title, horizon=horizon, repeat=(header, header))
-    wb.write_dictionary(book, fm, [table])
+    draft = DRAFT_WARNING_VI if freshness.draft else None
+    wb.write_dictionary(book, fm, [table], draft_warning=draft)
     book.close()
