@@ -186,11 +186,20 @@ def nightly_dag(province: str):
             return _check("marts", check_id(run_id))
 
         @task
-        def export_indicators(data_interval_end=None) -> str:
-            from cchc.exports.progress import export_progress
+        def export_indicators(data_interval_start=None, data_interval_end=None) -> str:
+            from airflow.exceptions import AirflowSkipException
+
+            from cchc.exports.progress import NightNotReproducible, export_progress
+            from cchc.extract.window import TZ
             from cchc.orchestration.provinces import settings_for
 
-            path = export_progress(as_of=data_interval_end, settings=settings_for(province))
+            # The night's own date names the folder; its horizon is the window's end.
+            night = data_interval_start.astimezone(TZ).date() if data_interval_start else None
+            try:
+                path = export_progress(data_interval_end, settings_for(province), night)
+            except NightNotReproducible as refused:
+                # A rerun of a past night after later ones: its file stays as it was written.
+                raise AirflowSkipException(str(refused)) from refused
             print(f"export written: {path}")
             return str(path)
 

@@ -228,16 +228,42 @@ def extract_command(
     from cchc.extract.run import extract
     from cchc.extract.window import TZ
 
+    if end <= start:
+        _fail(f"--to ({end:%Y-%m-%d %H:%M}) must be after --from ({start:%Y-%m-%d %H:%M})")
+    settings = load_settings()
     try:
-        settings = load_settings()
         settings = settings.for_province(province) if province else settings
         results = extract(
             start.replace(tzinfo=TZ), end.replace(tzinfo=TZ), source, entity, settings=settings
         )
-    except (SourceError, ValueError) as error:
+    except SourceError as error:
+        _fail(f"{error}{_simulator_hint(settings, error)}")
+    except ValueError as error:
         _fail(str(error))
     for result in results:
         typer.echo(result.summary())
+    if settings.extract_overlap_minutes:  # why the windows above start before --from
+        typer.echo(
+            f"window as given: [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M}) local time; each"
+            f" read starts {settings.extract_overlap_minutes} min earlier"
+            " (CCHC_EXTRACT_OVERLAP_MINUTES), so updates saved late are not missed"
+        )
+
+
+def _simulator_hint(settings, error: Exception) -> str:
+    """A source that does not answer at the simulators' address: they are not running."""
+    simulator = f"{settings.sim_host}:{settings.sim_port}"
+    if any(simulator in url for url in settings.source_urls.values()) and (
+        "no response" in str(error) or "connect" in str(error).lower()
+    ):
+        return f"; nothing answers at {simulator}: start the simulators with `cchc simulate serve`"
+    return ""
+
+
+def _echo_task(event) -> None:
+    """A finished task of the night, as it finishes: name, state, seconds."""
+    if event.state != "running":
+        typer.echo(f"  {event.task:<44} {event.state:<8} {event.seconds:7.1f}s")
 
 
 @night_app.command("run")
@@ -255,9 +281,12 @@ def night_run(
     settings = load_settings()
     try:
         env = local_airflow.prepare(settings)
-        run = local_airflow.run_night(settings, night.date(), env, full_refresh=full_refresh)
+        run = local_airflow.run_night(
+            settings, night.date(), env, full_refresh=full_refresh, on_task=_echo_task
+        )
     except local_airflow.AirflowRunError as error:
-        _fail(str(error))
+        # Its first line names the command and the full log; the log's tail is in the file.
+        _fail(str(error).splitlines()[0].rstrip(":"))
     typer.echo(f"night {run.night} done in {run.seconds:.1f}s (log: {run.log_file})")
 
 
@@ -290,5 +319,24 @@ def demo(
     )
 
 
+def main() -> None:
+    """The `cchc` command: a failure is one line on stderr (the traceback with --verbose)."""
+    import sys
+
+    from cchc.cli_errors import one_line
+
+    verbose = any(arg in ("--verbose", "-v") for arg in sys.argv[1:])
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.secho("interrupted", fg=typer.colors.RED, err=True)
+        sys.exit(130)
+    except Exception as error:
+        if verbose:
+            raise
+        typer.secho(f"error: {one_line(error)}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -21,7 +21,8 @@ from cchc.extract.window import TZ
 from cchc.orchestration import local_airflow
 from cchc.reporting import rows_per_layer
 
-console = Console(highlight=False)
+# soft_wrap: a long path stays on one line, whole, so it can be copied from the terminal.
+console = Console(highlight=False, soft_wrap=True)
 # History from the start of the quarter before the first night, so the demo can export a
 # complete quarter in the official form.
 HISTORY_START = date(2024, 1, 1)
@@ -31,9 +32,12 @@ DEMO_QUARTER = "2024Q1"
 def _synthetic_store(settings: Settings, first: date, last: date, scale: float, seed: int):
     """Generate the province once per parameter set; a rerun reuses it (generation is deterministic)."""
     from cchc.synthetic import generate
+    from cchc.synthetic.generator import GENERATOR_VERSION
 
     out = settings.data_dir / "sim"
-    params = {"from": str(first), "to": str(last), "scale": scale, "seed": seed}
+    # A new generator version regenerates: its data or its ground truth may differ.
+    params = {"from": str(first), "to": str(last), "scale": scale, "seed": seed,
+              "generator": GENERATOR_VERSION}  # fmt: skip
     stamp = out / "params.json"
     store = out / "store.sqlite"
     if store.exists() and stamp.exists() and json.loads(stamp.read_text()) == params:
@@ -79,7 +83,15 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
         for number, night in enumerate(nights):
             # The first night after an initial load rebuilds every model from raw, as a first
             # deployment does; it also upgrades a warehouse built by an older version.
-            run = local_airflow.run_night(settings, night, env, full_refresh=number == 0)
+            console.print(
+                f"night {night}: DAG cchc_nightly running (log: {log_of(settings, night)})"
+            )
+            with console.status(f"night {night}: starting Airflow") as status:
+                run = local_airflow.run_night(
+                    settings, night, env, full_refresh=number == 0,
+                    on_task=lambda event, night=night, status=status: _show_task(
+                        night, event, status),
+                )  # fmt: skip
             console.print(f"night {night}: DAG cchc_nightly succeeded in {run.seconds:.1f}s")
     t = lap("nightly runs", t)
     quarterly = _export_quarter(settings)
@@ -89,6 +101,25 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
     console.print(f"quarterly export ({DEMO_QUARTER}, form 06 and more): {quarterly.folder}")
     if quarterly.stale:
         console.print("  [yellow]warning: a source was stale for that quarter; the files say so[/]")
+    if settings.embedded:
+        console.print(
+            f"The embedded warehouse keeps running ({pg.url()}, data in {settings.pgdata}) for"
+            " `cchc status`, the exports and BI tools; stop it with `cchc warehouse stop`"
+            " (`make demo` starts it again)."
+        )
+
+
+def log_of(settings: Settings, night: date):
+    return settings.data_dir / "runs" / f"{local_airflow.NIGHTLY_DAG}_{night:%Y-%m-%d}.log"
+
+
+def _show_task(night: date, event, status) -> None:
+    """One line per finished task (state, seconds); the running one on the spinner."""
+    if event.state == "running":
+        status.update(f"night {night}: {event.task} running")
+        return
+    colour = "green" if event.state == "success" else "red"
+    console.print(f"  {event.task:<44} [{colour}]{event.state:<8}[/] {event.seconds:7.1f}s")
 
 
 def _export_quarter(settings: Settings):
@@ -186,7 +217,9 @@ def _print_quality(conn) -> None:
     ).fetchall()
     table = Table(title="Data-quality findings of the latest run (rules that flagged records)")
     for column in ("rule", "severity", "records flagged", "records checked"):
-        table.add_column(column, justify="left" if column in ("rule", "severity") else "right")
+        # fold: a long rule id wraps whole rather than being cut with an ellipsis
+        table.add_column(column, justify="left" if column in ("rule", "severity") else "right",
+                         overflow="fold")  # fmt: skip
     for rule, severity, bad, total in rows:
         table.add_row(rule, severity, f"{bad or 0:,}", f"{total or 0:,}")
     console.print(table)

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import os
 import subprocess
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,8 +32,23 @@ class WarehouseError(RuntimeError):
     pass
 
 
+@contextlib.contextmanager
+def _quiet_pgserver_import():
+    """pgserver asks platformdirs for a runtime folder as it is imported; as root without
+    XDG_RUNTIME_DIR that warns on every command, though the embedded server never uses it."""
+    try:
+        from platformdirs import RuntimeDirWarning
+    except ImportError:  # an older platformdirs: it does not warn
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeDirWarning)
+        yield
+
+
 def _pg_bin() -> Path:
-    from pgserver._commands import POSTGRES_BIN_PATH
+    with _quiet_pgserver_import():
+        from pgserver._commands import POSTGRES_BIN_PATH
 
     return POSTGRES_BIN_PATH
 
@@ -48,11 +64,12 @@ def _prepare_for_user(pgdata: Path, user: str | None) -> None:
     import pwd
     import stat
 
-    from pgserver.utils import (
-        ensure_folder_permissions,
-        ensure_prefix_permissions,
-        ensure_user_exists,
-    )
+    with _quiet_pgserver_import():
+        from pgserver.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
 
     ensure_user_exists(user)
     ensure_prefix_permissions(pgdata)

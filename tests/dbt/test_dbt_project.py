@@ -81,6 +81,20 @@ def dossier(code: str, agency: str, updated: str, **fields: object) -> dict:
     return payload
 
 
+def unit(code: str, name: str) -> dict:
+    """A department of the unit register (CapDonVi 1), valid since 2020."""
+    return {
+        "MaDonVi": code, "TenDonVi": name, "KyHieu": code.split(".")[-1],
+        "LoaiDonVi": "department", "CapDonVi": 1, "MaDonViCha": None, "LinhVuc": [],
+        "NgayHieuLuc": "20200101000000", "NgayHetHieuLuc": None, "MaDonViMoi": None,
+        "NgayCapNhat": "20200101000000",
+    }  # fmt: skip
+
+
+# The unit register: every agency of the dossiers below is a registered department.
+UNIT_ROWS = [("2025-01-01 20:00", unit(code, name)) for code, name in AGENCIES.items()]
+H45_UNIT_ROWS = [("2025-01-01 20:00", unit(code, name)) for code, name in H45_AGENCIES.items()]
+
 SUPPLEMENT = {"NgayBoSung": "20250109090000", "NgayTiepNhanBoSung": "20250110090000"}
 
 # (extracted_at UTC, payload): the first dossier comes in two versions, the second of them twice
@@ -340,10 +354,12 @@ def _load(pg: PgParams, provinces: tuple[str, ...], night: str = "all") -> None:
 
     with psycopg.connect(pg.url(), autocommit=True) as conn:
         if "H40" in provinces:
+            _insert(conn, "onestop__administrative_units", "MaDonVi", keep(UNIT_ROWS))
             _insert(conn, "onestop__dossiers", "MaHoSo", keep(ONESTOP_ROWS))
             _insert(conn, "portal__dossier_syncs", "MaHoSo", keep([("2025-01-15 20:00", PORTAL_PAYLOAD)]))  # fmt: skip
             _insert(conn, "ioffice__outgoing_documents", "MaVanBan", keep([("2025-01-26 20:00", IOFFICE_PAYLOAD)]))  # fmt: skip
         if "H45" in provinces:
+            _insert(conn, "onestop__administrative_units", "MaDonVi", H45_UNIT_ROWS, "H45")
             _insert(conn, "onestop__dossiers", "MaHoSo", H45_ONESTOP_ROWS, "H45")
             _insert(conn, "portal__dossier_syncs", "MaHoSo", [("2025-01-20 20:00", H45_PORTAL_PAYLOAD)], "H45")  # fmt: skip
             _insert(conn, "ioffice__outgoing_documents", "MaVanBan", [("2025-01-21 20:00", H45_IOFFICE_PAYLOAD)], "H45")  # fmt: skip
@@ -668,9 +684,18 @@ def test_qd766_scores_follow_the_seed_rules(built, warehouse_pg):
     assert (sync["numerator"], sync["denominator"], sync["points"]) == (1, 7, Decimal("0.86"))
     sync = by_key[("H45", "province", "H45", "2025Q1", "DOSSIER_SYNC")]
     assert (sync["numerator"], sync["denominator"], sync["points"]) == (1, 3, Decimal("2.00"))
-    # ranks are within the province: H45's only agency ranks first in its province
-    assert by_key[("H40", "agency", "H40.15", "2025Q1", "DOSSIER_SYNC")]["rank_in_period"] == 1
-    assert by_key[("H45", "agency", "H45.12", "2025Q1", "DOSSIER_SYNC")]["rank_in_period"] == 1
+    # every agency here has fewer dossiers than the minimum to be ranked: scored, marked, not
+    # ranked (ranks per level and province: tests/exports/test_unregistered_codes.py)
+    for key in (("H40", "agency", "H40.15"), ("H45", "agency", "H45.12")):
+        row = by_key[(*key, "2025Q1", "DOSSIER_SYNC")]
+        assert (row["rank_status"], row["rank_in_period"], row["unit_level"]) == (
+            "below_minimum",
+            None,
+            1,
+        )
+        assert row["dossiers_received"] == 3
+    province = by_key[("H40", "province", "H40", "2025Q1", "DOSSIER_SYNC")]
+    assert (province["rank_status"], province["rank_in_period"]) == ("province", 1)
     comment = _query(
         warehouse_pg,
         "select obj_description('marts.mart_qd766_scores'::regclass, 'pg_class') as c",

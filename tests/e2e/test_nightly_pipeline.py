@@ -15,7 +15,10 @@ import psycopg
 import pytest
 
 from cchc.config import PgParams
+from cchc.exports import quarterly
+from cchc.exports.periods import Quarter
 from cchc.exports.progress import COLUMNS
+from cchc.exports.quarterly import export_quarter
 from cchc.extract.entities import ENTITIES, WINDOWED_ENTITIES
 from cchc.extract.loader import canonical_json
 from cchc.extract.run import BEGINNING, history_windows, load_history
@@ -26,6 +29,14 @@ from cchc.simulators.store import SimStore
 from cchc.synthetic import generate
 from tests.conftest import settings_using
 from tests.e2e.expected import expected_progress
+from tests.exports.official_files import (
+    PDFTOTEXT,
+    SOFFICE,
+    non_vietnamese_cells,
+    pdf_pages,
+    squeeze,
+    to_pdf,
+)
 
 HISTORY_START = date(2024, 3, 1)
 NIGHTS = [date(2024, 4, 1), date(2024, 4, 2)]
@@ -161,7 +172,7 @@ def test_export_holds_the_marts_numbers(pipeline, conn):
     assert header[0] == "Mã đơn vị" and header[-1] == "Điểm tiến độ (tối đa 20)"
     cells = {
         (r[0], r[2].date().replace(day=1)): r
-        for r in sheet.iter_rows(min_row=6, values_only=True)
+        for r in sheet.iter_rows(min_row=5, values_only=True)
         if r[0]
     }
     mart = conn.execute(
@@ -220,3 +231,33 @@ def test_bi_sees_officers_only_in_groups_of_k(pipeline):
             " from restricted.mart_officer_lateness_monthly"
         ).fetchone()
     assert officers >= 5 and listed > 0
+
+
+@pytest.mark.skipif(not (SOFFICE and PDFTOTEXT), reason="LibreOffice or poppler missing")
+def test_official_workbooks_print_within_their_page_budgets(pipeline, tmp_path):
+    """At the demo's scale: form 06's province summary ≤ 3 pages, the 766 scorecard ≤ 40,
+    the data-quality annex ≤ 15; no English in them or in the nightly workbook."""
+    config = pipeline["config"]
+    result = export_quarter(Quarter.parse("2024Q1"), config)
+    folder = result.folder
+    nightly = sorted((config.province_export_dir / "nightly").glob("*/*.xlsx"))
+    for path in [folder / quarterly.FORM06_XLSX, folder / quarterly.SCORECARD_XLSX,
+                 folder / quarterly.QUALITY_XLSX, nightly[-1]]:  # fmt: skip
+        assert non_vietnamese_cells(path) == [], path.name
+    # Form 06 has a sheet per agency: its province summary is printed on its own.
+    summary = tmp_path / "bieu_06_tong_hop.xlsx"
+    book = openpyxl.load_workbook(folder / quarterly.FORM06_XLSX)
+    for sheet in book.worksheets[1:]:
+        book.remove(sheet)
+    book.save(summary)
+    books = [summary, folder / quarterly.SCORECARD_XLSX, folder / quarterly.QUALITY_XLSX]
+    pages = {name: pdf_pages(pdf) for name, pdf in to_pdf(books, tmp_path).items()}
+    budgets = {summary.name: 3, quarterly.SCORECARD_XLSX: 40, quarterly.QUALITY_XLSX: 15}
+    for name, budget in budgets.items():
+        assert 1 <= len(pages[name]) <= budget, (name, len(pages[name]))
+        for number, page in enumerate(pages[name], start=1):
+            assert f"Trang {number}/{len(pages[name])}" in squeeze(page), (name, number)
+            assert "Dữ liệu nguồn tính đến" in page, (name, number)  # the horizon, each page
+    for page in pages[summary.name]:  # the form's header rows, repeated
+        assert {"STT", "(1)", "(13)", "Trực"} <= set(page.split())
+    print({name: len(p) for name, p in pages.items()})

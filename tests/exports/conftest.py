@@ -30,7 +30,7 @@ FIELDS = [("LV01", "Hộ tịch"), ("LV02", "Chứng thực"), ("LV03", "Đất 
 DDL = """
 create schema if not exists marts; create schema if not exists dq; create schema if not exists audit;
 create table marts.dim_agencies (agency_code text primary key, agency_name text,
-    province_code text not null default 'H40');
+    province_code text not null default 'H40', is_known_unit boolean not null default true);
 create table marts.mart_form06_quarterly (
     period_kind text, period_label text, period_start date, period_end date,
     field_code text, field_name text, level_code int, agency_code text, agency_name text,
@@ -46,7 +46,10 @@ create table marts.mart_qd766_scores (
     ratio numeric, points numeric, max_points numeric, is_estimate boolean,
     measure_basis text, group_points numeric, group_max_points numeric,
     total_points numeric, total_max_points numeric, rank_in_period int,
-    province_code text not null default 'H40');
+    province_code text not null default 'H40', unit_level int, dossiers_received int,
+    rank_status text);
+create table marts.dim_administrative_units (province_code text, unit_code text,
+    unit_name text, unit_level int, valid_from date, valid_to date);
 create table marts.fct_dossiers (dossier_code text primary key, agency_code text,
     received_date date, ended_date date, province_code text not null default 'H40');
 create table dq.record_flags (run_id text, source text, entity text, record_key text,
@@ -61,11 +64,16 @@ COMPONENTS = [  # (group, component, max, is_estimate)
 ]
 
 
+def _level(agency: str) -> int:
+    return 1 if agency == "H40.12" else (2 if agency.count(".") == 1 else 3)
+
+
 def _form06_rows() -> list[tuple]:
     rows = []
     for kind, label, start, end in (
         ("calendar", "2024Q1", date(2024, 1, 1), date(2024, 3, 31)),
         ("legal", "2024Q1", date(2023, 12, 15), date(2024, 3, 14)),
+        ("calendar", "2024Q2", date(2024, 4, 1), date(2024, 6, 30)),  # loaded in part: stale
     ):
         for a, (agency, name) in enumerate(AGENCIES):
             level = 1 if agency == "H40.12" else (2 if agency.count(".") == 1 else 3)
@@ -138,6 +146,18 @@ def load_marts(url: str, loaded_until: datetime) -> None:
         cur.executemany(f"insert into marts.mart_qd766_scores values ({', '.join(['%s'] * 23)})",
                         _score_rows())  # fmt: skip
         cur.executemany("insert into marts.fct_dossiers values (%s, %s, %s, %s)", dossiers)
+        # every agency is a registered unit, ranked within its level (ranks of one level here)
+        cur.executemany(
+            "insert into marts.dim_administrative_units values"
+            " ('H40', %s, %s, %s, '2020-01-01', '9999-12-31')",
+            [(code, name, _level(code)) for code, name in AGENCIES],
+        )
+        cur.execute("""update marts.mart_qd766_scores set dossiers_received = 50,
+            rank_status = case scope_kind when 'province' then 'province' else 'ranked' end""")
+        cur.executemany(
+            "update marts.mart_qd766_scores set unit_level = %s where scope_code = %s",
+            [(_level(code), code) for code, _ in AGENCIES],
+        )
         cur.executemany(
             "insert into dq.record_flags values (%s, %s, %s, %s, %s, 'data_entry', %s)",
             [(*f, datetime(2024, 4, 2 if f[0] == "run-2" else 1, tzinfo=TZ)) for f in flags],

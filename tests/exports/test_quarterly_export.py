@@ -3,6 +3,7 @@ re-exports are byte-identical, stale sources are flagged, the HTML is offline.""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -13,9 +14,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from cchc.exports import form06, quarterly
+from cchc.exports import form06, quality_annex, quarterly, reconciliation, rule_impact
 from cchc.exports.cli import export_app
 from cchc.exports.periods import Quarter
+from tests.exports import official_files
 
 Q1 = Quarter.parse("2024Q1")
 Q1_LEGAL = Quarter.parse("2024Q1", legal=True)
@@ -96,7 +98,7 @@ def test_scorecard_numbers_equal_the_mart(q1, conn):
     wb = book(q1, quarterly.SCORECARD_XLSX)
     ws = wb["Bảng điểm"]
     header = next(i for i, r in enumerate(ws.iter_rows(values_only=True), 1) if r[0] == "Mã đơn vị")
-    cells = {r[0]: r for r in ws.iter_rows(min_row=header + 2, values_only=True) if r[0]}
+    cells = {r[0]: r for r in ws.iter_rows(min_row=header + 1, values_only=True) if r[0]}
     mart = conn.execute(
         "select scope_code, group_code, group_points, total_points, rank_in_period"
         " from marts.mart_qd766_scores where period_grain = 'quarter' and period_label = '2024Q1'"
@@ -108,17 +110,18 @@ def test_scorecard_numbers_equal_the_mart(q1, conn):
     assert set(cells) == {r[0] for r in mart}
     for scope, group, points, total, rank in mart:
         row = cells[scope]
-        assert row[2 + groups.index(group)] == pytest.approx(float(points))
-        assert row[8] == pytest.approx(float(total)) and row[10] == rank
-        assert row[11] == pytest.approx(float(previous[scope]))
-        assert row[12] == pytest.approx(float(total - previous[scope]))
-        assert row[2 + groups.index("MDHL")] is None  # not computed: blank, not 0
+        # code, name, level, dossiers received, the six groups, total, max, rank, …
+        assert row[4 + groups.index(group)] == pytest.approx(float(points))
+        assert row[10] == pytest.approx(float(total)) and row[12] == rank
+        assert row[13] == pytest.approx(float(previous[scope]))
+        assert row[14] == pytest.approx(float(total - previous[scope]))
+        assert row[4 + groups.index("MDHL")] is None  # not computed: blank, not 0
     assert list(cells)[0] == "H40"  # province first
     comp = wb["Thành phần"]
     header = next(
         i for i, r in enumerate(comp.iter_rows(values_only=True), 1) if r[0] == "Mã đơn vị"
     )
-    body = [r for r in comp.iter_rows(min_row=header + 2, values_only=True) if r[0]]
+    body = [r for r in comp.iter_rows(min_row=header + 1, values_only=True) if r[0]]
     mart = conn.execute(
         "select scope_code, component_code, numerator, denominator, points, is_estimate"
         " from marts.mart_qd766_scores where period_grain = 'quarter' and period_label = '2024Q1'"
@@ -131,20 +134,29 @@ def test_scorecard_numbers_equal_the_mart(q1, conn):
 
 
 def test_quality_annex_equals_the_flags(q1, conn):
-    ws = book(q1, quarterly.QUALITY_XLSX)["Theo đơn vị"]
+    ws = book(q1, quarterly.QUALITY_XLSX)[quality_annex.AGENCY_SHEET]
     header = next(i for i, r in enumerate(ws.iter_rows(values_only=True), 1) if r[0] == "Mã đơn vị")
-    got = {
-        (r[0], r[2]): (r[4], r[5], r[6])
-        for r in ws.iter_rows(min_row=header + 2, values_only=True)
-        if r[0]
-    }
+    names = [c.value for c in ws[header]]
+    got = {}
+    for r in ws.iter_rows(min_row=header + 1, values_only=True):
+        for column in range(3, len(names) - 1):  # one column per rule, then the total
+            if r[0] and r[column]:
+                got[(r[0], names[column])] = (r[column], r[2])
+        if r[0]:
+            assert r[-1] == sum(v or 0 for v in r[3:-1])
     expected = conn.execute(
         """select d.agency_code, f.rule_id, count(*),
                   (select count(*) from marts.fct_dossiers x where x.agency_code = d.agency_code)
            from dq.record_flags f join marts.fct_dossiers d on d.dossier_code = f.record_key
            where f.run_id = 'run-2' group by 1, 2"""
     ).fetchall()
-    assert got == {(a, r): (n, m, pytest.approx(round(n / m, 6))) for a, r, n, m in expected}
+    assert got == {(a, rule_impact.name(r)): (n, m) for a, r, n, m in expected}
+    # The CSV keeps one row per agency and rule, with its rate.
+    with (q1.folder / "chat_luong_theo_don_vi.csv").open(encoding="utf-8-sig") as f:
+        long = {(r["agency_code"], r["rule_id"]): r for r in csv.DictReader(f)}
+    assert {k: (int(v["flagged"]), int(v["dossiers"])) for k, v in long.items()} == {
+        (a, r): (n, m) for a, r, n, m in expected
+    }
     text = (q1.folder / "chat_luong_ho_so_nhieu_loi.csv").read_text(encoding="utf-8-sig")
     assert "completed_without_end_date" not in text  # only the latest run counts
     assert "766 TDGQ" in text
@@ -152,9 +164,9 @@ def test_quality_annex_equals_the_flags(q1, conn):
 
 def test_reconciliation_says_not_yet_built_then_reads_the_mart(export_settings, conn):
     result = quarterly.export_quarter(Q1, export_settings)
-    ws = book(result, quarterly.RECONCILIATION_XLSX)["Đối chiếu"]
+    ws = book(result, quarterly.RECONCILIATION_XLSX)[reconciliation.DATA_SHEET]
     text = " ".join(str(c) for r in ws.iter_rows(values_only=True) for c in r if c)
-    assert "not yet built: marts.mart_qd766_reconciliation" in text
+    assert "bảng đối chiếu điểm Chỉ số 766 chưa được xây dựng" in text
     assert "qd766_doi_chieu" in result.manifest["notes"]
     conn.execute(
         "create table marts.mart_qd766_reconciliation as select 'agency'::text scope_kind,"
@@ -166,10 +178,20 @@ def test_reconciliation_says_not_yet_built_then_reads_the_mart(export_settings, 
     conn.commit()
     try:
         result = quarterly.export_quarter(Q1, export_settings)
-        ws = book(result, quarterly.RECONCILIATION_XLSX)["Đối chiếu"]
+        ws = book(result, quarterly.RECONCILIATION_XLSX)[reconciliation.DATA_SHEET]
         row = next(r for r in ws.iter_rows(values_only=True) if r[1] == "H40.12")
+        assert row[0] == "Đơn vị xử lý" and row[7:9] == ("Không", "Không")  # no English
         assert row[4:7] == (18.5, 17.0, -1.5)
-        assert "multiple_supplement_requests" in row[-1]  # the finding that explains it
+        # The finding that explains it, by its Vietnamese name.
+        assert rule_impact.name("multiple_supplement_requests") in row[-1]
+        assert not official_files.non_vietnamese_cells(
+            result.folder / quarterly.RECONCILIATION_XLSX
+        )
+        summary = book(result, quarterly.RECONCILIATION_XLSX).worksheets[0]
+        assert summary.title == reconciliation.SUMMARY_SHEET
+        text = " ".join(str(c) for r in summary.iter_rows(values_only=True) for c in r if c)
+        assert "Tệp dữ liệu" in text and "15 chênh lệch lớn nhất" in text
+        assert "Lệch ngoài sai số" in text
     finally:
         conn.execute("drop table marts.mart_qd766_reconciliation")
         conn.commit()
@@ -284,6 +306,10 @@ def test_another_provinces_rows_never_reach_this_provinces_files(export_settings
         )
     conn.execute("update marts.mart_form06_quarterly set received_total = received_total * 7"
                  " where province_code = 'H45'")  # fmt: skip
+    # its sources loaded as far as ours (a province with nothing loaded is refused)
+    conn.execute("insert into audit.watermarks (province_code, source, entity, loaded_until,"
+                 " last_batch_id) select 'H45', source, entity, loaded_until, last_batch_id"
+                 " from audit.watermarks where province_code = 'H40'")  # fmt: skip
     conn.commit()
     try:
         again = quarterly.export_quarter(Q1, export_settings)
@@ -291,8 +317,9 @@ def test_another_provinces_rows_never_reach_this_provinces_files(export_settings
             Q1, dataclasses.replace(export_settings, province_code="H45")
         )
     finally:
-        for table in ("mart_form06_quarterly", "mart_qd766_scores", "fct_dossiers"):
-            conn.execute(f"delete from marts.{table} where province_code = 'H45'")
+        for table in ("marts.mart_form06_quarterly", "marts.mart_qd766_scores",
+                      "marts.fct_dossiers", "audit.watermarks"):  # fmt: skip
+            conn.execute(f"delete from {table} where province_code = 'H45'")
         conn.commit()
     assert again.manifest["content_sha256"] == q1.manifest["content_sha256"]
     assert quang_tri.folder.parent.parent.name == "H45" and q1.folder.parent.parent.name == "H40"

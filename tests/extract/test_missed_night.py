@@ -44,9 +44,8 @@ def stale_entities(settings, day: date) -> set[str]:
 
 @pytest.fixture(scope="module")
 def missed(settings, sim_store, make_database):
-    from tests.conftest import settings_using
-
     from cchc import warehouse
+    from tests.conftest import settings_using
 
     database = make_database("extract_missed_night")
     config = settings_using(settings, database)

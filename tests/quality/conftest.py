@@ -40,9 +40,11 @@ def gx_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def load_province(settings, make_database, name: str, generated_until=END, **generate_kwargs):
+def load_province(settings, make_database, name: str, generated_until=END, loaded_until=END,
+                  **generate_kwargs):  # fmt: skip
     """generate → simulator → initial load → holiday seed; returns (config, pg, truth dir).
-    Loaded until END; `generated_until` later leaves the warehouse part-way through the data."""
+    Loaded until `loaded_until` (END); `generated_until` later leaves the warehouse part-way
+    through the data."""
     from cchc import warehouse
     from cchc.extract.run import load_history
     from cchc.simulators.server import SimulatorProcess
@@ -57,7 +59,7 @@ def load_province(settings, make_database, name: str, generated_until=END, **gen
     with psycopg.connect(database.url(), autocommit=True) as conn:
         warehouse.bootstrap(conn, config)  # staging needs the personal-data hash function
     with SimulatorProcess(store, port=config.sim_port, token=config.sim_token):
-        load_history(END, config)  # everything updated before END, reference data included
+        load_history(loaded_until, config)  # everything updated before it, reference data too
     # The raw-stage rules read raw tables and the holiday calendar seed only.
     run_dbt(["seed", "--select", "vn_public_holidays"], database)
     return config, database, store.parent / "truth"

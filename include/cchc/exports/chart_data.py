@@ -26,6 +26,8 @@ def online_share_by_district(form: Form06) -> Table:
     }
     sums: dict[str, list[int]] = {}
     for agency, _name, _level, _code, _field, *values in form.rows:
+        if not form.is_unit(agency):
+            continue  # a misspelled code is no commune of the district its prefix names
         district = agency if agency in districts else agency.rsplit(".", 1)[0]
         if district not in districts:
             continue

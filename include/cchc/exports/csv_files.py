@@ -22,8 +22,14 @@ def _text(value) -> str:
     return str(value)
 
 
-def write_csv(path: Path, table: Table) -> None:
+MARK_COLUMN = "trang_thai_ban"
+
+
+def write_csv(path: Path, table: Table, mark: str | None = None) -> None:
+    """`mark` (a draft's "BẢN NHÁP"): a first column carrying it on every row, so no row of a
+    draft can be copied elsewhere without it."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([c.key for c in table.columns])
-        writer.writerows([_text(v) for v in row] for row in table.rows)
+        lead = [mark] if mark else []
+        writer.writerow([MARK_COLUMN] * bool(mark) + [c.key for c in table.columns])
+        writer.writerows(lead + [_text(v) for v in row] for row in table.rows)

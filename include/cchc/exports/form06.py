@@ -17,6 +17,7 @@ from cchc.exports.freshness import Freshness
 from cchc.exports.periods import Quarter
 from cchc.exports.sources import MissingSource, require, select
 from cchc.exports.tables import COUNT, Column, Table
+from cchc.exports.unit_register import names_as_entered, registered_units
 
 MART = "marts.mart_form06_quarterly"
 # The form's eleven figures, in the form's column order (3)…(13).
@@ -40,6 +41,8 @@ FORM_TITLE = (
 )
 FORM_CODE = "Biểu số 06/VPCP/KSTT"
 SUMMARY_SHEET = "Tổng hợp toàn tỉnh"
+INVALID_CODE = "Mã đơn vị không hợp lệ"
+INVALID_SHEET = "Mã đơn vị không hợp lệ"
 HEADER_ROW = 7  # 0-based first header row; the title block is above it
 NUMBER_ROW = HEADER_ROW + 4  # the row of (1) … (13)
 FIRST_DATA_ROW = NUMBER_ROW + 1
@@ -84,9 +87,23 @@ class Form06:
     quarter: Quarter
     rows: list[tuple]  # the mart rows of the quarter, agency × level × field
     note: str | None = None
+    # the registered units of the quarter (code → name); None: every code is taken as a unit
+    units: dict[str, str] | None = None
+
+    def is_unit(self, code: str) -> bool:
+        return self.units is None or code in self.units
 
     def agencies(self) -> list[tuple[str, str]]:
-        return sorted({(r[0], r[1] or r[0]) for r in self.rows})
+        """The registered units with dossiers, under the register's name: one sheet each."""
+        return sorted({(r[0], (self.units or {}).get(r[0]) or r[1] or r[0])
+                       for r in self.rows if self.is_unit(r[0])})  # fmt: skip
+
+    def invalid_codes(self) -> list[tuple[str, str | None, tuple[int, ...]]]:
+        """(code as entered, name as entered, the form's figures summed) of every code that is no
+        registered unit: data-entry errors, listed so the units' sheets add up to the total."""
+        codes = sorted({(r[0], r[1]) for r in self.rows if not self.is_unit(r[0])})
+        return [(code, name, _sum(tuple(v or 0 for v in r[5:]) for r in self.rows
+                                  if r[0] == code)) for code, name in codes]  # fmt: skip
 
     def lines(self, agency_code: str | None = None) -> list[Line]:
         """Rows of the form: total first, then per level its subtotal and its fields."""
@@ -124,10 +141,15 @@ def read_form06(conn: psycopg.Connection, quarter: Quarter, province: str) -> Fo
                       where="province_code = %s and period_kind = %s and period_label = %s",
                       params=[province, quarter.kind, quarter.label],
                       order_by="agency_code, level_code, field_code")  # fmt: skip
+        register = registered_units(conn, province, quarter.start, quarter.end)
     except MissingSource as missing:
         return Form06(quarter, [], missing.note())
-    note = None if rows else f"Không có hồ sơ trong kỳ · no dossiers in {quarter.label}"
-    return Form06(quarter, rows, note)
+    note = None if rows else f"Không có hồ sơ trong kỳ {quarter.label}"
+    entered = names_as_entered(conn, province)
+    # an invalid code's row shows the name entered with it (the marts name it as the error)
+    rows = [r if r[0] in register or r[0] not in entered else (r[0], entered[r[0]], *r[2:])
+            for r in rows]  # fmt: skip
+    return Form06(quarter, rows, note, {code: unit.name for code, unit in register.items()})
 
 
 # --- tables (CSV and HTML) ---------------------------------------------------------------
@@ -178,7 +200,7 @@ def tables(form: Form06) -> list[Table]:
             Column("field_name", "Lĩnh vực", "Field"),
             *MEASURE_COLUMNS,
         ],  # fmt: skip
-        list(form.rows),
+        [r if form.is_unit(r[0]) else (r[0], INVALID_CODE, *r[2:]) for r in form.rows],
         form.note,
     )
     return [summary, by_agency]
@@ -194,12 +216,47 @@ def write_workbook(path: Path, form: Form06, freshness: Freshness, province: str
     sheets += [(code, name, code) for code, name in form.agencies()]
     for sheet_name, unit, agency in sheets:
         sheet = book.add_worksheet(sheet_name[:31])
-        _write_sheet(sheet, fm, form, unit, agency, freshness)
+        _write_sheet(sheet, fm, form, unit, agency, freshness, sheet_name)
+    if form.invalid_codes():
+        _write_invalid_codes(book.add_worksheet(INVALID_SHEET), fm, form, freshness)
     book.close()
 
 
+def _write_invalid_codes(sheet, fm: wb.Formats, form: Form06, freshness: Freshness) -> None:
+    """Dossiers under codes that are no registered unit: counted in the province's total, shown
+    here per code as entered, never as a unit of their own."""
+    columns = ["Mã đơn vị đã nhập", "Tên đơn vị đã nhập", *(c.vi for c in MEASURE_COLUMNS)]
+    last = len(columns) - 1
+    title = "Hồ sơ ghi mã đơn vị không hợp lệ"
+    row = wb.write_title_block(sheet, fm, last, title,
+                               [f"Kỳ báo cáo: {form.quarter.title_vi()}", freshness.as_of_vi()])  # fmt: skip
+    row = wb.write_banner(sheet, fm, row, last, freshness.warning_vi(),
+                          "Lỗi nhập liệu: mã không có trong danh mục đơn vị hành chính của kỳ."
+                          " Các hồ sơ này đã tính trong biểu tổng hợp toàn tỉnh, không lập biểu"
+                          " riêng và không xếp hạng.")  # fmt: skip
+    header = row
+    for col, text in enumerate(columns):
+        sheet.write(row, col, text, fm.header)
+    invalid = form.invalid_codes()
+    for code, name, values in invalid:
+        row += 1
+        sheet.write_row(row, 0, [code, name or ""], fm.cell(None))
+        for col, value in enumerate(values, start=2):
+            sheet.write_number(row, col, value, fm.cell(COUNT))
+    row += 1
+    sheet.merge_range(row, 0, row, 1, "Cộng", fm.cell(None, bold=True))
+    for col, value in enumerate(_sum(v for *_, v in invalid), start=2):
+        sheet.write_number(row, col, value, fm.cell(COUNT, bold=True))
+    sheet.set_column(0, 0, 16)
+    sheet.set_column(1, 1, 32)
+    sheet.set_column(2, last, 12)
+    sheet.set_row(header, 46)  # the form's longest header wraps to three lines at this width
+    wb.print_setup(sheet, title=f"{FORM_CODE} — {INVALID_SHEET} — {form.quarter.label}",
+                   horizon=freshness.as_of_vi(), repeat=(header, header))  # fmt: skip
+
+
 def _write_sheet(sheet, fm: wb.Formats, form: Form06, unit: str, agency: str | None,
-                 freshness: Freshness) -> None:  # fmt: skip
+                 freshness: Freshness, sheet_title: str) -> None:  # fmt: skip
     sheet.merge_range(0, 0, 0, 4, unit.upper(), fm.left_bold)
     sheet.merge_range(0, 9, 0, LAST_COL, FORM_CODE, fm.left_bold)
     sheet.merge_range(1, 0, 1, 4, f"Mã đơn vị: {agency or 'toàn tỉnh'}", fm.text)
@@ -207,7 +264,7 @@ def _write_sheet(sheet, fm: wb.Formats, form: Form06, unit: str, agency: str | N
     sheet.merge_range(3, 0, 3, LAST_COL, f"Kỳ báo cáo: {form.quarter.title_vi()}", fm.subtitle)
     sheet.merge_range(4, 0, 4, LAST_COL, freshness.as_of_vi(), fm.subtitle)
     sheet.merge_range(5, 9, 5, LAST_COL, "Đơn vị tính: Số hồ sơ TTHC", fm.right)
-    sheet.set_row(2, 36)
+    sheet.set_row(2, 44)  # two upper-case lines with stacked diacritics
     warning = freshness.warning_vi()
     if warning or form.note:
         # Row 6 is the one free row above the header: warning first, the note beside it.
@@ -234,10 +291,10 @@ def _write_sheet(sheet, fm: wb.Formats, form: Form06, unit: str, agency: str | N
     sheet.set_column(0, 0, 6)
     sheet.set_column(1, 1, 48)
     sheet.set_column(2, LAST_COL, 12)
-    for offset in range(4):
-        sheet.set_row(HEADER_ROW + offset, 30)
+    # The last header row holds "Trực tiếp, dịch vụ bưu chính": three lines in its column.
+    for offset, height in enumerate((22, 22, 24, 46)):
+        sheet.set_row(HEADER_ROW + offset, height)
     sheet.freeze_panes(FIRST_DATA_ROW, 2)
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(HEADER_ROW, NUMBER_ROW)
+    # The page header names the sheet, so every printed page says whose figures it holds.
+    wb.print_setup(sheet, title=f"{FORM_CODE} — {sheet_title} — {form.quarter.label}",
+                   horizon=freshness.as_of_vi(), repeat=(HEADER_ROW, NUMBER_ROW))  # fmt: skip

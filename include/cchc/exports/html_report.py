@@ -1,4 +1,5 @@
-"""The quarter's HTML report: one self-contained page, readable offline (inline CSS and SVG)."""
+"""The quarter's HTML report: one self-contained page, readable offline (inline CSS and SVG),
+in Vietnamese only, like the workbooks (rules by their Vietnamese names, yes/no in words)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 from cchc.exports import svg
 from cchc.exports.freshness import Freshness
 from cchc.exports.periods import Quarter
+from cchc.exports.rule_impact import name as rule_name
 from cchc.exports.scorecard import GROUPS
-from cchc.exports.tables import COUNT, POINTS, RATIO, Table, plain
+from cchc.exports.tables import COUNT, POINTS, RATIO, Table
+from cchc.exports.workbook import vietnamese
 
 HOT_SPOTS = 15
 CSS = """
@@ -24,7 +27,7 @@ td.n{text-align:right}svg.chart text{font-size:12px;font-family:inherit}
 
 
 def _cell(value, fmt) -> str:
-    value = plain(value)
+    value = vietnamese(value)
     if value is None:
         return "<td></td>"
     if fmt == COUNT and isinstance(value, (int, float)):
@@ -37,6 +40,7 @@ def _cell(value, fmt) -> str:
 
 
 def _table(table: Table, limit: int | None = None) -> str:
+    table = table.without("rule_id", "rules", "measure_basis", "row_kind")  # the CSV's keys
     note = f'<p class="note">{escape(table.note)}</p>' if table.note else ""
     head = "".join(f"<th>{escape(c.vi)}</th>" for c in table.columns)
     body = "".join(
@@ -53,44 +57,41 @@ def render(quarter: Quarter, province: str, freshness: Freshness, t: dict[str, T
     warning = freshness.warning_vi()
     banner = ""
     if warning:
-        banner = f'<p class="warning">{escape(warning)}<br>{escape(freshness.warning_en())}</p>'
+        banner = f'<p class="warning">{escape(warning)}</p>'
     district = t["ty_le_truc_tuyen_theo_huyen"]
     trend = t["xu_huong_dung_han"]
     card = t["qd766_bang_diem"]
     dq = t["chat_luong_theo_don_vi"]
-    province_row = card.rows[0] if card.rows else None
-    groups = [(f"{name} ({code})", float(province_row[2 + i] or 0), mx)
-              for i, (code, name, mx) in enumerate(GROUPS)
-              if province_row and province_row[2 + i] is not None]  # fmt: skip
+    province_row = card.records()[0] if card.rows else None
+    groups = [(f"{name} ({code})", float(province_row[code.lower()] or 0), mx)
+              for code, name, mx in GROUPS
+              if province_row and province_row[code.lower()] is not None]  # fmt: skip
     hot = dq.records()[:HOT_SPOTS]
     agencies = list(dict.fromkeys(f"{r['agency_code']} {r['agency_name'] or ''}" for r in hot))
-    rules = sorted({r["rule_id"] for r in hot})
-    rates = {(f"{r['agency_code']} {r['agency_name'] or ''}", r["rule_id"]): float(r["flag_rate"])
-             for r in hot}  # fmt: skip
+    rules = sorted({rule_name(r["rule_id"]) for r in hot})
+    rates = {(f"{r['agency_code']} {r['agency_name'] or ''}", rule_name(r["rule_id"])):
+             float(r["flag_rate"]) for r in hot}  # fmt: skip
     sections = [
-        ("Tỷ lệ hồ sơ trực tuyến theo huyện", "Online share by district",
+        ("Tỷ lệ hồ sơ trực tuyến theo huyện",
          svg.bars("Tỷ lệ trực tuyến", [(r[1], float(r[4] or 0), 1.0) for r in district.rows],
                   lambda v: f"{v:.1%}") + _table(district)),
-        ("Xu hướng giải quyết đúng hạn", "On-time trend (province, monthly, Decision 766 rule)",
+        ("Xu hướng giải quyết đúng hạn (toàn tỉnh, theo tháng, cách tính Chỉ số 766)",
          svg.line("Tỷ lệ đúng hạn", [(r[0], float(r[3] or 0)) for r in trend.rows]) + _table(trend)),
-        ("Điểm Chỉ số 766 theo nhóm", "Decision 766 group scores (province)",
+        ("Điểm Chỉ số 766 theo nhóm (toàn tỉnh)",
          svg.bars("Điểm nhóm", groups, lambda v: f"{v:.2f}") + _table(card, 40)),
-        ("Điểm nóng chất lượng dữ liệu", "Data-quality hot spots (flag rate by agency and rule)",
+        ("Điểm nóng chất lượng dữ liệu (tỷ lệ gắn cờ theo đơn vị và quy tắc)",
          svg.heatmap("Tỷ lệ gắn cờ", agencies, rules, rates) + _table(dq, 40)),
-        ("Biểu 06/VPCP/KSTT — tổng hợp toàn tỉnh", "Form 06 — province summary",
+        ("Biểu 06/VPCP/KSTT — tổng hợp toàn tỉnh",
          _table(t["form06_tong_hop"])),
-        ("Đối chiếu điểm 766 chính thức", "Official 766 scores vs ours",
+        ("Đối chiếu điểm 766 chính thức và điểm tính lại",
          _table(t["qd766_doi_chieu"], 60)),
     ]  # fmt: skip
-    body = "".join(
-        f'<h2>{escape(vi)}</h2><p class="note">{escape(en)}</p>{content}'
-        for vi, en, content in sections
-    )
+    body = "".join(f"<h2>{escape(vi)}</h2>{content}" for vi, content in sections)
     return (
         '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
         f"<title>Báo cáo CCHC {escape(quarter.label)}</title><style>{CSS}</style></head><body>"
         f"<h1>Báo cáo kết quả cải cách hành chính — {escape(province)}</h1>"
-        f"<p>Kỳ báo cáo: {escape(quarter.title_vi())}<br>{escape(quarter.title_en())}</p>"
+        f"<p>Kỳ báo cáo: {escape(quarter.title_vi())}</p>"
         f"<p>{escape(freshness.as_of_vi())}</p>{banner}{body}</body></html>\n"
     )
 

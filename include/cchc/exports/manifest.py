@@ -36,6 +36,7 @@ def build(folder: Path, quarter: Quarter, generated_at: datetime, freshness: Fre
         "period_start": quarter.start.isoformat(),
         "period_end": quarter.end.isoformat(),
         "generated_at": generated_at.isoformat(),
+        "draft": freshness.draft,
         "source_freshness": freshness.to_json(),
         "warnings": [w for w in (freshness.warning_en(),) if w],
         "notes": {t.name: t.note for t in tables if t.note},

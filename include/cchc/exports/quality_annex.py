@@ -13,11 +13,12 @@ import psycopg
 from cchc.exports import workbook as wb
 from cchc.exports.freshness import Freshness
 from cchc.exports.periods import Quarter
-from cchc.exports.rule_impact import describe, distorts
+from cchc.exports.rule_impact import describe, distorts, name, severity_vi
 from cchc.exports.sources import MissingSource, require
 from cchc.exports.tables import COUNT, RATIO, Column, Table
 
 WORST_RECORDS = 50
+INVALID_CODE = "Mã đơn vị không hợp lệ"
 DOSSIERS = "marts.fct_dossiers"
 FLAGS = "dq.record_flags"
 
@@ -49,10 +50,14 @@ def read_annex(conn: psycopg.Connection, quarter: Quarter, province: str) -> Ann
         return _empty(missing.note())
     latest = conn.execute(f"select run_id from {FLAGS} order by flagged_at desc limit 1").fetchone()
     if latest is None:
-        return _empty("Chưa có lượt kiểm tra chất lượng dữ liệu · no data-quality run yet")
+        return _empty("Chưa có lượt kiểm tra chất lượng dữ liệu")
     params = {"run": latest[0], "start": quarter.start, "end": quarter.end, "province": province}
     flagged = f"""
-        select d.agency_code, a.agency_name, f.rule_id, f.severity, f.record_key
+        select d.agency_code,
+            -- a code that is no registered unit is named as the error it is, never as a unit
+            case when a.is_known_unit is false then '{INVALID_CODE}' else a.agency_name end
+                as agency_name,
+            f.rule_id, f.severity, f.record_key
         from {FLAGS} f
         join {DOSSIERS} d on d.dossier_code = f.record_key and d.province_code = f.province_code
             and d.province_code = %(province)s
@@ -94,14 +99,33 @@ def read_annex(conn: psycopg.Connection, quarter: Quarter, province: str) -> Ann
         """,
         params,
     ).fetchall()
-    note = None if rules else "Không có hồ sơ bị gắn cờ trong kỳ · no flagged dossiers"
+    note = None if rules else "Không có hồ sơ bị gắn cờ trong kỳ"
     return Annex(
-        _by_agency_table([(*r, distorts(r[2])) for r in by_agency], note),
+        _by_agency_table(
+            [
+                (*r[:2], r[2], name(r[2]), severity_vi(r[3]), *r[4:], distorts(r[2]))
+                for r in by_agency
+            ],
+            note,
+        ),  # fmt: skip
         _worst_table(
-            [(*r, "; ".join(distorts(x) for x in r[4].split(", "))) for r in worst], note
+            [
+                (
+                    *r[:4],
+                    r[4],
+                    "; ".join(name(x) for x in r[4].split(", ")),
+                    "; ".join(dict.fromkeys(distorts(x) for x in r[4].split(", "))),
+                )
+                for r in worst
+            ],
+            note,
         ),  # fmt: skip
         _rules_table(
-            [(r[0], describe(r[0]), r[1], r[2], r[3], distorts(r[0])) for r in rules], note
+            [
+                (r[0], name(r[0]), describe(r[0]), severity_vi(r[1]), r[2], r[3], distorts(r[0]))
+                for r in rules
+            ],
+            note,
         ),  # fmt: skip
     )
 
@@ -114,8 +138,9 @@ def _by_agency_table(rows, note) -> Table:
                  "Data-quality flags by agency and rule", [
         Column("agency_code", "Mã đơn vị", "Agency code"),
         Column("agency_name", "Tên đơn vị", "Agency", width=36),
-        Column("rule_id", "Quy tắc", "Rule"),
-        Column("severity", "Mức độ", "Severity"),
+        Column("rule_id", "Mã quy tắc", "Rule id"),
+        Column("rule_name", "Quy tắc", "Rule", width=34),
+        Column("severity", "Loại lỗi", "Severity"),
         Column("flagged", "Hồ sơ bị gắn cờ", "Flagged dossiers", COUNT),
         Column("dossiers", "Hồ sơ trong kỳ", "Dossiers in the period", COUNT),
         Column("flag_rate", "Tỷ lệ gắn cờ", "Flag rate", RATIO),
@@ -130,7 +155,8 @@ def _worst_table(rows, note) -> Table:
         Column("agency_code", "Mã đơn vị", "Agency code"),
         Column("agency_name", "Tên đơn vị", "Agency", width=36),
         Column("rule_count", "Số quy tắc vi phạm", "Rules broken", COUNT),
-        Column("rules", "Các quy tắc", "Rules", width=40),
+        Column("rules", "Mã các quy tắc", "Rule ids", width=40),
+        Column("rule_names", "Các quy tắc vi phạm", "Rules broken", width=44),
         DISTORTS,
     ], rows, note)  # fmt: skip
 
@@ -138,24 +164,66 @@ def _worst_table(rows, note) -> Table:
 def _rules_table(rows, note) -> Table:
     return Table("chat_luong_theo_quy_tac", "Cờ chất lượng dữ liệu theo quy tắc",
                  "Data-quality flags by rule", [
-        Column("rule_id", "Quy tắc", "Rule"),
-        Column("description", "Mô tả", "Description", width=44),
-        Column("severity", "Mức độ", "Severity"),
+        Column("rule_id", "Mã quy tắc", "Rule id"),
+        Column("rule_name", "Quy tắc", "Rule", width=34),
+        Column("description", "Mô tả", "Description", width=56),
+        Column("severity", "Loại lỗi", "Severity"),
         Column("flagged", "Hồ sơ bị gắn cờ", "Flagged dossiers", COUNT),
         Column("agencies", "Số đơn vị", "Agencies", COUNT),
         DISTORTS,
     ], rows, note)  # fmt: skip
 
 
+# Rule ids are the CSV's keys; the workbook names each rule in Vietnamese instead.
+RULE_ID_COLUMNS = ("rule_id", "rules")
+AGENCY_SHEET = "Theo đơn vị"
+
+
+def agency_matrix(by_agency: Table) -> Table:
+    """Agencies × rules, one row per agency: what prints (the long table, one row per agency
+    and rule, is the CSV's). Rules in the order of how many dossiers they flagged."""
+    records = by_agency.records()
+    totals: dict[str, int] = {}
+    agencies: dict[str, dict] = {}
+    for r in records:
+        totals[r["rule_id"]] = totals.get(r["rule_id"], 0) + (r["flagged"] or 0)
+        entry = agencies.setdefault(
+            r["agency_code"], {"name": r["agency_name"], "dossiers": r["dossiers"], "rules": {}}
+        )
+        entry["rules"][r["rule_id"]] = r["flagged"]
+    rules = sorted(totals, key=lambda rule: (-totals[rule], rule))
+    rows = [
+        (code, e["name"], e["dossiers"], *(e["rules"].get(rule) for rule in rules),
+         sum(v or 0 for v in e["rules"].values()))
+        for code, e in agencies.items()
+    ]  # fmt: skip
+    rows.sort(key=lambda r: (-r[-1], r[0]))
+    columns = [
+        Column("agency_code", "Mã đơn vị", "Agency code"),
+        Column("agency_name", "Tên đơn vị", "Agency", width=36),
+        Column("dossiers", "Hồ sơ trong kỳ", "Dossiers in the period", COUNT, width=10),
+        *[Column(rule, name(rule), rule, COUNT, width=11) for rule in rules],
+        Column("flags", "Tổng số cờ", "Flags", COUNT, width=10),
+    ]
+    return Table(by_agency.name, "Số hồ sơ bị gắn cờ theo đơn vị và quy tắc",
+                 "Flagged dossiers by agency and rule", columns, rows, by_agency.note)  # fmt: skip
+
+
 def write_workbook(path: Path, annex: Annex, quarter: Quarter, freshness: Freshness) -> None:
-    book = wb.new_workbook(path, f"Phụ lục chất lượng dữ liệu — {quarter.label}")
+    title = f"Phụ lục chất lượng dữ liệu — {quarter.label}"
+    book = wb.new_workbook(path, title)
     fm = wb.Formats(book)
-    for sheet_name, table in (("Theo đơn vị", annex.by_agency), ("Theo quy tắc", annex.rules),
+    lines = [f"Kỳ báo cáo: {quarter.title_vi()}", freshness.as_of_vi()]
+    for sheet_name, table in (("Theo quy tắc", annex.rules),
+                              (AGENCY_SHEET, agency_matrix(annex.by_agency)),
                               ("Hồ sơ nhiều lỗi", annex.worst)):  # fmt: skip
+        shown = table.without(*RULE_ID_COLUMNS)
         sheet = book.add_worksheet(sheet_name)
-        last = len(table.columns) - 1
-        sheet.merge_range(0, 0, 0, last, table.title_vi.upper(), fm.title)
-        sheet.merge_range(1, 0, 1, last, f"Kỳ báo cáo: {quarter.title_vi()}", fm.subtitle)
-        row = wb.write_banner(sheet, fm, 2, last, freshness.warning_vi())
-        wb.write_table(sheet, fm, table, row + 1)
+        last = len(shown.columns) - 1
+        row = wb.write_title_block(sheet, fm, last, shown.title_vi, lines)
+        row = wb.write_banner(sheet, fm, row, last, freshness.warning_vi())
+        header = row + 1 + (1 if shown.note else 0)
+        wb.write_table(sheet, fm, shown, row + 1)
+        sheet.freeze_panes(header + 1, 2 if sheet_name == AGENCY_SHEET else 0)
+        wb.print_setup(sheet, title=title, horizon=freshness.as_of_vi(), repeat=(header, header))
     book.close()

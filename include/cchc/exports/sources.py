@@ -10,6 +10,16 @@ from collections.abc import Sequence
 
 import psycopg
 
+# What an official file calls the marts it reads (a table's name is no word of Vietnamese).
+RELATIONS_VI = {
+    "marts.mart_qd766_reconciliation": "đối chiếu điểm Chỉ số 766",
+    "marts.mart_qd766_scores": "điểm Chỉ số 766",
+    "marts.mart_form06_quarterly": "số liệu Biểu 06",
+    "marts.fct_dossiers": "hồ sơ",
+    "marts.dim_agencies": "danh mục đơn vị",
+    "dq.record_flags": "cờ chất lượng dữ liệu",
+}
+
 
 class MissingSource(LookupError):
     """A relation or some of its columns do not exist (yet)."""
@@ -33,15 +43,12 @@ def columns_of(conn: psycopg.Connection, relation: str) -> list[str]:
 
 
 def require(conn: psycopg.Connection, relation: str, columns: Sequence[str]) -> None:
+    name = RELATIONS_VI.get(relation, relation)
     if not relation_exists(conn, relation):
-        raise MissingSource(
-            f"Chưa có dữ liệu: bảng {relation} chưa được xây dựng · not yet built: {relation}"
-        )
+        raise MissingSource(f"Chưa có dữ liệu: bảng {name} chưa được xây dựng")
     missing = sorted(set(columns) - set(columns_of(conn, relation)))
     if missing:
-        raise MissingSource(
-            f"Chưa đủ cột trong {relation} · {relation} lacks columns: {', '.join(missing)}"
-        )
+        raise MissingSource(f"Chưa đủ cột trong bảng {name}, thiếu: {', '.join(missing)}")
 
 
 def select(

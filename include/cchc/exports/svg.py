@@ -24,7 +24,7 @@ def _svg(height: int, body: str, title: str) -> str:
 def bars(title: str, items: list[tuple[str, float, float]], value_text) -> str:
     """Horizontal bars: (label, value, maximum) each; the maximum is drawn as a pale track."""
     if not items:
-        return f'<p class="empty">{escape(title)}: không có số liệu · no data</p>'
+        return f'<p class="empty">{escape(title)}: không có số liệu</p>'
     scale = WIDTH - LABEL - 80
     parts = []
     for i, (label, value, maximum) in enumerate(items):
@@ -44,7 +44,7 @@ def bars(title: str, items: list[tuple[str, float, float]], value_text) -> str:
 def line(title: str, points: list[tuple[str, float]], low: float = 0.0, high: float = 1.0) -> str:
     """A line with a dot and a label per point, y from `low` to `high`."""
     if not points:
-        return f'<p class="empty">{escape(title)}: không có số liệu · no data</p>'
+        return f'<p class="empty">{escape(title)}: không có số liệu</p>'
     height, left, top, plot_h = 260, 50, 20, 190
     step = (WIDTH - left - 30) / max(len(points) - 1, 1)
 
@@ -73,7 +73,7 @@ def heatmap(
 ) -> str:
     """Cells shaded by value 0–max (rates); the value is printed in each cell."""
     if not rows or not columns:
-        return f'<p class="empty">{escape(title)}: không có số liệu · no data</p>'
+        return f'<p class="empty">{escape(title)}: không có số liệu</p>'
     cell_w = (WIDTH - LABEL) / len(columns)
     top = 110
     peak = max(values.values(), default=0) or 1

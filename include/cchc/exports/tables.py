@@ -36,6 +36,12 @@ class Table:
         index = [c.key for c in self.columns].index(key)
         return [row[index] for row in self.rows]
 
+    def without(self, *keys: str) -> Table:
+        """The same table less some columns (e.g. English working notes kept for the CSV)."""
+        keep = [i for i, c in enumerate(self.columns) if c.key not in keys]
+        return Table(self.name, self.title_vi, self.title_en, [self.columns[i] for i in keep],
+                     [tuple(r[i] for i in keep) for r in self.rows], self.note)  # fmt: skip
+
     def records(self) -> list[dict]:
         keys = [c.key for c in self.columns]
         return [dict(zip(keys, row, strict=True)) for row in self.rows]

@@ -15,12 +15,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from cchc.config import LOCAL_TZ, REPO_ROOT, Settings
+from cchc.orchestration.night_progress import TaskEvent, follow
 
 POOLS_FILE = Path(__file__).with_name("pools.json")
 NIGHTLY_DAG = "cchc_nightly"
@@ -70,13 +72,14 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _airflow(args: list[str], env: dict[str, str], log_file: Path | None = None) -> None:
+def _airflow(args: list[str], env: dict[str, str], log_file: Path | None = None,
+             on_task: Callable[[TaskEvent], None] | None = None) -> None:  # fmt: skip
     command = [str(Path(sys.executable).with_name("airflow")), *args]
     if log_file is None:
         returncode, output = _run_as_group(command, env, subprocess.PIPE)
     else:
         with log_file.open("x") as out:  # "x": a run's log never overwrites another's
-            returncode, _ = _run_as_group(command, env, out)
+            returncode, _ = _run_as_group(command, env, out, log_file, on_task)
         output = log_file.read_text(errors="replace")
     if returncode != 0:
         where = f" (full log: {log_file})" if log_file else ""
@@ -85,7 +88,13 @@ def _airflow(args: list[str], env: dict[str, str], log_file: Path | None = None)
         )
 
 
-def _run_as_group(command: list[str], env: dict[str, str], out) -> tuple[int, str]:
+def _run_as_group(
+    command: list[str],
+    env: dict[str, str],
+    out,
+    log_file: Path | None = None,
+    on_task: Callable[[TaskEvent], None] | None = None,
+) -> tuple[int, str]:
     """Run Airflow in its own process group, and take the whole group down with us: killing
     `cchc night run` (Ctrl-C, SIGTERM) must not leave `airflow dags test` and its task
     processes running on."""
@@ -94,6 +103,8 @@ def _run_as_group(command: list[str], env: dict[str, str], out) -> tuple[int, st
     )
     previous = _terminate_on_sigterm()
     try:
+        if on_task is not None and log_file is not None:  # its log followed as it is written
+            return follow(child, log_file, on_task), ""
         output, _ = child.communicate()
         return child.returncode, output or ""
     except BaseException:
@@ -209,9 +220,11 @@ def run_night(
     env: dict[str, str] | None = None,
     *,
     full_refresh: bool = False,
+    on_task: Callable[[TaskEvent], None] | None = None,
 ) -> NightRun:
     """Run the nightly DAG for the night that starts on `night` (data interval: that day);
-    `full_refresh` rebuilds every incremental model from raw (the DAG's param)."""
+    `full_refresh` rebuilds every incremental model from raw (the DAG's param); `on_task`
+    hears each task start and end while the night runs."""
     env = env or airflow_env(settings)
     logs = settings.data_dir / "runs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -222,7 +235,7 @@ def run_night(
     with night_lock(logs, NIGHTLY_DAG, night):
         # Each run its own log: a rerun keeps the failed run's log beside it.
         log_file = _new_log_file(logs, f"{NIGHTLY_DAG}_{night:%Y-%m-%d}")
-        _airflow(["dags", "test", *conf, NIGHTLY_DAG, logical], env, log_file)
+        _airflow(["dags", "test", *conf, NIGHTLY_DAG, logical], env, log_file, on_task)
     states = re.findall(
         r"DagRun Finished: dag_id=\S+ .*?state=(\w+)", log_file.read_text(errors="replace")
     )

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 import psycopg
 
 from cchc.config import REPO_ROOT, PgParams
-from cchc.quality import night, results
+from cchc.quality import night, offline_docs, results
 from cchc.quality.results import PROVINCE_COLUMN, FlaggedRecord
 
 if TYPE_CHECKING:
@@ -234,22 +233,8 @@ def _rule_result(res: Any, key_column: str, collected: dict) -> RuleResult:
 
 
 def data_docs_index(project_dir: Path | None = None) -> Path:
-    """Where the Data Docs site's front page is written (configured in great_expectations.yml)."""
-    return (
-        Path(project_dir or EXPECTATIONS_DIR)
-        / "uncommitted"
-        / "data_docs"
-        / DATA_DOCS_SITE
-        / "index.html"
-    )
-
-
-def _docs_index(context: AbstractDataContext) -> Path | None:
-    for site in context.get_docs_sites_urls(site_name=DATA_DOCS_SITE):
-        url = site.get("site_url") or ""
-        if url.startswith("file://"):
-            return Path(unquote(urlsplit(url).path))
-    return None
+    """Where the Data Docs site's front page is written (`cchc.quality.offline_docs`)."""
+    return offline_docs.site_dir(Path(project_dir or EXPECTATIONS_DIR)) / "index.html"
 
 
 def run_checks(
@@ -324,7 +309,7 @@ def run_checks(
         lap("validate")
         summary = _record(
             pg, context, outcome, definitions, plans, collected, run_id, checkpoint, started,
-            phases, lap,
+            phases, lap, project_dir,
         )  # fmt: skip
     finally:
         if scopes:
@@ -392,21 +377,11 @@ def _table_of(vd) -> str:
 
 
 def _record(pg, context, outcome, definitions, plans, collected, run_id, checkpoint, started,
-            phases, lap) -> CheckSummary:  # fmt: skip
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-    )
+            phases, lap, project_dir: Path) -> CheckSummary:  # fmt: skip
 
-    # Data Docs once per run, for this run's validations and their suites; the index is rebuilt
-    # from every stored validation (what a checkpoint's UpdateDataDocsAction does per suite).
-    context.build_data_docs(
-        site_names=[DATA_DOCS_SITE],
-        resource_identifiers=[
-            identifier
-            for result_id, validation in outcome.run_results.items()
-            for identifier in (result_id, ExpectationSuiteIdentifier(name=validation.suite_name))
-        ],
-    )
+    # Data Docs once per run: this run's page and the index of every run, as an offline site
+    # (GX's own pages load scripts and styles from outside hosts).
+    docs_index = offline_docs.build_site(project_dir, [run_id])
     lap("data_docs")
 
     suites, writes = [], []
@@ -450,7 +425,7 @@ def _record(pg, context, outcome, definitions, plans, collected, run_id, checkpo
         checkpoint=checkpoint,
         validated_at=started,
         suites=tuple(suites),
-        data_docs_index=_docs_index(context),
+        data_docs_index=docs_index,
         seconds=(datetime.now(UTC) - started).total_seconds(),
         phase_seconds=phases,
         examined={n: p.scope.records for n, p in plans.items() if p.scope is not None},

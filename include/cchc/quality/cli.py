@@ -162,6 +162,51 @@ def due_after_watermark(
     return pending
 
 
+# Rules that give the portal one nightly resend before judging a dossier (its rule waits until
+# the day of the one-stop field + RESEND_GRACE has passed by the portal's load horizon): a
+# dossier received or changed on the last loaded day may still reach the portal, so the
+# warehouse cannot judge it yet, whatever the generator knows.
+RESEND_RULES = {"missing_from_portal": "NgayTiepNhan", "portal_status_mismatch": "NgayCapNhat"}
+RESEND_GRACE = "1 day 6 hours"  # as in expectations/expectations/portal_dossier_syncs.json
+
+AWAITING_RESEND = f"""
+with latest as (
+    select distinct on (record_key) record_key, payload
+    from raw.onestop__dossiers
+    where province_code = %(province)s
+    order by record_key, record_updated_at desc nulls last, extracted_at desc, payload_hash desc
+)
+select record_key from latest
+where to_date(left(payload ->> %(field)s, 8), 'YYYYMMDD') + interval '{RESEND_GRACE}'
+    > (%(until)s::timestamptz at time zone %(tz)s)
+"""
+
+
+def awaiting_resend(
+    conn, watermarks: dict[tuple[str, str], datetime | None], province: str
+) -> dict[str, set[str]]:
+    """Keys by resend rule of `province`'s dossiers still inside the portal's resend grace at
+    the portal's watermark (`watermarks`: that province's)."""
+    from cchc.config import LOCAL_TZ
+
+    until = watermarks.get(("portal", "dossier_syncs"))
+    if (
+        until is None
+        or not conn.execute("select to_regclass('raw.onestop__dossiers')").fetchone()[0]
+    ):
+        return {}  # nothing of the portal loaded: its records are left out as not loaded
+    return {
+        rule: {
+            key
+            for (key,) in conn.execute(
+                AWAITING_RESEND,
+                {"province": province, "field": field, "until": until, "tz": LOCAL_TZ},
+            )
+        }
+        for rule, field in RESEND_RULES.items()
+    }
+
+
 def loaded_keys(conn, province: str) -> set[str]:
     """Every record key of `province` in raw: dossiers, portal syncs and I-Office documents."""
     from cchc.extract.entities import WINDOWED_ENTITIES
@@ -198,8 +243,9 @@ def judge(conn, truth: Path, store: Path, province: str) -> Judged:
 
     The manifest covers every generated day. A record the warehouse has not loaded yet (a later
     night) cannot be flagged; nor can an error that lies in a version after the last loaded
-    night (found in the generator's `store`, when there is one) or that turns on a deadline
-    after it. Those records are left out, on both sides, and counted.
+    night (found in the generator's `store`, when there is one), that turns on a deadline
+    after it, or that waits for the portal's nightly resend. Those records are left out, on
+    both sides, and counted.
     """
     from cchc.extract.freshness import read_watermarks
 
@@ -209,6 +255,8 @@ def judge(conn, truth: Path, store: Path, province: str) -> Judged:
     manifest = {r: keys & known for r, keys in manifest.items()}
     watermarks = read_watermarks(conn, province)
     pending = due_after_watermark(conn, watermarks, province)
+    for rule, keys in awaiting_resend(conn, watermarks, province).items():
+        pending[rule] = pending.get(rule, set()) | keys
     unsettled = unsettled_keys(store, watermarks) if Path(store).is_file() else set()
     for rule in set(manifest) | set(flags) | set(pending):
         pending[rule] = pending.get(rule, set()) | unsettled
@@ -246,6 +294,10 @@ def score_command(
     from cchc import warehouse
     from cchc.config import load_settings
 
+    if not Path(truth).exists():  # before any connection: a mistyped path is one line
+        typer.secho(f"error: no ground truth at {truth} (give truth/errors.csv or its folder)",
+                    fg=typer.colors.RED, err=True)  # fmt: skip
+        raise typer.Exit(2)
     province = province or load_settings().province_code
     store = store_beside(truth)
     with warehouse.connect() as conn:

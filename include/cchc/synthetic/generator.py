@@ -31,7 +31,7 @@ from .workdays import WorkingCalendar
 
 STORE_NAME = "store.sqlite"
 TRUTH_DIR = "truth"
-GENERATOR_VERSION = "province-2"
+GENERATOR_VERSION = "province-3"  # 3: multiple_supplement_requests truth on the versions served
 # Scale 1.0: a large province, about 8,000 dossiers per working day.
 DOSSIERS_PER_WORKING_DAY = 8_000
 SATURDAY_SHARE = 0.15
@@ -196,6 +196,12 @@ class _ProvinceRun:
             versions, applied = injector.apply(life.versions, self.horizon)
             for rule in applied:
                 self.manifest.record("onestop", entities.DOSSIERS.name, code, rule)
+            # Judged on the versions served, not the life simulated: a backdated bulk entry
+            # drops the versions its month-end entry pushes past the horizon.
+            if versions and len(versions[-1].payload["DanhSachHoSoBoSung"]) > 1:
+                self.manifest.record(
+                    "onestop", entities.DOSSIERS.name, code, "multiple_supplement_requests"
+                )
             self._write_dossier(rng, error_rng, code, versions, received_at)
             if injector.wants_double_entry():
                 twin = f"{unit.code}-{day:%y%m%d}-{9000 + number:04d}"
@@ -218,10 +224,6 @@ class _ProvinceRun:
         if life.late and not apologized and life.due_at is not None and life.due_at < self.horizon:
             self.manifest.record(
                 "onestop", entities.DOSSIERS.name, life.code, "late_without_apology"
-            )
-        if len(life.versions[-1].payload["DanhSachHoSoBoSung"]) > 1:
-            self.manifest.record(
-                "onestop", entities.DOSSIERS.name, life.code, "multiple_supplement_requests"
             )
         rating = rating_version(rng, first, life.ended_at, life.late, self.horizon)
         if rating is not None:

@@ -1,8 +1,9 @@
 {#- Cơ quan, đơn vị xử lý hồ sơ — every agency that handles dossiers, per province: each
     administrative unit (department, district, commune) under its latest name, with the span
     it was valid, its district and the unit that carries its work today; plus any code the
-    province's dossiers use that is no administrative unit of it (is_known_unit false, named
-    after its latest dossier). -#}
+    province's dossiers use that is no administrative unit of it (is_known_unit false): a
+    data-entry error, named 'Mã đơn vị không hợp lệ' so no mart shows it as the unit whose
+    name was entered with it (that name is kept in name_as_entered, from its latest dossier). -#}
 with
 
 units as (
@@ -36,7 +37,8 @@ unit_spans as (
         district_code,
         updated_at as name_seen_at,
         min(valid_from) over (partition by province_code, unit_code) as valid_from,
-        max(valid_to) over (partition by province_code, unit_code) as valid_to
+        max(valid_to) over (partition by province_code, unit_code) as valid_to,
+        null::text as name_as_entered
     from units
     order by province_code, unit_code, valid_from desc
 
@@ -62,13 +64,14 @@ unknown_agencies as (
     select
         ranked.province_code,
         ranked.agency_code,
-        ranked.agency_name,
+        'Mã đơn vị không hợp lệ'::text as agency_name,
         null::text as unit_kind,
         null::int as unit_level,
         null::text as district_code,
         ranked.updated_at as name_seen_at,
         null::date as valid_from,
-        null::date as valid_to
+        null::date as valid_to,
+        ranked.agency_name as name_as_entered
     from dossier_names_ranked as ranked
     where ranked.name_rank = 1
         and not exists (
@@ -102,7 +105,8 @@ final as (
         coalesce(mapping.current_unit_code, agencies.agency_code) as current_agency_code,
         coalesce(mapping.current_unit_name, agencies.agency_name) as current_agency_name,
         agencies.is_known_unit,
-        agencies.name_seen_at
+        agencies.name_seen_at,
+        agencies.name_as_entered
     from agencies
     left join mapping
         on agencies.province_code = mapping.province_code

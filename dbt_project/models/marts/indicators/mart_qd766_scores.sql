@@ -7,7 +7,13 @@
     int_dossier_periods_judged and fct_petitions; macro touched_partitions) are deleted and
     scored again, with every scope of the province for the ranks; a change of the
     province's procedure catalogue re-scores the province. Logs the periods whose rows
-    changed for mart_qd766_reconciliation. -#}
+    changed for mart_qd766_reconciliation.
+    Units you can trust: an agency code is a unit of a period only when the unit register
+    (dim_administrative_units, SCD2) has a version of it valid in the period; any other code
+    the dossiers carry is a data-entry error, kept as scope_kind 'unregistered_code' (its
+    dossiers stay in the province's figures) and never ranked. Units rank within their
+    level (department, district, commune), as the portal publishes them, and only with at
+    least var qd766_min_dossiers_ranked dossiers received in the period. -#}
 {{
     config(
         materialized='incremental',
@@ -28,6 +34,7 @@
 }}
 {%- set tz = var('local_timezone') %}
 {%- set grains = ['month', 'quarter', 'year'] %}
+{%- set min_ranked = var('qd766_min_dossiers_ranked') %}
 {%- set touched = score_touched() %}
 
 with
@@ -77,6 +84,12 @@ petitions as (
 rules as (
 
     select * from {{ ref('qd766_components') }}
+
+),
+
+unit_register as (
+
+    select * from {{ ref('dim_administrative_units') }}
 
 ),
 
@@ -227,6 +240,31 @@ scoped_measures as (
 
 ),
 
+scope_units as (
+
+    -- the registered unit each agency scope is in its period: its latest version valid then
+    select distinct on (scopes.province_code, scopes.scope_code, scopes.period_grain,
+                        scopes.period_start)
+        scopes.province_code,
+        scopes.scope_code,
+        scopes.period_grain,
+        scopes.period_start,
+        register.unit_level
+    from (
+        select distinct province_code, scope_code, period_grain, period_start
+        from scoped_measures
+        where scope_kind = 'agency'
+    ) as scopes
+    inner join unit_register as register
+        on scopes.province_code = register.province_code
+        and scopes.scope_code = register.unit_code
+        and register.valid_from <= ({{ period_end('scopes.period_grain', 'scopes.period_start') }})
+        and register.valid_to >= scopes.period_start
+    order by scopes.province_code, scopes.scope_code, scopes.period_grain, scopes.period_start,
+        register.valid_from desc
+
+),
+
 {%- set components = [
     ('PUBLISH_ON_TIME', 'announced_on_time', 'procedures',
      'catalogue procedures announced no later than their legal basis took effect / catalogue procedures (province-wide)'),
@@ -272,6 +310,7 @@ components_measured as (
     select
         province_code, scope_kind, scope_code, scope_name, period_grain, period_start,
         '{{ code }}' as component_code,
+        received as scope_received,
         {{ numerator }} as numerator,
         {{ denominator }} as denominator,
         '{{ basis }}' as measure_basis
@@ -288,9 +327,13 @@ scored as (
 
     select
         measured.province_code,
-        measured.scope_kind,
+        case when measured.scope_kind = 'agency' and units.unit_level is null
+            then 'unregistered_code' else measured.scope_kind end as scope_kind,
         measured.scope_code,
-        measured.scope_name,
+        case when measured.scope_kind = 'agency' and units.unit_level is null
+            then 'Mã đơn vị không hợp lệ' else measured.scope_name end as scope_name,
+        units.unit_level,
+        measured.scope_received::int as dossiers_received,
         measured.period_grain,
         measured.period_start,
         rule.group_code,
@@ -308,6 +351,12 @@ scored as (
         rule.sort_order
     from components_measured as measured
     inner join rules as rule on measured.component_code = rule.component_code
+    left join scope_units as units
+        on measured.scope_kind = 'agency'
+        and measured.province_code = units.province_code
+        and measured.scope_code = units.scope_code
+        and measured.period_grain = units.period_grain
+        and measured.period_start = units.period_start
 
 ),
 
@@ -351,17 +400,32 @@ totalled as (
 
 ),
 
-first_rows_ranked as (
+statused as (
 
     select
         *,
-        case when scope_row = 1 then
+        case
+            when scope_kind in ('province', 'unregistered_code') then scope_kind
+            when dossiers_received < {{ min_ranked }} then 'below_minimum'
+            else 'ranked'
+        end as rank_status
+    from totalled
+
+),
+
+first_rows_ranked as (
+
+    -- ranked units within their level; the province is its own (rank 1); no other scope ranks
+    select
+        *,
+        case when scope_row = 1 and rank_status in ('ranked', 'province') then
             rank() over (
-                partition by province_code, scope_kind, period_grain, period_start, scope_row = 1
+                partition by province_code, scope_kind, period_grain, period_start, unit_level,
+                    scope_row = 1 and rank_status in ('ranked', 'province')
                 order by total_points desc
             )
         end as scope_rank
-    from totalled
+    from statused
 
 ),
 
@@ -383,17 +447,11 @@ final as (
         scope_kind,
         scope_code,
         scope_name,
+        unit_level,
+        dossiers_received,
         period_grain,
         period_start,
-        (
-            period_start
-            + case period_grain
-                when 'month' then interval '1 month'
-                when 'quarter' then interval '3 months'
-                else interval '1 year'
-            end
-            - interval '1 day'
-        )::date as period_end,
+        ({{ period_end('period_grain', 'period_start') }}) as period_end,
         case period_grain
             when 'month' then to_char(period_start, 'YYYY-MM')
             when 'quarter' then to_char(period_start, 'YYYY"Q"Q')
@@ -414,6 +472,7 @@ final as (
         group_max_points,
         total_points,
         total_max_points,
+        rank_status,
         rank_in_period
     from ranked
 
