@@ -1,7 +1,9 @@
-"""A local Airflow for the embedded mode: SQLite metadata in the data folder, the repo's DAGs.
+"""A local Airflow for the embedded mode: metadata in the embedded PostgreSQL, the repo's DAGs.
 
-Each night runs through real Airflow with `airflow dags test`, which executes the DAG's
-tasks in one process without needing a scheduler, exactly as the scheduler would order them.
+`run_night` runs one night with `airflow dags test`, which executes the DAG's tasks in one
+process without a scheduler, in the order the scheduler would (the tests use it); the demo's
+nights go through the scheduler itself (`cchc.orchestration.airflow_services`). Both share one
+metadata database per data folder, so every run shows in the UI.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from cchc.config import LOCAL_TZ, REPO_ROOT, Settings
+from cchc.orchestration.airflow_metadata import (
+    METADATA_LAYOUT,
+    ensure_metadata_database,
+    metadata_env,
+)
 
 POOLS_FILE = Path(__file__).with_name("pools.json")
 NIGHTLY_DAG = "cchc_nightly"
@@ -53,6 +60,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         "PYTHONWARNINGS": "ignore",
     }
+    # Embedded: its own database and login on the embedded server (airflow_metadata).
+    env.update(metadata_env(settings))
     if settings.warehouse_url:
         env["CCHC_WAREHOUSE_URL"] = settings.warehouse_url
     for source, uri in settings.source_urls.items():
@@ -76,13 +85,13 @@ def _airflow(args: list[str], env: dict[str, str], log_file: Path | None = None)
         raise AirflowRunError(f"`airflow {' '.join(args)}` failed{where}:\n{output[-4000:]}")
 
 
-def prepare(settings: Settings) -> dict[str, str]:
+def prepare(settings: Settings, env: dict[str, str] | None = None) -> dict[str, str]:
     """Create or migrate Airflow's metadata database and its pools; skipped when already done.
     With per-model dbt tasks, also write the dbt manifest the DAG is drawn from (every time:
     the models may have changed; under a second when they have not)."""
     from importlib.metadata import version
 
-    env = airflow_env(settings)
+    env = env or airflow_env(settings)
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     if settings.dbt_tasks == "per_model":
@@ -90,11 +99,12 @@ def prepare(settings: Settings) -> dict[str, str]:
 
         dbt_parse()
     # Migrating and importing pools costs ~8 s: redo it only when Airflow or the pools change.
+    created = settings.embedded and ensure_metadata_database(settings)
     stamp, wanted = (
         home / ".prepared",
-        f"airflow {version('apache-airflow')}\n{POOLS_FILE.read_text()}",
+        f"airflow {version('apache-airflow')}\n{METADATA_LAYOUT}\n{POOLS_FILE.read_text()}",
     )
-    if stamp.exists() and stamp.read_text() == wanted:
+    if not created and stamp.exists() and stamp.read_text() == wanted:
         return env
     _airflow(["db", "migrate"], env)
     _airflow(["pools", "import", str(POOLS_FILE)], env)
