@@ -18,7 +18,7 @@ from cchc import warehouse
 from cchc.config import Settings
 from cchc.extract.run import load_history
 from cchc.extract.window import TZ
-from cchc.orchestration import local_airflow
+from cchc.orchestration import airflow_metadata, scheduled_nights
 from cchc.reporting import rows_per_layer
 
 console = Console(highlight=False)
@@ -67,8 +67,6 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
     store = _synthetic_store(settings, history_start, nights[-1] + timedelta(days=2), scale, seed)
     console.print(f"synthetic province: {store} (seed {seed}, scale {scale})")
     t = lap("generate", t)
-    env = local_airflow.prepare(settings)
-    t = lap("airflow setup", t)
     with SimulatorProcess(
         store, host=settings.sim_host, port=settings.sim_port, token=settings.sim_token
     ) as sim:
@@ -76,11 +74,19 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
         # A first deployment loads the history once, then runs incrementally each night.
         loaded = sum(r.loaded for r in load_history(nights[0], settings))
         console.print(f"initial load of everything before {nights[0]}: {loaded:,} record versions")
-        for number, night in enumerate(nights):
-            # The first night after an initial load rebuilds every model from raw, as a first
-            # deployment does; it also upgrades a warehouse built by an older version.
-            run = local_airflow.run_night(settings, night, env, full_refresh=number == 0)
-            console.print(f"night {night}: DAG cchc_nightly succeeded in {run.seconds:.1f}s")
+        t = lap("initial load", t)
+        # The nights run through the scheduler, as in production, so the UI shows them after.
+        with scheduled_nights.demo_services(settings) as airflow:
+            console.print(f"Airflow (scheduler, LocalExecutor): {airflow.url}")
+            if airflow.started.password_is_new:
+                console.print(f"  its UI's login: admin / {airflow.started.admin_password} (shown"
+                              f" once; kept in {airflow.started.password_file}, mode 0600)")  # fmt: skip
+            t = lap("airflow start", t)
+            for number, night in enumerate(nights):
+                # The first night after an initial load rebuilds every model from raw, as a
+                # first deployment does; it also upgrades a warehouse built by an older version.
+                run = scheduled_nights.run_night(airflow, night, full_refresh=number == 0)
+                console.print(f"night {night}: DAG cchc_nightly succeeded in {run.seconds:.1f}s")
     t = lap("nightly runs", t)
     quarterly = _export_quarter(settings)
     lap("quarterly export", t)
@@ -132,7 +138,16 @@ def _print_summary(settings: Settings, timings: dict[str, float]) -> None:
     from cchc.quality import data_docs_index
 
     console.print(f"data quality report (Data Docs): {data_docs_index()}")
-    console.print(f"Airflow run logs: {settings.data_dir / 'runs'}")
+    from cchc.transform.docs_site import docs_dir
+
+    console.print(f"dbt docs (offline site): {docs_dir(settings) / 'index.html'}")
+    console.rule("[bold]Look at it")
+    password_file = airflow_metadata.admin_password_file(settings)
+    console.print(
+        "Airflow UI (the demo's runs, task durations and logs): `cchc airflow start` (or "
+        f"`make airflow`), then http://127.0.0.1:8080, user admin, password in {password_file}"
+    )
+    console.print("dashboards: `cchc bi start` (or `make bi`); it prints the address and login")
     console.print("stage timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
 
 
