@@ -141,13 +141,19 @@ def _print_summary(settings: Settings, timings: dict[str, float]) -> None:
     from cchc.transform.docs_site import docs_dir
 
     console.print(f"dbt docs (offline site): {docs_dir(settings) / 'index.html'}")
+    from cchc.bi.superset import bi_port
+    from cchc.orchestration.airflow_services import api_port
+
     console.rule("[bold]Look at it")
     password_file = airflow_metadata.admin_password_file(settings)
     console.print(
-        "Airflow UI (the demo's runs, task durations and logs): `cchc airflow start` (or "
-        f"`make airflow`), then http://127.0.0.1:8080, user admin, password in {password_file}"
+        "Airflow UI (the demo's runs, task durations and logs): `make airflow` (`cchc airflow "
+        f"start`), then http://127.0.0.1:{api_port()}, user admin, password in {password_file}"
     )
-    console.print("dashboards: `cchc bi start` (or `make bi`); it prints the address and login")
+    console.print(
+        f"dashboards: `make bi` (`cchc bi start`), then http://127.0.0.1:{bi_port()}, user admin;"
+        " the first start installs Superset (a few minutes)"
+    )
     console.print("stage timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
 
 

@@ -104,3 +104,15 @@ def test_each_dashboard_renders_its_charts_with_data(superset, page, artifacts):
         for empty in ("No results were returned", "Không có kết quả"):
             assert empty not in text, f"{board['slug']}: {empty}"
     assert page.outside_hosts == set()
+
+
+def test_dataset_columns_carry_the_dbt_descriptions(superset):
+    from cchc.bi.provision import Superset
+
+    client = Superset(superset.url, "admin", superset.admin_password)
+    listed = client._list("dataset", ["id", "table_name"])
+    dataset_id = next(d["id"] for d in listed if d["table_name"] == "mart_qd766_scores")
+    columns = client._ok(client.http.get(f"/api/v1/dataset/{dataset_id}"))["result"]["columns"]
+    described = {c["column_name"]: c["description"] for c in columns}
+    assert described["total_points"].startswith("Tổng điểm")
+    assert described["rank_in_period"].startswith("Xếp hạng")

@@ -47,12 +47,14 @@ def bi_start(
 
 @bi_app.command("install")
 def bi_install() -> None:
-    """Install Superset's virtualenv now (CI does it before the tests); a no-op when the
-    pinned requirements did not change."""
+    """Install Superset's virtualenv and its initial metadata now (CI does it before the
+    tests); a no-op when the pinned requirements did not change."""
     from cchc.bi import superset
+    from cchc.config import load_settings
 
     try:
         venv = superset.ensure_venv(progress=typer.echo)
+        superset.ensure_template(load_settings(), progress=typer.echo)
     except superset.SupersetError as error:
         _fail(str(error))
     typer.echo(f"Superset virtualenv ready: {venv}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -97,14 +98,15 @@ def superset_secrets(settings: Settings) -> tuple[dict[str, str], bool]:
     return stored, new
 
 
-def superset_env(settings: Settings) -> dict[str, str]:
+def superset_env(settings: Settings, metadata: Path | None = None) -> dict[str, str]:
     home = home_dir(settings)
+    metadata = metadata or home / "superset.db"
     values, _ = superset_secrets(settings)
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PYTHON"))},
         "SUPERSET_CONFIG_PATH": str(CONFIG_TEMPLATE),
         "SUPERSET_HOME": str(home),
-        "CCHC_SUPERSET_METADATA_URL": f"sqlite:///{home / 'superset.db'}",
+        "CCHC_SUPERSET_METADATA_URL": f"sqlite:///{metadata}",
         "SUPERSET_SECRET_KEY": values["secret_key"],
         "FLASK_APP": "superset",
         # No usage pixel, no update check (also set in superset_config.py).
@@ -113,19 +115,39 @@ def superset_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _superset(settings: Settings, *args: str, timeout: float = 900) -> None:
+def _superset(
+    settings: Settings, *args: str, metadata: Path | None = None, timeout: float = 900
+) -> None:
     command = [str(venv_dir() / "bin" / "superset"), *args]
     result = subprocess.run(
-        command, env=superset_env(settings), capture_output=True, text=True, timeout=timeout,
-        cwd=home_dir(settings),
+        command, env=superset_env(settings, metadata), capture_output=True, text=True,
+        timeout=timeout, cwd=home_dir(settings),
     )  # fmt: skip
     if result.returncode != 0:
         output = (result.stdout + result.stderr)[-3000:]
         raise SupersetError(f"`superset {' '.join(args)}` failed:\n{output}")
 
 
+def ensure_template(settings: Settings, progress: Callable[[str], None] = print) -> Path:
+    """The metadata every new data folder starts from: Superset's schema and roles, no user."""
+    template = venv_dir() / "metadata-template.db"
+    if not template.exists():
+        progress("initialising Superset's metadata (first time: a minute or two)")
+        home_dir(settings).mkdir(parents=True, exist_ok=True)
+        scratch = template.with_suffix(".partial")
+        scratch.unlink(missing_ok=True)
+        _superset(settings, "db", "upgrade", metadata=scratch)
+        _superset(settings, "init", metadata=scratch)
+        os.replace(scratch, template)
+    return template
+
+
 def initialise(settings: Settings, progress: Callable[[str], None] = print) -> None:
-    """Superset's metadata schema, roles and admin; redone only when Superset changed."""
+    """Superset's metadata schema, roles and admin; redone only when Superset changed.
+
+    The schema and roles (`db upgrade`, `init`: a minute or two) are the same for every data
+    folder, so they are built once per virtualenv into a template that a new data folder
+    copies; only its admin is its own."""
     home = home_dir(settings)
     home.mkdir(parents=True, exist_ok=True)
     values, _ = superset_secrets(settings)
@@ -133,12 +155,16 @@ def initialise(settings: Settings, progress: Callable[[str], None] = print) -> N
     wanted = _requirements_stamp()
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    progress("initialising Superset's metadata (first time: a minute or two)")
-    _superset(settings, "db", "upgrade")
+    template = ensure_template(settings, progress)
+    database = home / "superset.db"
+    if not database.exists():
+        shutil.copyfile(template, database)
+    else:  # a data folder of an older Superset: its schema and roles brought up to date
+        _superset(settings, "db", "upgrade")
+        _superset(settings, "init")
     _superset(settings, "fab", "create-admin", "--username", ADMIN_USER, "--firstname", "CCHC",
               "--lastname", "Admin", "--email", "admin@localhost",
               "--password", values["admin_password"])  # fmt: skip
-    _superset(settings, "init")
     stamp.write_text(wanted)
 
 

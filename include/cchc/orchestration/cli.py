@@ -34,6 +34,7 @@ def airflow_start(
     from cchc import warehouse
     from cchc.config import load_settings
     from cchc.orchestration import airflow_services as services
+    from cchc.orchestration.local_airflow import NIGHTLY_DAG
 
     settings = load_settings()
     try:
@@ -41,6 +42,7 @@ def airflow_start(
         started = services.start(settings, port)
         if unpause:
             client = services.ApiClient(started.url, started.admin_password)
+            client.wait_for_dag(NIGHTLY_DAG)  # parsed by the dag-processor, not just started
             for dag_id in client.nightly_dag_ids():
                 client.set_paused(dag_id, False)
                 typer.echo(f"unpaused {dag_id}")
