@@ -48,8 +48,12 @@ def services_env(settings: Settings, port: int, *, schedules: bool = True) -> di
     database and secrets, the LocalExecutor, loopback addresses. `schedules=False` runs only
     what is triggered or backfilled (the demo's nights), never the cron's own runs."""
     base = f"http://{HOST}:{port}"
+    # Real services, even when started from a test session.
+    inherited = {
+        k: v for k, v in airflow_env(settings).items() if k != "AIRFLOW__CORE__UNIT_TEST_MODE"
+    }
     return {
-        **airflow_env(settings),
+        **inherited,
         **airflow_metadata.metadata_env(settings),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
@@ -57,6 +61,11 @@ def services_env(settings: Settings, port: int, *, schedules: bool = True) -> di
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": base,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
+        # The api-server's first task start after it boots can take half a minute on a busy
+        # 2-CPU machine; Airflow's 5 s client timeout would then fail the task's first try.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
+        # The tasks use the warehouse these settings name, whatever the caller's environment.
+        "CCHC_PG_PORT_EMBEDDED": str(settings.embedded_port),
         # One API worker is plenty for a few engineers and spares the 2-CPU machine.
         "AIRFLOW__API__WORKERS": "1",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(schedules),
