@@ -9,6 +9,7 @@ so the tests can check that nothing leaves 127.0.0.1. Screenshots go to test-art
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -33,11 +34,13 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def ui_settings(settings, tmp_path_factory):
-    """An embedded warehouse of its own (Airflow's metadata needs the embedded layout)."""
+def ui_settings(settings):
+    """An embedded warehouse of its own (Airflow's metadata needs the embedded layout), in the
+    session's folder: pytest's own temporary folders are pruned by other pytest runs on the
+    machine, even while a server still uses them."""
     from cchc import warehouse
 
-    root = tmp_path_factory.mktemp("ui")
+    root = settings.data_dir.parent / "ui"
     sim_port = free_port()
     config = dataclasses.replace(
         settings,
@@ -63,6 +66,8 @@ def built(ui_settings):
     store = generate(ui_settings.data_dir / "sim", date(2024, 3, 1), NIGHT + timedelta(days=2),
                      seed=7, scale=0.005)  # fmt: skip
     port = free_port()
+    # A task that fails once is retried after seconds, not the production minute.
+    os.environ["CCHC_RETRY_DELAY_SECONDS"] = "5"
     with SimulatorProcess(store, port=ui_settings.sim_port, token=ui_settings.sim_token):
         load_history(NIGHT, ui_settings)
         with scheduled_nights.demo_services(ui_settings, port) as client:
