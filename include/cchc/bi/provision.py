@@ -120,11 +120,14 @@ class Superset:
             dataset_id = self._ok(self.http.post("/api/v1/dataset/", json=body))["id"]
         self._ok(self.http.put(f"/api/v1/dataset/{dataset_id}/refresh"))
         columns = self._ok(self.http.get(f"/api/v1/dataset/{dataset_id}"))["result"]["columns"]
-        described = [
-            {"id": c["id"], "column_name": c["column_name"],
-             "description": descriptions.get(c["column_name"]) or c.get("description")}
-            for c in columns
-        ]  # fmt: skip
+        described = []
+        for column in columns:
+            text = descriptions.get(column["column_name"]) or column.get("description") or ""
+            described.append({
+                "id": column["id"], "column_name": column["column_name"], "description": text,
+                # The Vietnamese term before the dash ("Tổng điểm — ...") heads the column.
+                "verbose_name": text.split(" — ")[0].strip() if " — " in text else None,
+            })  # fmt: skip
         self._ok(self.http.put(f"/api/v1/dataset/{dataset_id}", json={"columns": described}))
         return dataset_id
 
