@@ -203,6 +203,16 @@ def nightly_dag(province: str):
             print(f"export written: {path}")
             return str(path)
 
+        # The dbt docs beside the exports (exports/docs/index.html), from the marts just built;
+        # dbt again, so in the build pool.
+        @task(pool=WAREHOUSE_POOL)
+        def publish_docs() -> str:
+            from cchc.transform.docs_site import publish_docs as publish
+
+            path = publish()
+            print(f"dbt docs written: {path}")
+            return str(path)
+
         extracts = [
             extract.override(
                 task_id=f"extract_{e.qualified_name}",
@@ -220,7 +230,9 @@ def nightly_dag(province: str):
         else:
             marts = build_marts()
         checked = check_raw()
-        prepare_warehouse() >> extracts >> checked >> marts >> check_marts() >> export_indicators()
+        checked_marts = check_marts()
+        prepare_warehouse() >> extracts >> checked >> marts >> checked_marts
+        checked_marts >> [export_indicators(), publish_docs()]
         extracts >> record_freshness()
 
     return cchc_nightly()

@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 
+from cchc.bi.cli import bi_app
 from cchc.config import load_settings
 from cchc.exports.cli import export_app
+from cchc.orchestration.cli import airflow_app
 from cchc.qd766.cli import qd766_app
 from cchc.quality.cli import dq_app
 from cchc.transform.cli import dbt_app
@@ -34,7 +36,9 @@ app.add_typer(
     qd766_app, name="qd766", help="Decision 766 scores: recompute the portal's official scores."
 )
 app.add_typer(dq_app, name="dq", help="Data quality: score the flags against a ground truth.")
-app.add_typer(dbt_app, name="dbt", help="The dbt project: the manifest of the per-model DAG.")
+app.add_typer(dbt_app, name="dbt", help="The dbt project: its docs site, the per-model manifest.")
+app.add_typer(airflow_app, name="airflow")
+app.add_typer(bi_app, name="bi")
 app.add_typer(
     export_app,
     name="export",

@@ -18,7 +18,7 @@ from cchc import warehouse
 from cchc.config import Settings
 from cchc.extract.run import load_history
 from cchc.extract.window import TZ
-from cchc.orchestration import local_airflow
+from cchc.orchestration import airflow_metadata, scheduled_nights
 from cchc.reporting import rows_per_layer
 
 # soft_wrap: a long path stays on one line, whole, so it can be copied from the terminal.
@@ -71,8 +71,6 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
     store = _synthetic_store(settings, history_start, nights[-1] + timedelta(days=2), scale, seed)
     console.print(f"synthetic province: {store} (seed {seed}, scale {scale})")
     t = lap("generate", t)
-    env = local_airflow.prepare(settings)
-    t = lap("airflow setup", t)
     with SimulatorProcess(
         store, host=settings.sim_host, port=settings.sim_port, token=settings.sim_token
     ) as sim:
@@ -80,19 +78,23 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
         # A first deployment loads the history once, then runs incrementally each night.
         loaded = sum(r.loaded for r in load_history(nights[0], settings))
         console.print(f"initial load of everything before {nights[0]}: {loaded:,} record versions")
-        for number, night in enumerate(nights):
-            # The first night after an initial load rebuilds every model from raw, as a first
-            # deployment does; it also upgrades a warehouse built by an older version.
-            console.print(
-                f"night {night}: DAG cchc_nightly running (log: {log_of(settings, night)})"
-            )
-            with console.status(f"night {night}: starting Airflow") as status:
-                run = local_airflow.run_night(
-                    settings, night, env, full_refresh=number == 0,
-                    on_task=lambda event, night=night, status=status: _show_task(
-                        night, event, status),
-                )  # fmt: skip
-            console.print(f"night {night}: DAG cchc_nightly succeeded in {run.seconds:.1f}s")
+        t = lap("initial load", t)
+        # The nights run through the scheduler, as in production, so the UI shows them after.
+        with scheduled_nights.demo_services(settings) as airflow:
+            console.print(f"Airflow (scheduler, LocalExecutor): {airflow.url}")
+            if airflow.started.password_is_new:
+                console.print(f"  its UI's login: admin / {airflow.started.admin_password} (shown"
+                              f" once; kept in {airflow.started.password_file}, mode 0600)")  # fmt: skip
+            t = lap("airflow start", t)
+            for number, night in enumerate(nights):
+                # The first night after an initial load rebuilds every model from raw, as a
+                # first deployment does; it also upgrades a warehouse built by an older version.
+                with console.status(f"night {night}: waiting for the scheduler") as status:
+                    run = scheduled_nights.run_night(
+                        airflow, night, full_refresh=number == 0,
+                        poll=_task_progress(airflow, night, status),
+                    )  # fmt: skip
+                console.print(f"night {night}: DAG cchc_nightly succeeded in {run.seconds:.1f}s")
     t = lap("nightly runs", t)
     quarterly = _export_quarter(settings)
     lap("quarterly export", t)
@@ -109,8 +111,34 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
         )
 
 
-def log_of(settings: Settings, night: date):
-    return settings.data_dir / "runs" / f"{local_airflow.NIGHTLY_DAG}_{night:%Y-%m-%d}.log"
+def _task_progress(airflow, night: date, status):
+    """A poll for the night's run through the scheduler: each task once it ends (state,
+    seconds), the running ones on the spinner, read from Airflow's REST API."""
+    from cchc.orchestration.airflow_services import AirflowServiceError
+    from cchc.orchestration.local_airflow import NIGHTLY_DAG
+    from cchc.orchestration.night_progress import TaskEvent
+
+    when, shown = scheduled_nights.run_after(night), set()
+
+    def poll() -> None:
+        try:
+            run = airflow.run_at(NIGHTLY_DAG, when)
+            tasks = airflow.task_instances(NIGHTLY_DAG, run["dag_run_id"])
+        except AirflowServiceError:
+            return  # the backfill has not created the run yet
+        for ti in tasks:
+            key = (ti["task_id"], ti.get("map_index"), ti.get("try_number"))
+            if ti.get("state") in FINISHED and key not in shown:
+                shown.add(key)
+                event = TaskEvent(ti["task_id"], ti["state"], ti.get("duration") or 0.0)
+                _show_task(night, event, status)
+        if running := [ti["task_id"] for ti in tasks if ti.get("state") == "running"]:
+            status.update(f"night {night}: {', '.join(running)} running")
+
+    return poll
+
+
+FINISHED = ("success", "failed", "upstream_failed", "skipped")
 
 
 def _show_task(night: date, event, status) -> None:
@@ -168,7 +196,22 @@ def _print_summary(settings: Settings, timings: dict[str, float]) -> None:
     from cchc.quality import data_docs_index
 
     console.print(f"data quality report (Data Docs): {data_docs_index()}")
-    console.print(f"Airflow run logs: {settings.data_dir / 'runs'}")
+    from cchc.transform.docs_site import docs_dir
+
+    console.print(f"dbt docs (offline site): {docs_dir(settings) / 'index.html'}")
+    from cchc.bi.superset import bi_port
+    from cchc.orchestration.airflow_services import api_port
+
+    console.rule("[bold]Look at it")
+    password_file = airflow_metadata.admin_password_file(settings)
+    console.print(
+        "Airflow UI (the demo's runs, task durations and logs): `make airflow` (`cchc airflow "
+        f"start`), then http://127.0.0.1:{api_port()}, user admin, password in {password_file}"
+    )
+    console.print(
+        f"dashboards: `make bi` (`cchc bi start`), then http://127.0.0.1:{bi_port()}, user admin;"
+        " the first start installs Superset (a few minutes)"
+    )
     console.print("stage timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
 
 

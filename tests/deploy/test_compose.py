@@ -34,9 +34,9 @@ PROFILE_SERVICES = {
     "simulators": ["dev"],
     "airflow-worker": ["celery"],
     "redis": ["celery"],
-    "metabase": ["bi"],
-    "metabase-db": ["bi"],
-    "metabase-setup": ["bi"],
+    "superset": ["bi"],
+    "superset-db": ["bi"],
+    "superset-setup": ["bi"],
 }
 # Only the bootstrap (airflow-init) may see these: no task needs them.
 BOOTSTRAP_ONLY = (
@@ -201,19 +201,19 @@ def test_celery_workers_scale(services):
 
 
 def test_bi_reads_marts_as_the_reader_role(services):
-    from cchc.security.roles import BI_LOGIN
-
-    setup = environment(services["metabase-setup"])
-    assert setup["CCHC_BI_DB_USER"] == BI_LOGIN
+    setup = environment(services["superset-setup"])
     assert setup["CCHC_BI_READER_PASSWORD"].startswith("${CCHC_BI_READER_PASSWORD:?")
     assert setup["CCHC_BI_DB_HOST"] == "warehouse" and setup["CCHC_BI_DB_NAME"] == "cchc"
-    assert "cchc.security.metabase" in " ".join(services["metabase-setup"]["command"])
+    # The same provisioning as `cchc bi start`: the cchc_bi login, the dashboards of the repo.
+    assert "cchc.bi.provision" in " ".join(services["superset-setup"]["command"])
     # The BI side never gets the warehouse owner's credentials.
-    for name in ("metabase", "metabase-db", "metabase-setup"):
+    for name in ("superset", "superset-db", "superset-setup"):
         text = yaml.safe_dump(services[name])
         assert "WAREHOUSE_PASSWORD" not in text and "WAREHOUSE_USER" not in text, name
-    assert environment(services["metabase"])["MB_ANON_TRACKING_ENABLED"] == "false"
-    assert all(p.startswith("127.0.0.1:") for p in services["metabase"]["ports"])
+    superset = services["superset"]
+    assert environment(superset)["SCARF_ANALYTICS"] == "false"
+    assert any("superset_config.py" in v for v in superset["volumes"])
+    assert all(p.startswith("127.0.0.1:") for p in superset["ports"])
 
 
 def test_bootstrap_runs_in_airflow_init_and_keeps_its_secrets(services):
@@ -230,7 +230,7 @@ def test_bootstrap_runs_in_airflow_init_and_keeps_its_secrets(services):
             leaked = sorted(
                 set(BOOTSTRAP_ONLY)
                 & set(environment(service))
-                - {"CCHC_BI_READER_PASSWORD" if name == "metabase-setup" else ""}
+                - {"CCHC_BI_READER_PASSWORD" if name == "superset-setup" else ""}
             )
             assert not leaked, f"{name} gets {leaked}"
 
@@ -239,7 +239,7 @@ def test_security_and_alert_settings_documented():
     names = set()
     for source in SECURITY_SOURCES:
         text = source.read_text(encoding="utf-8")
-        names |= set(re.findall(r"\b((?:CCHC|METABASE)_[A-Z0-9_]+)\b", text))
+        names |= set(re.findall(r"\b((?:CCHC|SUPERSET)_[A-Z0-9_]+)\b", text))
     names = {n for n in names if not n.endswith("_")}
     assert {"CCHC_PII_SALT", "CCHC_BI_READER_PASSWORD", "CCHC_ALERT_WEBHOOK_URL"} <= names
     missing = sorted(names - env_example_names())

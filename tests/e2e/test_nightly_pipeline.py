@@ -114,8 +114,8 @@ def test_each_night_ran_every_task_through_airflow(pipeline):
     for run in pipeline["runs"]:
         log = run.log_file.read_text()
         # One "succeeded" state change per task: bootstrap, each extract, freshness, raw checks,
-        # dbt, mart checks, export.
-        assert log.count("new_state=success") == 6 + len(ENTITIES), (
+        # dbt, mart checks, export, dbt docs.
+        assert log.count("new_state=success") == 7 + len(ENTITIES), (
             f"not every task succeeded on {run.night}"
         )
         assert "DagRun Finished: dag_id=cchc_nightly" in log and "state=success" in log

@@ -1,7 +1,9 @@
-"""A local Airflow for the embedded mode: SQLite metadata in the data folder, the repo's DAGs.
+"""A local Airflow for the embedded mode: metadata in the embedded PostgreSQL, the repo's DAGs.
 
-Each night runs through real Airflow with `airflow dags test`, which executes the DAG's
-tasks in one process without needing a scheduler, exactly as the scheduler would order them.
+`run_night` runs one night with `airflow dags test`, which executes the DAG's tasks in one
+process without a scheduler, in the order the scheduler would (the tests use it); the demo's
+nights go through the scheduler itself (`cchc.orchestration.airflow_services`). Both share one
+metadata database per data folder, so every run shows in the UI.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from cchc.config import LOCAL_TZ, REPO_ROOT, Settings
+from cchc.orchestration.airflow_metadata import (
+    METADATA_LAYOUT,
+    ensure_metadata_database,
+    metadata_env,
+)
 from cchc.orchestration.night_progress import TaskEvent, follow
 
 POOLS_FILE = Path(__file__).with_name("pools.json")
@@ -65,6 +72,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         "PYTHONWARNINGS": "ignore",
     }
+    # Embedded: its own database and login on the embedded server (airflow_metadata).
+    env.update(metadata_env(settings))
     if settings.warehouse_url:
         env["CCHC_WAREHOUSE_URL"] = settings.warehouse_url
     for source, uri in settings.source_urls.items():
@@ -167,7 +176,7 @@ def night_lock(runs_dir: Path, dag_id: str, night: date):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def prepare(settings: Settings) -> dict[str, str]:
+def prepare(settings: Settings, env: dict[str, str] | None = None) -> dict[str, str]:
     """Bootstrap the warehouse (as its owner), then create or migrate Airflow's metadata
     database and its pools; skipped when already done.
     With per-model dbt tasks, also write the dbt manifest the DAG is drawn from (every time:
@@ -180,7 +189,7 @@ def prepare(settings: Settings) -> dict[str, str]:
     # as the warehouse's owner. The tasks then connect with their own logins.
     with warehouse.connect(settings, autocommit=True) as conn:
         warehouse.bootstrap(conn, settings)
-    env = airflow_env(settings)
+    env = env or airflow_env(settings)
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     if settings.dbt_tasks == "per_model":
@@ -188,11 +197,12 @@ def prepare(settings: Settings) -> dict[str, str]:
 
         dbt_parse()
     # Migrating and importing pools costs ~8 s: redo it only when Airflow or the pools change.
+    created = settings.embedded and ensure_metadata_database(settings)
     stamp, wanted = (
         home / ".prepared",
-        f"airflow {version('apache-airflow')}\n{POOLS_FILE.read_text()}",
+        f"airflow {version('apache-airflow')}\n{METADATA_LAYOUT}\n{POOLS_FILE.read_text()}",
     )
-    if stamp.exists() and stamp.read_text() == wanted:
+    if not created and stamp.exists() and stamp.read_text() == wanted:
         return env
     _airflow(["db", "migrate"], env)
     _airflow(["pools", "import", str(POOLS_FILE)], env)

@@ -54,3 +54,18 @@ def dbt_build_command(
         typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     typer.echo(f"dbt build: {len(results)} nodes")
+
+
+@dbt_app.command("docs")
+def dbt_docs_command() -> None:
+    """Write the dbt docs from the warehouse as an offline site: exports/docs/index.html
+    (the nightly DAG refreshes it after every build)."""
+    from cchc.transform.dbt import DbtRunError
+    from cchc.transform.docs_site import publish_docs
+
+    try:
+        index = publish_docs()
+    except DbtRunError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"dbt docs written: {index} (open it in a browser; no server needed)")
