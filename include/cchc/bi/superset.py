@@ -16,7 +16,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,8 @@ from pathlib import Path
 import httpx
 
 from cchc.config import Settings, _env
-from cchc.orchestration.airflow_metadata import _read_json, _write_private_json
+from cchc.processes import alive, port_free
+from cchc.security.secret_store import read_json, write_private_json
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8088
@@ -89,12 +89,12 @@ def ensure_venv(progress: Callable[[str], None] = print) -> Path:
 def superset_secrets(settings: Settings) -> tuple[dict[str, str], bool]:
     """SECRET_KEY and the admin password, generated once; True when generated just now."""
     path = secrets_file(settings)
-    stored = _read_json(path)
+    stored = read_json(path)
     new = not stored.get("admin_password")
     stored.setdefault("secret_key", secrets.token_urlsafe(42))
     stored.setdefault("admin_password", secrets.token_urlsafe(18))
     if new or not path.exists():
-        _write_private_json(path, stored)
+        write_private_json(path, stored)
     return stored, new
 
 
@@ -172,23 +172,12 @@ def _pid_file(settings: Settings) -> Path:
     return home_dir(settings) / "superset.pid"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        return os.waitpid(pid, os.WNOHANG)[0] == 0
-    except ChildProcessError:
-        return True
-
-
 def running_url(settings: Settings) -> str | None:
     path = _pid_file(settings)
     if not path.exists():
         return None
     pid, url = path.read_text().split()
-    return url if _alive(int(pid)) else None
+    return url if alive(int(pid)) else None
 
 
 @dataclass
@@ -237,15 +226,8 @@ def start(
 
 
 def _ensure_port_free(port: int) -> None:
-    with socket.socket() as probe:
-        # As the servers do: connections of a stopped server in TIME_WAIT do not count.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            raise SupersetError(
-                f"port {port} on {HOST} is in use: set CCHC_BI_PORT to a free port"
-            ) from None
+    if not port_free(HOST, port):
+        raise SupersetError(f"port {port} on {HOST} is in use: set CCHC_BI_PORT to a free port")
 
 
 def _wait_healthy(settings: Settings, url: str, timeout: float) -> None:
@@ -269,7 +251,7 @@ def stop(settings: Settings, timeout: float = 30) -> bool:
     if not path.exists():
         return False
     pid = int(path.read_text().split()[0])
-    was_running = _alive(pid)
+    was_running = alive(pid)
     if was_running:
         with_group = [signal.SIGTERM, signal.SIGKILL]
         for sig in with_group:
@@ -278,9 +260,9 @@ def stop(settings: Settings, timeout: float = 30) -> bool:
             except ProcessLookupError:
                 break
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and _alive(pid):
+            while time.monotonic() < deadline and alive(pid):
                 time.sleep(0.5)
-            if not _alive(pid):
+            if not alive(pid):
                 break
     path.unlink(missing_ok=True)
     return was_running

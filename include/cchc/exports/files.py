@@ -14,18 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cchc.processes import alive
+
 # Left by a writer of an older version (no process id in the name): removed after a day.
 ORPHAN_AGE_SECONDS = 24 * 3600
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process: alive
-    return True
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:
@@ -39,7 +31,7 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
             continue  # the previous folder during a swap: the swap itself removes it
         pid = candidate.name[len(path.name) + 2 :].split(".", 1)[0]
         try:
-            dead = not _alive(int(pid)) if pid.isdigit() else (
+            dead = not alive(int(pid)) if pid.isdigit() else (
                 now - candidate.lstat().st_mtime > ORPHAN_AGE_SECONDS)  # fmt: skip
         except OSError:
             continue

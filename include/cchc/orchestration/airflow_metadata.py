@@ -14,14 +14,13 @@ read Airflow's connections. Every secret is generated once and kept with mode 06
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 from pathlib import Path
 
 from psycopg import sql
 
 from cchc.config import Settings
+from cchc.security.secret_store import read_json, write_private_json
 
 METADATA_DB = "airflow"
 METADATA_LOGIN = "cchc_airflow"
@@ -34,23 +33,6 @@ METADATA_LAYOUT = f"metadata: postgresql database {METADATA_DB}"
 
 def secrets_dir(settings: Settings) -> Path:
     return settings.data_dir / "secrets"
-
-
-def _read_json(path: Path) -> dict[str, str]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-
-
-def _write_private_json(path: Path, values: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    # Created 0600 from the start: never readable by others, even for an instant.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(values, handle, indent=2)
-    os.chmod(path, 0o600)  # an older file keeps its mode through O_TRUNC
 
 
 def _fernet_key() -> str:
@@ -70,12 +52,12 @@ GENERATORS = {
 def airflow_secrets(settings: Settings) -> dict[str, str]:
     """The local Airflow's secrets, generated the first time and kept (0600) afterwards."""
     path = secrets_dir(settings) / SECRETS_FILE
-    stored = _read_json(path)
+    stored = read_json(path)
     missing = [name for name in GENERATORS if not stored.get(name)]
     for name in missing:
         stored[name] = GENERATORS[name]()
     if missing or not path.exists():
-        _write_private_json(path, stored)
+        write_private_json(path, stored)
     return stored
 
 
@@ -86,11 +68,11 @@ def admin_password_file(settings: Settings) -> Path:
 def admin_password(settings: Settings) -> tuple[str, bool]:
     """The UI's admin password and whether it was generated just now (to print it once)."""
     path = admin_password_file(settings)
-    stored = _read_json(path)
+    stored = read_json(path)
     if stored.get(ADMIN_USER):
         return stored[ADMIN_USER], False
     stored[ADMIN_USER] = secrets.token_urlsafe(18)
-    _write_private_json(path, stored)
+    write_private_json(path, stored)
     return stored[ADMIN_USER], True
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import httpx
 from cchc.config import Settings, _env
 from cchc.orchestration import airflow_metadata
 from cchc.orchestration.local_airflow import airflow_env, prepare
+from cchc.processes import alive, port_free
 
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
 HOST = "127.0.0.1"
@@ -77,21 +77,6 @@ def _pid_file(settings: Settings, service: str) -> Path:
     return services_dir(settings) / f"{service}.pid"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of this process counts as gone.
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        return waited == 0
-    except ChildProcessError:
-        return True
-
-
 def running_pids(settings: Settings) -> dict[str, int]:
     """The services whose recorded process is alive."""
     pids = {}
@@ -99,7 +84,7 @@ def running_pids(settings: Settings) -> dict[str, int]:
         path = _pid_file(settings, service)
         if path.exists():
             pid = int(path.read_text().split()[0])
-            if _alive(pid):
+            if alive(pid):
                 pids[service] = pid
     return pids
 
@@ -162,15 +147,10 @@ def _recorded_url(settings: Settings) -> str | None:
 
 
 def _ensure_port_free(port: int) -> None:
-    with socket.socket() as probe:
-        # As the servers do: connections of a stopped server in TIME_WAIT do not count.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            raise AirflowServiceError(
-                f"port {port} on {HOST} is in use: set CCHC_AIRFLOW_PORT to a free port"
-            ) from None
+    if not port_free(HOST, port):
+        raise AirflowServiceError(
+            f"port {port} on {HOST} is in use: set CCHC_AIRFLOW_PORT to a free port"
+        )
 
 
 def wait_healthy(settings: Settings, url: str, *, timeout: float = 180) -> dict:
@@ -210,10 +190,10 @@ def stop(settings: Settings, timeout: float = 30) -> list[str]:
     for pid in running.values():
         _signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(_alive(pid) for pid in running.values()):
+    while time.monotonic() < deadline and any(alive(pid) for pid in running.values()):
         time.sleep(0.5)
     for pid in running.values():
-        if _alive(pid):
+        if alive(pid):
             _signal_group(pid, signal.SIGKILL)
     for service in SERVICES:
         _pid_file(settings, service).unlink(missing_ok=True)

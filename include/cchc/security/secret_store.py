@@ -46,15 +46,23 @@ def _locked(data_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def read_passwords(data_dir: Path) -> dict[str, str]:
+def read_json(path: Path) -> dict[str, str]:
+    """A secrets file's values; none when it does not exist yet."""
     try:
-        return json.loads(password_file(data_dir).read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
 
 
-def _write(path: Path, values: dict[str, str]) -> None:
-    # Created with 0600 from the start: never readable by others, even for an instant.
+def read_passwords(data_dir: Path) -> dict[str, str]:
+    return read_json(password_file(data_dir))
+
+
+def write_private_json(path: Path, values: dict[str, str]) -> None:
+    """Replace a secrets file atomically; its folder 0700, the file 0600 from the start, never
+    readable by others, even for an instant."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
     scratch = path.with_suffix(".tmp")
     fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -68,7 +76,7 @@ def stored_password(data_dir: Path, login: str, *, generate: bool = True) -> str
         values = read_passwords(data_dir)
         if login not in values and generate:
             values[login] = new_password()
-            _write(password_file(data_dir), values)
+            write_private_json(password_file(data_dir), values)
         return values.get(login)
 
 
@@ -80,5 +88,5 @@ def stored_passwords(data_dir: Path, logins: list[str]) -> dict[str, str]:
         for login in missing:
             values[login] = new_password()
         if missing:
-            _write(password_file(data_dir), values)
+            write_private_json(password_file(data_dir), values)
         return {login: values[login] for login in logins}
