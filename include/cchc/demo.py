@@ -105,7 +105,7 @@ def run_demo(settings: Settings, nights: list[date], scale: float, seed: int) ->
         console.print("  [yellow]warning: a source was stale for that quarter; the files say so[/]")
     if settings.embedded:
         console.print(
-            f"The embedded warehouse keeps running ({pg.url()}, data in {settings.pgdata}) for"
+            f"The embedded warehouse keeps running ({pg.display_url()}, data in {settings.pgdata}) for"
             " `cchc status`, the exports and BI tools; stop it with `cchc warehouse stop`"
             " (`make demo` starts it again)."
         )
@@ -126,7 +126,7 @@ def _task_progress(airflow, night: date, status):
             tasks = airflow.task_instances(NIGHTLY_DAG, run["dag_run_id"])
         except AirflowServiceError:
             return  # the backfill has not created the run yet
-        for ti in tasks:
+        for ti in sorted(tasks, key=lambda ti: ti.get("end_date") or ""):  # in the order they end
             key = (ti["task_id"], ti.get("map_index"), ti.get("try_number"))
             if ti.get("state") in FINISHED and key not in shown:
                 shown.add(key)
