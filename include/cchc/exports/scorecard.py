@@ -127,7 +127,7 @@ def scorecard_table(scores: Scores) -> Table:
     columns = [
         Column("scope_code", "Mã đơn vị", "Scope code"),
         Column("scope_name", "Tên cơ quan, đơn vị", "Agency", width=40),
-        Column("unit_level", "Cấp đơn vị", "Level", width=11),  # "Sở, ban, ngành" wraps
+        Column("unit_level", "Cấp đơn vị", "Level", width=15),  # "Sở, ban, ngành" on one line
         Column("dossiers_received", "Số hồ sơ tiếp nhận", "Dossiers received", COUNT),
         *[
             Column(code.lower(), f"{name} ({mx})", f"{code} ({mx} points)", POINTS)
