@@ -11,6 +11,7 @@ import openpyxl
 import psycopg
 import pytest
 
+from cchc import warehouse
 from cchc.exports.progress import COLUMNS, NightNotReproducible, export_progress, night_of
 from cchc.extract.entities import ENTITIES
 from tests.conftest import settings_using
@@ -54,6 +55,8 @@ def nightly(settings, make_database, tmp_path):
             entity text, loaded_until timestamptz, last_batch_id text)""")
         _load(conn, FIRST_HORIZON, 5)
     config = dataclasses.replace(settings_using(settings, pg), export_dir=tmp_path)
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        warehouse.bootstrap(conn, config)  # the export reads as the transformer login
     return config, pg
 
 
