@@ -207,9 +207,10 @@ def nightly_dag(province: str):
         # dbt again, so in the build pool.
         @task(pool=WAREHOUSE_POOL)
         def publish_docs() -> str:
+            from cchc import warehouse
             from cchc.transform.docs_site import publish_docs as publish
 
-            path = publish()
+            path = publish(pg=warehouse.login_params("transformer"))
             print(f"dbt docs written: {path}")
             return str(path)
 
