@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from cchc.orchestration.local_airflow import NIGHTLY_DAG
 from tests.conftest import free_port
@@ -97,7 +98,8 @@ def test_each_dashboard_renders_its_charts_with_data(superset, page, artifacts):
             timeout=120_000,
         )
         page.screenshot(path=artifacts / f"superset-{board['slug']}.png", full_page=True)
-        assert charts.count() == len(board["charts"])
+        # Superset may re-render once it adds its filter key to the URL: wait, do not sample.
+        expect(charts).to_have_count(len(board["charts"]), timeout=60_000)
         assert page.locator("[data-test-chart-id] [role=alert]").count() == 0, (
             f"{board['slug']}: a chart shows an error: "
             + page.locator("[data-test-chart-id] [role=alert]").first.inner_text()
