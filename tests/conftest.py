@@ -86,3 +86,20 @@ def settings_using(settings, database):
     import dataclasses
 
     return dataclasses.replace(settings, warehouse_url=database.url())
+
+
+# Every test carries one layer marker, derived from what it needs, so a quick loop can pick
+# a layer (`pytest -m unit` runs in seconds) without anyone marking tests by hand.
+_LAYER_BY_FOLDER = {"ui": "browser", "e2e": "e2e", "hostile_source": "e2e"}
+
+
+def _layer(item) -> str:
+    folder = Path(item.path).relative_to(Path(__file__).parent).parts[0]
+    if folder in _LAYER_BY_FOLDER:
+        return _LAYER_BY_FOLDER[folder]
+    return "warehouse" if "pg" in getattr(item, "fixturenames", ()) else "unit"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(_layer(item))
