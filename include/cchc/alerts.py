@@ -131,11 +131,13 @@ def post_webhook(url: str, alert: Mapping[str, Any], timeout: float = TIMEOUT_SE
     response.raise_for_status()
 
 
-def send_email(settings: AlertSettings, alert: Mapping[str, Any]) -> None:
+def send_email(
+    settings: AlertSettings, alert: Mapping[str, Any], subject: str | None = None
+) -> None:
     if not settings.smtp_host:
         raise ValueError("CCHC_ALERT_EMAIL_TO is set but CCHC_SMTP_HOST is not")
     message = EmailMessage()
-    message["Subject"] = _subject(alert)
+    message["Subject"] = subject or _subject(alert)
     message["From"] = settings.smtp_from or settings.smtp_user or "cchc-airflow@localhost"
     message["To"] = ", ".join(settings.email_to)
     lines = [f"{key}: {value}" for key, value in alert.items() if key != "exception"]
@@ -198,9 +200,38 @@ def notify_failure(
     return outcome
 
 
+def send_alert(
+    alert: Mapping[str, Any], subject: str, settings: AlertSettings | None = None
+) -> dict[str, bool]:
+    """Any other alert (e.g. an indicator crossing its threshold) on the same channels:
+    `alert` is POSTed as JSON and e-mailed under `subject`; returns {channel: delivered}.
+    Like failure alerts, a failing channel is logged, never raised."""
+    settings = settings or AlertSettings.from_env()
+    if not settings.configured:
+        log.info("no alert channel configured: alert %r not sent", subject)
+        return {}
+    outcome = {}
+    if settings.webhook_url:
+        try:
+            post_webhook(settings.webhook_url, alert)
+            outcome["webhook"] = True
+        except Exception as error:
+            outcome["webhook"] = False
+            log.error("alert to webhook on %s failed: %s", _host(settings.webhook_url),
+                      redact(str(error), [settings.webhook_url]))  # fmt: skip
+    if settings.email_to:
+        try:
+            send_email(settings, alert, subject)
+            outcome["email"] = True
+        except Exception as error:
+            outcome["email"] = False
+            log.error("alert e-mail failed: %s", redact(str(error)))
+    return outcome
+
+
 def on_failure_callback(context: Mapping[str, Any]) -> None:
     """Airflow `on_failure_callback`: alert on the configured channels, never raise."""
     notify_failure(context)
 
 
-__all__ = ["AlertSettings", "build_alert", "notify_failure", "on_failure_callback"]
+__all__ = ["AlertSettings", "build_alert", "notify_failure", "on_failure_callback", "send_alert"]
