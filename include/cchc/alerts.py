@@ -27,7 +27,8 @@ import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -131,17 +132,23 @@ def post_webhook(url: str, alert: Mapping[str, Any], timeout: float = TIMEOUT_SE
     response.raise_for_status()
 
 
+def encoded_header(text: str) -> str:
+    """A header (e.g. a Vietnamese subject) encoded and folded so every space survives: the
+    standard library's newer folder (EmailMessage) drops the space where it folds between
+    two encoded words, and mail clients then show "trễhạn" for "trễ hạn". ASCII stays as is."""
+    return text if text.isascii() else Header(text, "utf-8").encode()
+
+
 def send_email(
     settings: AlertSettings, alert: Mapping[str, Any], subject: str | None = None
 ) -> None:
     if not settings.smtp_host:
         raise ValueError("CCHC_ALERT_EMAIL_TO is set but CCHC_SMTP_HOST is not")
-    message = EmailMessage()
-    message["Subject"] = subject or _subject(alert)
+    lines = [f"{key}: {value}" for key, value in alert.items() if key != "exception"]
+    message = MIMEText("\n".join([*lines, "", alert.get("exception") or ""]), "plain", "utf-8")
+    message["Subject"] = encoded_header(subject or _subject(alert))
     message["From"] = settings.smtp_from or settings.smtp_user or "cchc-airflow@localhost"
     message["To"] = ", ".join(settings.email_to)
-    lines = [f"{key}: {value}" for key, value in alert.items() if key != "exception"]
-    message.set_content("\n".join([*lines, "", alert.get("exception") or ""]))
     context = ssl.create_default_context()
     if settings.smtp_security == "ssl":
         server = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS,
