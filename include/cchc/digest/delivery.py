@@ -14,8 +14,11 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from tenacity import (
@@ -25,13 +28,14 @@ from tenacity import (
     wait_exponential,
 )
 
+from cchc.alerts import encoded_header
 from cchc.digest.settings import SmtpSettings
 from cchc.exports.files import write_atomically
 
 log = logging.getLogger(__name__)
 
 LEDGER = "sent.json"
-XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+XLSX_SUBTYPE = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -57,19 +61,22 @@ def _record(folder: Path, agency: str, entry: dict) -> None:
 
 
 def build_message(digest: Digest, smtp: SmtpSettings, to: tuple[str, ...],
-                  message_id: str) -> EmailMessage:  # fmt: skip
-    message = EmailMessage()
-    message["Subject"] = digest.subject
+                  message_id: str) -> MIMEMultipart:  # fmt: skip
+    """The HTML digest (with a plain-text line for clients without HTML) and the XLSX."""
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText("Bản tin tuần ở dạng HTML; số liệu đầy đủ trong tệp Excel đính kèm.",
+                         "plain", "utf-8"))  # fmt: skip
+    body.attach(MIMEText(digest.html_path.read_text(encoding="utf-8"), "html", "utf-8"))
+    attachment = MIMEApplication(digest.xlsx_path.read_bytes(), XLSX_SUBTYPE)
+    attachment.add_header("Content-Disposition", "attachment", filename=digest.xlsx_path.name)
+    message = MIMEMultipart("mixed")
+    message.attach(body)
+    message.attach(attachment)
+    message["Subject"] = encoded_header(digest.subject)
     message["From"] = smtp.from_address
     message["To"] = ", ".join(to)
     message["Message-ID"] = message_id
-    message.set_content(
-        "Bản tin tuần ở dạng HTML; số liệu đầy đủ trong tệp Excel đính kèm.", charset="utf-8"
-    )
-    message.add_alternative(digest.html_path.read_text(encoding="utf-8"), subtype="html",
-                            charset="utf-8")  # fmt: skip
-    message.add_attachment(digest.xlsx_path.read_bytes(), maintype=XLSX_TYPE[0],
-                           subtype=XLSX_TYPE[1], filename=digest.xlsx_path.name)  # fmt: skip
+    message["Date"] = formatdate(localtime=True)
     return message
 
 
@@ -80,7 +87,7 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError | TimeoutError)
 
 
-def send_message(smtp: SmtpSettings, message: EmailMessage, *, attempts: int = 4,
+def send_message(smtp: SmtpSettings, message: Message, *, attempts: int = 4,
                  wait_max: float = 60.0) -> None:  # fmt: skip
     """Send one message, retrying transient failures with exponential back-off."""
 
