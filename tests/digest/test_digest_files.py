@@ -1,0 +1,120 @@
+"""Without SMTP the digests are files under exports/<province>/digests/<ISO week>/; a failing
+SMTP server loses no digest and a rerun sends only what was not sent; threshold alerts reach
+the webhook once, with the figures and the digest's link; the thresholds are configurable."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import openpyxl
+import pytest
+
+from cchc.alerts import AlertSettings
+from cchc.digest import run
+from cchc.digest.settings import DigestSettings, SmtpSettings, read_recipients
+from tests.conftest import free_port
+from tests.digest.conftest import AS_OF, RUN_DATE, WEEK
+
+RECIPIENTS = {"H40.12": ("vanthu@stp.h40.gov.vn",), "H40.41": ("motcua@vinh.h40.gov.vn",)}
+
+
+@pytest.fixture
+def config(digest_settings, tmp_path):
+    """The module's warehouse, with a fresh export folder for each test."""
+    return dataclasses.replace(digest_settings, export_dir=tmp_path / "exports")
+
+
+def test_without_smtp_the_digests_are_files(config):
+    summary = run.write_digests(RUN_DATE, config, DigestSettings())
+    outcome = run.deliver(summary, None, DigestSettings())
+    folder = config.export_dir / "H40" / "digests" / WEEK
+    assert outcome == {"delivered_as_files": ["H40.12", "H40.41", "H40.41.01"],
+                       "folder": str(folder)}  # fmt: skip
+    assert summary["as_of"] == AS_OF.isoformat()
+    assert not (folder / "sent.json").exists()
+    html = (folder / "H40.41.01.html").read_text(encoding="utf-8")
+    assert "Bản tin tuần 2024-W15: UBND xã Lạc Yên" in html
+    assert "Không có hồ sơ có nguy cơ trễ hạn" in html  # an empty section says so
+    book = openpyxl.load_workbook(folder / "H40.41.01.xlsx")
+    assert book.sheetnames == ["Nguy cơ trễ hạn", "Thư xin lỗi", "Cần sửa dữ liệu", "Chỉ số 766"]
+    sheet = book["Chỉ số 766"]
+    assert sheet["A1"].value == "CHỈ SỐ QUYẾT ĐỊNH 766 CỦA ĐƠN VỊ SO VỚI NGƯỠNG"
+    assert "Số liệu đến hết ngày 05/04/2024" in sheet["A3"].value
+    assert sheet.page_setup.paperSize == 9 and sheet.print_title_rows  # A4, header on each page
+    assert [sheet.cell(5, c).value for c in (2, 7)] == ["DOSSIER_SYNC", "Dưới ngưỡng"]
+
+
+def test_a_failing_server_loses_nothing_and_a_rerun_sends_the_rest(config, smtp_server):
+    controller, inbox = smtp_server
+    digest_config = DigestSettings(recipients=RECIPIENTS)
+    summary = run.write_digests(RUN_DATE, config, digest_config)
+    folder = config.export_dir / "H40" / "digests" / WEEK
+    down = SmtpSettings(host="127.0.0.1", port=free_port(), security="none")  # nobody listens
+    with pytest.raises(RuntimeError, match="2 digest"):
+        run.deliver(summary, down, digest_config, attempts=2, wait_max=0)
+    assert not (folder / "sent.json").exists()
+    assert {p.name for p in folder.glob("*.xlsx")} == {"H40.12.xlsx", "H40.41.xlsx",
+                                                       "H40.41.01.xlsx"}  # fmt: skip
+
+    before = len(inbox.messages)
+    up = dataclasses.replace(down, port=controller.port)
+    assert run.deliver(summary, up, digest_config)["sent"] == ["H40.12", "H40.41"]
+    again = run.deliver(run.write_digests(RUN_DATE, config, digest_config), up, digest_config)
+    assert again["already_sent"] == ["H40.12", "H40.41"] and again["sent"] == []
+    assert again["no_recipient"] == ["H40.41.01"]
+    assert len(inbox.messages) == before + 2
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        self.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_threshold_alerts_reach_the_webhook_once(config):
+    link = "https://intranet.h40.gov.vn/cchc"
+    summary = run.write_digests(RUN_DATE, config, DigestSettings(link_base=link))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        hook = AlertSettings(webhook_url=f"http://127.0.0.1:{server.server_port}/alerts")
+        assert run.alert_crossings(summary, hook) == {"sent": 2, "already_sent": 0,
+                                                      "not_delivered": 0}  # fmt: skip
+        assert run.alert_crossings(summary, hook)["already_sent"] == 2
+    finally:
+        server.shutdown()
+    by_agency = {a["agency_code"]: a for a in _Hook.received}
+    assert len(_Hook.received) == 2
+    justice = by_agency["H40.12"]
+    assert justice["component_code"] == "DOSSIER_HANDLING_ON_TIME" and justice["threshold"] == 0.8
+    assert (justice["share"], justice["previous_share"]) == (0.75, 0.9)
+    assert (justice["points"], justice["max_points"]) == (15.0, 20.0)
+    assert justice["digest"] == f"{link}/H40/digests/{WEEK}/H40.12.xlsx"
+    assert by_agency["H40.41"]["threshold"] == 0.9  # 91.7% → 86.7%: crosses 90% only
+
+
+def test_the_thresholds_are_configurable(config, tmp_path):
+    settings = DigestSettings.from_env({"CCHC_DIGEST_THRESHOLDS": "0.95, 0.85"})
+    assert settings.thresholds == (Decimal("0.85"), Decimal("0.95"))
+    summary = run.write_digests(RUN_DATE, config, settings)
+    # 90% → 75% crosses 85%; 100% → 95% stays at 95% (at the threshold is in); 91.7% → 86.7%
+    # was below 95% already and stays above 85%
+    assert [(c["agency_code"], c["component_code"], c["threshold"]) for c in summary["crossings"]
+            ] == [("H40.12", "DOSSIER_HANDLING_ON_TIME", 0.85)]  # fmt: skip
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        DigestSettings.from_env({"CCHC_DIGEST_THRESHOLDS": "80,90"})
+    recipients = tmp_path / "recipients.csv"
+    recipients.write_text(
+        "agency_code,email\nH40.12,a@x.vn\nH40.12,b@x.vn\nH40.41,not-an-address\n"
+    )
+    assert read_recipients(recipients) == {"H40.12": ("a@x.vn", "b@x.vn")}
