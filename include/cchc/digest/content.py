@@ -137,7 +137,7 @@ COMPONENT_COLUMNS = [
     Column("share", "Tỷ lệ đạt", "Share of max", RATIO),
     Column("status", "Đánh giá", "Grade"),
     Column("previous_share", "Tỷ lệ kỳ trước", "Previous share", RATIO),
-    Column("trend", "Thay đổi", "Change", "+0.0%;-0.0%;0.0%"),
+    Column("trend", "Thay đổi so với kỳ trước", "Change", "+0.0%;-0.0%;0.0%"),
 ]
 ENTITY_VI = {"dossiers": "Hồ sơ", "dossier_syncs": "Đồng bộ hồ sơ", "documents": "Văn bản"}
 
@@ -271,6 +271,9 @@ def read_components(conn, province: str, agency: str, as_of: date, grain: str = 
         """,
         [province, agency, grain, periods],
     ).fetchall()
+    # A month not over by `as_of` is month-to-date: its label says so (its figures move).
+    rows = [(*r[:3], f"{r[3]} (tạm tính đến {as_of:%d/%m/%Y})" if _open(r[2], grain, as_of)
+             else r[3], *r[4:]) for r in rows]  # fmt: skip
     current = {r[0]: r for r in rows if r[2] == periods[0]}
     previous = {r[0]: r for r in rows if len(periods) > 1 and r[2] == periods[1]}
     return [
@@ -285,6 +288,14 @@ def read_components(conn, province: str, agency: str, as_of: date, grain: str = 
         )  # fmt: skip
         for code, r in sorted(current.items())
     ]
+
+
+def _open(period_start: date, grain: str, as_of: date) -> bool:
+    """Whether the period goes on after `as_of` (month and quarter grains)."""
+    months = {"month": 1, "quarter": 3}.get(grain, 12)
+    index = period_start.year * 12 + period_start.month - 1 + months
+    end = date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
+    return as_of < end
 
 
 def read_digest(conn, province: str, agency: str, agency_name: str, week: Week, as_of: date,

@@ -55,10 +55,12 @@ def crossings(digest: AgencyDigest, digest_link: str) -> list[dict]:
 
 
 def subject(alert: dict) -> str:
+    def pct(key: str) -> str:
+        return _pct(Decimal(str(alert[key])))
+
     return (f"[CCHC] {alert['agency_name']}: {alert['component_name']} dưới ngưỡng"
-            f" {_pct(Decimal(str(alert['threshold'])))} ({alert['period']}:"
-            f" {_pct(Decimal(str(alert['share'])))}; {alert['previous_period']}:"
-            f" {_pct(Decimal(str(alert['previous_share'])))})")  # fmt: skip
+            f" {pct('threshold')} – {alert['period']}: {pct('share')};"
+            f" {alert['previous_period']}: {pct('previous_share')}")  # fmt: skip
 
 
 def send(folder: Path, found: list[dict], settings: alerts.AlertSettings | None = None

@@ -16,8 +16,9 @@ dossiers as (
 
 as_of as (
 
-    -- the night the data reach: the last extraction of each province, in local time
-    select province_code, max((extracted_at at time zone '{{ tz }}')::date) as as_of_date
+    -- the day the data reach: the latest change the province's one-stop system reported
+    -- (not the wall clock of the extraction, so a replayed night is as of its own day)
+    select province_code, max((updated_at at time zone '{{ tz }}')::date) as as_of_date
     from dossiers
     group by province_code
 
