@@ -132,11 +132,11 @@ def post_webhook(url: str, alert: Mapping[str, Any], timeout: float = TIMEOUT_SE
     response.raise_for_status()
 
 
-def encoded_header(text: str) -> str:
+def encoded_header(text: str) -> str | Header:
     """A header (e.g. a Vietnamese subject) encoded and folded so every space survives: the
     standard library's newer folder (EmailMessage) drops the space where it folds between
     two encoded words, and mail clients then show "trễhạn" for "trễ hạn". ASCII stays as is."""
-    return text if text.isascii() else Header(text, "utf-8").encode()
+    return text if text.isascii() else Header(text, "utf-8", header_name="Subject")
 
 
 def send_email(

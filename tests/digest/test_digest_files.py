@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from datetime import timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -45,7 +46,17 @@ def test_without_smtp_the_digests_are_files(config):
     assert sheet["A1"].value == "CHỈ SỐ QUYẾT ĐỊNH 766 CỦA ĐƠN VỊ SO VỚI NGƯỠNG"
     assert "Số liệu đến hết ngày 05/04/2024" in sheet["A3"].value
     assert sheet.page_setup.paperSize == 9 and sheet.print_title_rows  # A4, header on each page
-    assert [sheet.cell(5, c).value for c in (2, 7)] == ["DOSSIER_SYNC", "Dưới ngưỡng"]
+    # graded on March (closed), April shown to date only
+    assert [sheet.cell(5, c).value for c in (2, 3, 7)] == ["DOSSIER_SYNC", "03/2024", "Dưới ngưỡng"]
+    assert sheet.cell(5, 10).value == pytest.approx(1 / 6)
+
+
+def test_last_months_flags_are_listed_until_its_report_closes(config):
+    on_time = run.write_digests(RUN_DATE, config, DigestSettings(month_close_day=5))
+    closed = run.write_digests(RUN_DATE, config, DigestSettings(month_close_day=4))
+    # as of 5 April: March's flag is still to correct on the 5th, no longer after the 4th
+    assert on_time["agencies"]["H40.12"]["flags"] == 4
+    assert closed["agencies"]["H40.12"]["flags"] == 3
 
 
 def test_a_failing_server_loses_nothing_and_a_rerun_sends_the_rest(config, smtp_server):
@@ -91,6 +102,10 @@ def test_threshold_alerts_reach_the_webhook_once(config):
         assert run.alert_crossings(summary, hook) == {"sent": 2, "already_sent": 0,
                                                       "not_delivered": 0}  # fmt: skip
         assert run.alert_crossings(summary, hook)["already_sent"] == 2
+        # next week's digest shows the same closed months: no alert again
+        next_week = run.write_digests(RUN_DATE + timedelta(days=7), config, DigestSettings())
+        assert len(next_week["crossings"]) == 2
+        assert run.alert_crossings(next_week, hook)["already_sent"] == 2
     finally:
         server.shutdown()
     by_agency = {a["agency_code"]: a for a in _Hook.received}

@@ -72,7 +72,7 @@ def _mart_counts(digest_settings, agency: str) -> dict[str, int]:
             [agency],
         ).fetchone()
     flags = {(key, rule) for run, a, key, rule, severity, month in FLAGS
-             if a == agency and run == "run-2" and severity == "data_entry" and month == 4}  # fmt: skip
+             if a == agency and run == "run-2" and severity == "data_entry" and month in (3, 4)}  # fmt: skip
     return {"at_risk": at_risk, "apologies": apologies, "flags": len(flags)}
 
 
@@ -107,7 +107,8 @@ def test_the_message_and_its_workbook_hold_the_marts_counts(digest_run, digest_s
     expected = _mart_counts(digest_settings, agency)
     name = {"H40.12": "Sở Tư pháp", "H40.41": "UBND thành phố Vinh"}[agency]
     subject = message["Subject"]
-    assert WEEK in subject and name in subject and agency in subject
+    # decoded whole: no space lost or added where the encoded header was folded
+    assert subject.startswith(f"[CCHC] Bản tin tuần {WEEK} – {name} ({agency}): ")
     assert f"{expected['at_risk']} hồ sơ có nguy cơ trễ hạn" in subject
     assert f"{expected['apologies']} thư xin lỗi cần ban hành" in subject
 
@@ -148,11 +149,9 @@ def test_threshold_alerts_carry_the_figures_and_the_digest(digest_run, digest_se
     assert len(alerts) == 2  # H40.41.01 was below both thresholds already: nothing crossed
     by_agency = {("Sở Tư pháp" in m["Subject"]): m for m in alerts}
     justice, vinh = by_agency[True], by_agency[False]
+    assert justice["Subject"].startswith("[CCHC] Sở Tư pháp: Tỷ lệ hồ sơ giải quyết đúng hạn")
     assert "Tỷ lệ hồ sơ giải quyết đúng hạn dưới ngưỡng 80,0%" in justice["Subject"]
-    assert (
-        "04/2024 (tạm tính đến 05/04/2024): 75,0%" in justice["Subject"]
-        and "03/2024: 90,0%" in justice["Subject"]
-    )
+    assert "03/2024: 75,0%" in justice["Subject"] and "02/2024: 90,0%" in justice["Subject"]
     assert "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG dưới ngưỡng 90,0%" in vinh["Subject"]
     body = justice.get_content()
     digest = digest_settings.export_dir / "H40" / "digests" / WEEK / "H40.12.xlsx"

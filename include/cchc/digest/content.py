@@ -45,23 +45,32 @@ class Week:
 
 @dataclass
 class Component:
+    """One component in the latest closed period, the closed period before it (the trend) and
+    the period still running (to date: shown, never graded or alerted on, as it moves)."""
+
     code: str
     name: str
+    max_points: Decimal
     period: str
     points: Decimal | None
-    max_points: Decimal
-    previous_period: str | None
-    previous_points: Decimal | None
+    previous_period: str | None = None
+    previous_points: Decimal | None = None
+    to_date_points: Decimal | None = None
+
+    def _share(self, points: Decimal | None) -> Decimal | None:
+        return None if points is None or not self.max_points else points / self.max_points
 
     @property
     def share(self) -> Decimal | None:
-        return None if self.points is None or not self.max_points else self.points / self.max_points
+        return self._share(self.points)
 
     @property
     def previous_share(self) -> Decimal | None:
-        if self.previous_points is None or not self.max_points:
-            return None
-        return self.previous_points / self.max_points
+        return self._share(self.previous_points)
+
+    @property
+    def to_date_share(self) -> Decimal | None:
+        return self._share(self.to_date_points)
 
 
 @dataclass
@@ -93,7 +102,8 @@ class AgencyDigest:
                 None if c.share is None or c.previous_share is None else c.share - c.previous_share
             )
             rows.append((c.name, c.code, c.period, c.points, c.max_points, c.share,
-                         self.status(c.share), c.previous_share, trend))  # fmt: skip
+                         self.status(c.share), c.previous_share, trend,
+                         c.to_date_share))  # fmt: skip
         return Table("components", "Chỉ số Quyết định 766 của đơn vị so với ngưỡng",
                      "Decision 766 components against the thresholds", COMPONENT_COLUMNS, rows,
                      None if rows else "Chưa có điểm Quyết định 766 của đơn vị")  # fmt: skip
@@ -138,6 +148,7 @@ COMPONENT_COLUMNS = [
     Column("status", "Đánh giá", "Grade"),
     Column("previous_share", "Tỷ lệ kỳ trước", "Previous share", RATIO),
     Column("trend", "Thay đổi so với kỳ trước", "Change", "+0.0%;-0.0%;0.0%"),
+    Column("to_date_share", "Kỳ hiện tại (tạm tính)", "Current period to date", RATIO),
 ]
 ENTITY_VI = {"dossiers": "Hồ sơ", "dossier_syncs": "Đồng bộ hồ sơ", "documents": "Văn bản"}
 
@@ -218,9 +229,17 @@ def read_apologies(conn, province: str, agency: str) -> Table:
                  None if rows else "Không có hồ sơ quá hạn chưa có thư xin lỗi")  # fmt: skip
 
 
-def read_flags(conn, province: str, agency: str, month: date) -> Table:
+def months_open(as_of: date, close_day: int) -> list[date]:
+    """The months whose records may still be corrected: the current one, and the one before
+    until its report closes on day `close_day` of the month after."""
+    current = as_of.replace(day=1)
+    previous = (current - timedelta(days=1)).replace(day=1)
+    return [current, previous] if as_of.day <= close_day else [current]
+
+
+def read_flags(conn, province: str, agency: str, months: list[date]) -> Table:
     """Data-entry flags of the latest run of each checked entity on the agency's records of
-    `month`: the errors still to correct before the month's report is drawn up."""
+    `months`: the errors still to correct before the month's report is drawn up."""
     rows = []
     if _exists(conn, "dq.record_flags") and _exists(conn, "dq.validation_runs"):
         found = conn.execute(
@@ -233,10 +252,10 @@ def read_flags(conn, province: str, agency: str, month: date) -> Table:
             select distinct f.record_key, f.entity, f.rule_id, f.period_month
             from dq.record_flags f join latest l using (source, entity, run_id)
             where f.province_code = %s and f.agency_code = %s and f.severity = 'data_entry'
-              and f.period_month = %s
+              and f.period_month = any(%s)
             order by f.record_key, f.rule_id
             """,
-            [province, agency, month],
+            [province, agency, months],
         ).fetchall()
         rows = [(key, ENTITY_VI.get(entity, entity), name(rule), describe(rule), period)
                 for key, entity, rule, period in found]  # fmt: skip
@@ -247,17 +266,19 @@ def read_flags(conn, province: str, agency: str, month: date) -> Table:
 
 def read_components(conn, province: str, agency: str, as_of: date, grain: str = "month"
                     ) -> list[Component]:  # fmt: skip
-    """The agency's components in the latest period that started by `as_of`, with the period
-    before for the trend."""
+    """The agency's components in the latest period closed by `as_of`, the closed period
+    before it for the trend, and the period still running, to date."""
     if not _exists(conn, SCORES):
         return []
-    periods = [r[0] for r in conn.execute(
+    starts = [r[0] for r in conn.execute(
         f"""select distinct period_start from {SCORES} where province_code = %s
             and scope_kind = 'agency' and scope_code = %s and period_grain = %s
-            and period_start <= %s order by 1 desc limit 2""",
+            and period_start <= %s order by 1 desc limit 3""",
         [province, agency, grain, as_of],
     )]  # fmt: skip
-    if not periods:
+    running = [p for p in starts if _open(p, grain, as_of)][:1]
+    closed = [p for p in starts if not _open(p, grain, as_of)][:2]
+    if not closed:
         return []
     rows = conn.execute(
         f"""
@@ -267,27 +288,21 @@ def read_components(conn, province: str, agency: str, as_of: date, grain: str = 
         where province_code = %s and scope_kind = 'agency' and scope_code = %s
           and period_grain = %s and period_start = any(%s)
         group by component_code, period_start
-        order by component_code
         """,
-        [province, agency, grain, periods],
+        [province, agency, grain, running + closed],
     ).fetchall()
-    # A month not over by `as_of` is month-to-date: its label says so (its figures move).
-    rows = [(*r[:3], f"{r[3]} (tạm tính đến {as_of:%d/%m/%Y})" if _open(r[2], grain, as_of)
-             else r[3], *r[4:]) for r in rows]  # fmt: skip
-    current = {r[0]: r for r in rows if r[2] == periods[0]}
-    previous = {r[0]: r for r in rows if len(periods) > 1 and r[2] == periods[1]}
-    return [
-        Component(
-            code,
-            r[1],
-            r[3],
-            r[4],
-            r[5],
-            previous[code][3] if code in previous else None,
-            previous[code][4] if code in previous else None,
-        )  # fmt: skip
-        for code, r in sorted(current.items())
-    ]
+    by_period = {p: {r[0]: r for r in rows if r[2] == p} for p in running + closed}
+    previous = by_period[closed[1]] if len(closed) > 1 else {}
+    to_date = by_period[running[0]] if running else {}
+    components = []
+    for code, r in sorted(by_period[closed[0]].items()):
+        before, now = previous.get(code), to_date.get(code)
+        components.append(Component(
+            code, r[1], r[5], r[3], r[4],
+            before[3] if before else None, before[4] if before else None,
+            now[4] if now else None,
+        ))  # fmt: skip
+    return components
 
 
 def _open(period_start: date, grain: str, as_of: date) -> bool:
@@ -299,7 +314,7 @@ def _open(period_start: date, grain: str, as_of: date) -> bool:
 
 
 def read_digest(conn, province: str, agency: str, agency_name: str, week: Week, as_of: date,
-                thresholds: tuple[Decimal, ...]) -> AgencyDigest:  # fmt: skip
+                thresholds: tuple[Decimal, ...], close_day: int = 5) -> AgencyDigest:  # fmt: skip
     return AgencyDigest(
         province=province,
         agency_code=agency,
@@ -309,6 +324,6 @@ def read_digest(conn, province: str, agency: str, agency_name: str, week: Week, 
         thresholds=thresholds,
         at_risk=read_at_risk(conn, province, agency),
         apologies=read_apologies(conn, province, agency),
-        flags=read_flags(conn, province, agency, as_of.replace(day=1)),
+        flags=read_flags(conn, province, agency, months_open(as_of, close_day)),
         components=read_components(conn, province, agency, as_of),
     )

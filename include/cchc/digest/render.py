@@ -79,7 +79,8 @@ th { background: #DDEBF7; }
 {% for c in t.columns %}<td>{{ cell(r[loop.index0], c.fmt) }}</td>{% endfor %}</tr>
 {% endfor %}</table>{% endif %}
 {% endfor %}
-<p>Ngưỡng: {{ thresholds }} điểm tối đa của từng thành phần. Tệp Excel đính kèm có cùng số liệu,
+<p>Ngưỡng: {{ thresholds }} điểm tối đa của từng thành phần, đánh giá trên kỳ đã kết thúc gần
+nhất; kỳ hiện tại chưa kết thúc nên chỉ là số tạm tính. Tệp Excel đính kèm có cùng số liệu,
 in trên khổ A4. Bản tin chỉ nêu đơn vị, không nêu cá nhân cán bộ.</p>
 </body></html>
 """)

@@ -2,8 +2,8 @@
 files, send them when SMTP is configured, then alert on thresholds crossed.
 
 Files: `exports/<province>/digests/<ISO week>/<agency>.html` and `.xlsx`, plus
-`crossings.json` (the week's threshold crossings), `sent.json` and `alerts.json` (what was
-sent). A digest already sent is never rewritten: the files stay what the agency received.
+`crossings.json` (the week's threshold crossings) and `sent.json` (what was e-mailed);
+`exports/<province>/digests/alerts.json` records the threshold alerts sent. A digest already sent is never rewritten: the files stay what the agency received.
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ def write_digests(run_date: date, settings: Settings, config: DigestSettings | N
     with warehouse.connect_as("transformer", settings) as conn:
         as_of = content.as_of_date(conn, province, run_date - timedelta(days=1))
         digests = [
-            content.read_digest(conn, province, code, name, week, as_of, config.thresholds)
+            content.read_digest(
+                conn, province, code, name, week, as_of, config.thresholds, config.month_close_day
+            )  # fmt: skip
             for code, name in content.agencies(conn, province)
         ]
     folder.mkdir(parents=True, exist_ok=True)
@@ -90,4 +92,6 @@ def deliver(summary: dict, smtp: SmtpSettings | None, config: DigestSettings | N
 
 
 def alert_crossings(summary: dict, alert_settings=None) -> dict[str, int]:
-    return thresholds.send(Path(summary["folder"]), summary["crossings"], alert_settings)
+    """Alert each crossing once: the ledger is the province's, across weeks, since a closed
+    period's crossing shows in every digest until the next period closes."""
+    return thresholds.send(Path(summary["folder"]).parent, summary["crossings"], alert_settings)

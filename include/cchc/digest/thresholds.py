@@ -2,8 +2,10 @@
 previous period, sent through the project's alert channel with the figures and the digest.
 
 A component crosses when its share of maximum points was at or above a threshold in the
-previous period and is below it now; the alert names the lowest threshold crossed. Alerts of
-a week are recorded in its folder (`alerts.json`), so a rerun does not repeat them.
+closed period before and is below it in the latest closed period (a period still running
+moves every night: it never raises an alert); the alert names the lowest threshold crossed.
+Alerts sent are recorded (`alerts.json` in the province's digests folder), so neither a
+rerun nor the next weeks' digests repeat them.
 """
 
 from __future__ import annotations
