@@ -41,7 +41,7 @@ create table marts.mart_dossiers_at_risk (province_code text, dossier_code text,
     apology_letter_due boolean, has_apology_letter boolean, is_late_without_apology boolean);
 create table marts.mart_qd766_scores (province_code text, scope_kind text, scope_code text,
     period_grain text, period_start date, period_label text, component_code text,
-    component_name text, points numeric, max_points numeric);
+    component_name text, points numeric, max_points numeric, numerator int, denominator int);
 create table dq.validation_runs (run_id text, suite text, rule_id text, severity text,
     success boolean, validated_at timestamptz, source text, entity text);
 create table dq.record_flags (run_id text, source text, entity text, record_key text,
@@ -64,6 +64,8 @@ SCORES = [
     ("H40.41", "DOSSIER_HANDLING_ON_TIME", 20, 16, 17, 20),  # 80% → 85%: up, no crossing
     ("H40.41", "DOSSIER_SYNC", 6, 5.5, 5.2, 6),  # 91.7% → 86.7%: below 90% only
     ("H40.41.01", "DOSSIER_SYNC", 6, 3, 2, 1),  # 50% → 33%: was already below both
+    # 100% → 50% of 2 dossiers: chance, under the minimum denominator (10): no alert
+    ("H40.41.01", "DOSSIER_HANDLING_ON_TIME", 20, 20, 10, 10),
 ]
 NAMES = {"DOSSIER_HANDLING_ON_TIME": "Tỷ lệ hồ sơ giải quyết đúng hạn",
          "DOSSIER_SYNC": "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG"}  # fmt: skip
@@ -86,13 +88,15 @@ def _score_rows() -> list[tuple]:
     for agency, component, mx, february, march, april in SCORES:
         for start, points in ((date(2024, 2, 1), february), (date(2024, 3, 1), march),
                               (date(2024, 4, 1), april)):  # fmt: skip
+            denominator = 2 if agency == "H40.41.01" else 40
             rows.append(("H40", "agency", agency, "month", start, f"{start:%m/%Y}", component,
-                         NAMES[component], points, mx))  # fmt: skip
+                         NAMES[component], points, mx, round(denominator * points / mx),
+                         denominator))  # fmt: skip
         # other grains and scopes: never in an agency's weekly digest
         rows.append(("H40", "agency", agency, "quarter", date(2024, 1, 1), "2024Q1", component,
-                     NAMES[component], 0, mx))  # fmt: skip
+                     NAMES[component], 0, mx, 0, 100))  # fmt: skip
     rows.append(("H40", "province", "H40", "month", date(2024, 4, 1), "04/2024",
-                 "DOSSIER_SYNC", NAMES["DOSSIER_SYNC"], 0, 6))  # fmt: skip
+                 "DOSSIER_SYNC", NAMES["DOSSIER_SYNC"], 0, 6, 0, 100))  # fmt: skip
     return rows
 
 
@@ -117,7 +121,7 @@ def load_warehouse(url: str) -> None:
                     [UNREGISTERED])  # fmt: skip
         cur.executemany(f"insert into marts.mart_dossiers_at_risk values ({', '.join(['%s'] * 20)})",
                         _at_risk_rows())  # fmt: skip
-        cur.executemany(f"insert into marts.mart_qd766_scores values ({', '.join(['%s'] * 10)})",
+        cur.executemany(f"insert into marts.mart_qd766_scores values ({', '.join(['%s'] * 12)})",
                         _score_rows())  # fmt: skip
         for run, day in (("run-1", 3), ("run-2", 5)):
             cur.execute("insert into dq.validation_runs values (%s, 'onestop_dossiers', 'r',"

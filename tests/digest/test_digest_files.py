@@ -47,8 +47,8 @@ def test_without_smtp_the_digests_are_files(config):
     assert "Số liệu đến hết ngày 05/04/2024" in sheet["A3"].value
     assert sheet.page_setup.paperSize == 9 and sheet.print_title_rows  # A4, header on each page
     # graded on March (closed), April shown to date only
-    assert [sheet.cell(5, c).value for c in (2, 3, 7)] == ["DOSSIER_SYNC", "03/2024", "Dưới ngưỡng"]
-    assert sheet.cell(5, 10).value == pytest.approx(1 / 6)
+    assert [sheet.cell(6, c).value for c in (2, 3, 7)] == ["DOSSIER_SYNC", "03/2024", "Dưới ngưỡng"]
+    assert sheet.cell(6, 10).value == pytest.approx(1 / 6)
 
 
 def test_last_months_flags_are_listed_until_its_report_closes(config):
@@ -114,6 +114,8 @@ def test_threshold_alerts_reach_the_webhook_once(config):
     assert justice["component_code"] == "DOSSIER_HANDLING_ON_TIME" and justice["threshold"] == 0.8
     assert (justice["share"], justice["previous_share"]) == (0.75, 0.9)
     assert (justice["points"], justice["max_points"]) == (15.0, 20.0)
+    assert (justice["numerator"], justice["denominator"]) == (30, 40)
+    assert (justice["previous_numerator"], justice["previous_denominator"]) == (36, 40)
     assert justice["digest"] == f"{link}/H40/digests/{WEEK}/H40.12.xlsx"
     assert by_agency["H40.41"]["threshold"] == 0.9  # 91.7% → 86.7%: crosses 90% only
 

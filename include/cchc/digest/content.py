@@ -56,6 +56,10 @@ class Component:
     previous_period: str | None = None
     previous_points: Decimal | None = None
     to_date_points: Decimal | None = None
+    numerator: int | None = None
+    denominator: int | None = None
+    previous_numerator: int | None = None
+    previous_denominator: int | None = None
 
     def _share(self, points: Decimal | None) -> Decimal | None:
         return None if points is None or not self.max_points else points / self.max_points
@@ -283,7 +287,7 @@ def read_components(conn, province: str, agency: str, as_of: date, grain: str = 
     rows = conn.execute(
         f"""
         select component_code, min(component_name), period_start, min(period_label),
-               min(points), min(max_points)
+               min(points), min(max_points), min(numerator), min(denominator)
         from {SCORES}
         where province_code = %s and scope_kind = 'agency' and scope_code = %s
           and period_grain = %s and period_start = any(%s)
@@ -301,6 +305,9 @@ def read_components(conn, province: str, agency: str, as_of: date, grain: str = 
             code, r[1], r[5], r[3], r[4],
             before[3] if before else None, before[4] if before else None,
             now[4] if now else None,
+            numerator=r[6], denominator=r[7],
+            previous_numerator=before[6] if before else None,
+            previous_denominator=before[7] if before else None,
         ))  # fmt: skip
     return components
 

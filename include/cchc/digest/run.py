@@ -72,7 +72,7 @@ def write_digests(run_date: date, settings: Settings, config: DigestSettings | N
             "flags": len(digest.flags.rows),
         }
         link = _link(config, settings, files.xlsx_path)
-        summary["crossings"].extend(thresholds.crossings(digest, link))
+        summary["crossings"].extend(thresholds.crossings(digest, link, config.min_denominator))
     text = json.dumps(summary["crossings"], ensure_ascii=False, indent=2)
     write_atomically(folder / CROSSINGS, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     log.info("%d digest(s) for %s written to %s", len(digests), week.label, folder)

@@ -4,6 +4,8 @@
   comma-separated (default `0.8,0.9`, as provinces grade: below 80% weak, 90% good).
 - `CCHC_DIGEST_RECIPIENTS`: a CSV file `agency_code,email` (one row per recipient; an agency
   may have several). An agency without a recipient gets its files only.
+- `CCHC_DIGEST_MIN_DENOMINATOR`: a threshold alert needs at least this many dossiers (the
+  component's denominator) in both periods (default 10): below, a share is chance.
 - `CCHC_DIGEST_MONTH_CLOSE_DAY`: until this day of a month (default 5) the previous month's
   data-entry flags are still listed, as its report is not closed yet.
 - `CCHC_DIGEST_LINK_BASE`: the URL under which `exports/` is published (an intranet share);
@@ -64,6 +66,7 @@ class DigestSettings:
     recipients: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     link_base: str | None = None
     month_close_day: int = 5
+    min_denominator: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DigestSettings:
@@ -78,6 +81,7 @@ class DigestSettings:
             recipients=read_recipients(Path(path)) if path else {},
             link_base=(env.get("CCHC_DIGEST_LINK_BASE") or "").rstrip("/") or None,
             month_close_day=int(env.get("CCHC_DIGEST_MONTH_CLOSE_DAY") or 5),
+            min_denominator=int(env.get("CCHC_DIGEST_MIN_DENOMINATOR") or 10),
         )
 
 

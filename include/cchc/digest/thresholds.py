@@ -3,7 +3,10 @@ previous period, sent through the project's alert channel with the figures and t
 
 A component crosses when its share of maximum points was at or above a threshold in the
 closed period before and is below it in the latest closed period (a period still running
-moves every night: it never raises an alert); the alert names the lowest threshold crossed.
+moves every night: it never raises an alert), both periods counting at least
+`min_denominator` dossiers (or procedures, petitions…: the component's denominator), since a
+commune's share over two dossiers jumps between 0 and 100% by chance; the alert names the
+lowest threshold crossed.
 Alerts sent are recorded (`alerts.json` in the province's digests folder), so neither a
 rerun nor the next weeks' digests repeat them.
 """
@@ -25,11 +28,13 @@ def _pct(share: Decimal) -> str:
     return f"{float(share) * 100:.1f}%".replace(".", ",")
 
 
-def crossings(digest: AgencyDigest, digest_link: str) -> list[dict]:
+def crossings(digest: AgencyDigest, digest_link: str, min_denominator: int = 10) -> list[dict]:
     """The alerts this agency's digest calls for (JSON-ready)."""
     found = []
     for c in digest.components:
         if c.share is None or c.previous_share is None:
+            continue
+        if min(c.denominator or 0, c.previous_denominator or 0) < min_denominator:
             continue
         crossed = [t for t in digest.thresholds if c.previous_share >= t > c.share]
         if not crossed:
@@ -46,9 +51,13 @@ def crossings(digest: AgencyDigest, digest_link: str) -> list[dict]:
             "period": c.period,
             "share": round(float(c.share), 4),
             "points": float(c.points),
+            "numerator": c.numerator,
+            "denominator": c.denominator,
             "max_points": float(c.max_points),
             "previous_period": c.previous_period,
             "previous_share": round(float(c.previous_share), 4),
+            "previous_numerator": c.previous_numerator,
+            "previous_denominator": c.previous_denominator,
             "week": digest.week.label,
             "as_of": digest.as_of.isoformat(),
             "digest": digest_link,
