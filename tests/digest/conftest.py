@@ -100,7 +100,7 @@ def _score_rows() -> list[tuple]:
     return rows
 
 
-FLAGS = [  # (run, agency, record, rule, severity, month)
+FLAGS = [  # (run, agency, record, rule, severity, month[, source, entity]: one-stop dossiers)
     ("run-2", "H40.12", "H40.12-240000", "multiple_supplement_requests", "data_entry", 4),
     ("run-2", "H40.12", "H40.12-240000", "end_before_receipt", "data_entry", 4),
     ("run-2", "H40.12", "H40.12-240001", "end_before_receipt", "data_entry", 4),
@@ -109,6 +109,8 @@ FLAGS = [  # (run, agency, record, rule, severity, month)
     ("run-2", "H40.12", "H40.12-240002", "duplicate_key", "structural", 4),  # not data entry
     ("run-1", "H40.12", "H40.12-240003", "end_before_receipt", "data_entry", 4),  # older run
     ("run-2", "H40.41", "H40.41-240007", "completed_without_end_date", "data_entry", 4),
+    ("run-2", "H40.12", "VB-2024-0042", "incoming_document_overdue", "data_entry", 4,
+     "ioffice", "incoming_documents"),
 ]  # fmt: skip
 
 
@@ -124,14 +126,15 @@ def load_warehouse(url: str) -> None:
         cur.executemany(f"insert into marts.mart_qd766_scores values ({', '.join(['%s'] * 12)})",
                         _score_rows())  # fmt: skip
         for run, day in (("run-1", 3), ("run-2", 5)):
-            cur.execute("insert into dq.validation_runs values (%s, 'onestop_dossiers', 'r',"
-                        " 'data_entry', false, %s, 'onestop', 'dossiers')",
-                        [run, datetime(2024, 4, day, 2, tzinfo=TZ)])  # fmt: skip
+            for source, entity in (("onestop", "dossiers"), ("ioffice", "incoming_documents")):
+                cur.execute("insert into dq.validation_runs values (%s, 'suite', 'r',"
+                            " 'data_entry', false, %s, %s, %s)",
+                            [run, datetime(2024, 4, day, 2, tzinfo=TZ), source, entity])  # fmt: skip
         cur.executemany(
-            "insert into dq.record_flags values (%s, 'onestop', 'dossiers', %s, %s, %s, %s, 'H40',"
-            " %s, %s)",
-            [(run, key, rule, sev, datetime(2024, 4, 5, 2, tzinfo=TZ), agency, date(2024, m, 1))
-             for run, agency, key, rule, sev, m in FLAGS],
+            "insert into dq.record_flags values (%s, %s, %s, %s, %s, %s, %s, 'H40', %s, %s)",
+            [(run, *(where or ("onestop", "dossiers")), key, rule, sev,
+              datetime(2024, 4, 5, 2, tzinfo=TZ), agency, date(2024, m, 1))
+             for run, agency, key, rule, sev, m, *where in FLAGS],
         )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from cchc.digest import run
 from cchc.digest.settings import DigestSettings, SmtpSettings, read_recipients
 from tests.conftest import free_port
 from tests.digest.conftest import AS_OF, RUN_DATE, WEEK
+from tests.exports.official_files import non_vietnamese_cells
 
 RECIPIENTS = {"H40.12": ("vanthu@stp.h40.gov.vn",), "H40.41": ("motcua@vinh.h40.gov.vn",)}
 
@@ -40,6 +41,8 @@ def test_without_smtp_the_digests_are_files(config):
     html = (folder / "H40.41.01.html").read_text(encoding="utf-8")
     assert "Bản tin tuần 2024-W15: UBND xã Lạc Yên" in html
     assert "Không có hồ sơ có nguy cơ trễ hạn" in html  # an empty section says so
+    for agency in ("H40.12", "H40.41", "H40.41.01"):  # every cell a reader sees is Vietnamese
+        assert non_vietnamese_cells(folder / f"{agency}.xlsx") == [], agency
     book = openpyxl.load_workbook(folder / "H40.41.01.xlsx")
     assert book.sheetnames == ["Nguy cơ trễ hạn", "Thư xin lỗi", "Cần sửa dữ liệu", "Chỉ số 766"]
     sheet = book["Chỉ số 766"]
@@ -55,8 +58,8 @@ def test_last_months_flags_are_listed_until_its_report_closes(config):
     on_time = run.write_digests(RUN_DATE, config, DigestSettings(month_close_day=5))
     closed = run.write_digests(RUN_DATE, config, DigestSettings(month_close_day=4))
     # as of 5 April: March's flag is still to correct on the 5th, no longer after the 4th
-    assert on_time["agencies"]["H40.12"]["flags"] == 4
-    assert closed["agencies"]["H40.12"]["flags"] == 3
+    assert on_time["agencies"]["H40.12"]["flags"] == 5
+    assert closed["agencies"]["H40.12"]["flags"] == 4
 
 
 def test_a_failing_server_loses_nothing_and_a_rerun_sends_the_rest(config, smtp_server):

@@ -71,7 +71,7 @@ def _mart_counts(digest_settings, agency: str) -> dict[str, int]:
                from marts.mart_dossiers_at_risk where agency_code = %s""",
             [agency],
         ).fetchone()
-    flags = {(key, rule) for run, a, key, rule, severity, month in FLAGS
+    flags = {(key, rule) for run, a, key, rule, severity, month, *_ in FLAGS
              if a == agency and run == "run-2" and severity == "data_entry" and month in (3, 4)}  # fmt: skip
     return {"at_risk": at_risk, "apologies": apologies, "flags": len(flags)}
 

@@ -154,7 +154,18 @@ COMPONENT_COLUMNS = [
     Column("trend", "Thay đổi so với kỳ trước", "Change", "+0.0%;-0.0%;0.0%"),
     Column("to_date_share", "Kỳ hiện tại (tạm tính)", "Current period to date", RATIO),
 ]
-ENTITY_VI = {"dossiers": "Hồ sơ", "dossier_syncs": "Đồng bộ hồ sơ", "documents": "Văn bản"}
+ENTITY_VI = {
+    "dossiers": "Hồ sơ",
+    "administrative_units": "Đơn vị hành chính",
+    "dossier_syncs": "Đồng bộ hồ sơ lên Cổng DVCQG",
+    "procedures": "Thủ tục hành chính",
+    "payments": "Thanh toán trực tuyến",
+    "ratings": "Đánh giá hài lòng",
+    "petitions": "Phản ánh, kiến nghị",
+    "evaluations": "Đánh giá Bộ chỉ số",
+    "outgoing_documents": "Văn bản đi",
+    "incoming_documents": "Văn bản đến",
+}
 
 
 def _exists(conn: psycopg.Connection, relation: str) -> bool:
@@ -261,7 +272,7 @@ def read_flags(conn, province: str, agency: str, months: list[date]) -> Table:
             """,
             [province, agency, months],
         ).fetchall()
-        rows = [(key, ENTITY_VI.get(entity, entity), name(rule), describe(rule), period)
+        rows = [(key, ENTITY_VI.get(entity, "Loại bản ghi khác"), name(rule), describe(rule), period)
                 for key, entity, rule, period in found]  # fmt: skip
     return Table("flags", "Bản ghi cần sửa trước khi khóa số liệu tháng",
                  "Records to correct before the month closes", FLAG_COLUMNS, rows,
