@@ -138,3 +138,72 @@ def test_the_thresholds_are_configurable(config, tmp_path):
         "agency_code,email\nH40.12,a@x.vn\nH40.12,b@x.vn\nH40.41,not-an-address\n"
     )
     assert read_recipients(recipients) == {"H40.12": ("a@x.vn", "b@x.vn")}
+
+
+def _self_signed(folder):
+    """A certificate for 127.0.0.1 and its key, as a provincial mail server's own CA would sign."""
+    from datetime import UTC, datetime
+    from ipaddress import IPv4Address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))  # fmt: skip
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def test_starttls_and_login(config, tmp_path):
+    """The production path: STARTTLS with the server's certificate verified, then AUTH."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.digest.conftest import Inbox
+
+    cert, key = _self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        ok = (auth_data.login, auth_data.password) == (b"cchc-digest", b"mat-khau")
+        return AuthResult(success=ok)
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=tls,
+                            require_starttls=True, authenticator=authenticate,
+                            auth_require_tls=True)  # fmt: skip
+    controller.start()
+    try:
+        digest_config = DigestSettings(recipients=RECIPIENTS)
+        summary = run.write_digests(RUN_DATE, config, digest_config)
+        smtp = SmtpSettings(host="127.0.0.1", port=controller.port, login="cchc-digest",
+                            password="mat-khau", security="starttls", ca_file=str(cert))  # fmt: skip
+        untrusted = dataclasses.replace(smtp, ca_file=None)  # the certificate is checked
+        with pytest.raises(RuntimeError, match="2 digest"):
+            run.deliver(summary, untrusted, digest_config, attempts=1)
+        assert inbox.messages == [] and logins == []
+        assert run.deliver(summary, smtp, digest_config)["sent"] == ["H40.12", "H40.41"]
+    finally:
+        controller.stop()
+    assert logins == [(b"cchc-digest", b"mat-khau")] * 2
+    assert len(inbox.messages) == 2

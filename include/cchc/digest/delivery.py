@@ -98,7 +98,7 @@ def send_message(smtp: SmtpSettings, message: Message, *, attempts: int = 4,
         reraise=True,
     )
     def attempt() -> None:
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=smtp.ca_file)  # certificates verified
         if smtp.security == "ssl":
             server = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
         else:

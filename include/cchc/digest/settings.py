@@ -11,7 +11,9 @@
 - `CCHC_DIGEST_LINK_BASE`: the URL under which `exports/` is published (an intranet share);
   alerts then link the digest, else they carry its path.
 - SMTP: the Airflow connection `cchc_smtp` (host, port, login, password; extra
-  `{"security": "starttls" | "ssl" | "none", "from": "...", "timeout": 30}`). Without it the
+  `{"security": "starttls" | "ssl" | "none", "from": "...", "timeout": 30, "ca_file": "..."}`;
+  `ca_file` is the CA bundle that signed the server's certificate when it is not a public CA,
+  e.g. a provincial mail server's own). Without it the
   digests are written as files only.
 """
 
@@ -39,6 +41,7 @@ class SmtpSettings:
     from_address: str = "cchc-digest@localhost"
     security: str = "starttls"
     timeout: float = 30.0
+    ca_file: str | None = None
 
     @classmethod
     def from_connection(cls, conn: Any) -> SmtpSettings:
@@ -57,6 +60,7 @@ class SmtpSettings:
             from_address=extra.get("from") or conn.login or cls.from_address,
             security=security,
             timeout=float(extra.get("timeout") or 30),
+            ca_file=extra.get("ca_file") or None,
         )
 
 
