@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
-import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -28,7 +27,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from cchc.alerts import encoded_header
+from cchc.alerts import encoded_header, smtp_send
 from cchc.digest.settings import SmtpSettings
 from cchc.exports.files import write_atomically
 
@@ -98,17 +97,8 @@ def send_message(smtp: SmtpSettings, message: Message, *, attempts: int = 4,
         reraise=True,
     )
     def attempt() -> None:
-        context = ssl.create_default_context(cafile=smtp.ca_file)  # certificates verified
-        if smtp.security == "ssl":
-            server = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
-        else:
-            server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-        with server:
-            if smtp.security == "starttls":
-                server.starttls(context=context)
-            if smtp.login and smtp.password:
-                server.login(smtp.login, smtp.password)
-            server.send_message(message)
+        smtp_send(message, smtp.host, smtp.port, smtp.security, smtp.login, smtp.password,
+                  smtp.timeout, smtp.ca_file)  # fmt: skip
 
     attempt()
 
