@@ -41,11 +41,11 @@ open_dossiers as (
 
 holding as (
 
-    -- the step handling the dossier now: the latest step not yet handled
+    -- where the dossier stands now: its latest recorded step (the one-stop system records a
+    -- step when it is handed on, so the latest one names the action and agency holding it)
     select distinct on (province_code, dossier_code)
-        province_code, dossier_code, step_number, agency_code
+        province_code, dossier_code, action, agency_code
     from {{ ref('fct_handling_steps') }}
-    where handled_at is null
     order by province_code, dossier_code, step_number desc
 
 ),
@@ -71,7 +71,7 @@ scored as (
         o.due_date,
         o.as_of_date,
         (due.working_day_number - today.working_day_number)::int as working_days_left,
-        h.step_number::text as holding_step,
+        h.action as holding_step,
         h.agency_code as holding_agency_code,
         coalesce(ap.has_apology_letter, false) as has_apology_letter
     from open_dossiers o
