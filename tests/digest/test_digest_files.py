@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from cchc.alerts import AlertSettings
-from cchc.digest import run
+from cchc.digest import render, run
 from cchc.digest.settings import DigestSettings, SmtpSettings, read_recipients
 from tests.conftest import free_port
 from tests.digest.conftest import AS_OF, RUN_DATE, WEEK
@@ -41,6 +41,7 @@ def test_without_smtp_the_digests_are_files(config):
     html = (folder / "H40.41.01.html").read_text(encoding="utf-8")
     assert "Bản tin tuần 2024-W15: UBND xã Lạc Yên" in html
     assert "Không có hồ sơ có nguy cơ trễ hạn" in html  # an empty section says so
+    assert "dòng đầu" not in html  # short tables are whole in the e-mail
     for agency in ("H40.12", "H40.41", "H40.41.01"):  # every cell a reader sees is Vietnamese
         assert non_vietnamese_cells(folder / f"{agency}.xlsx") == [], agency
     book = openpyxl.load_workbook(folder / "H40.41.01.xlsx")
@@ -52,6 +53,17 @@ def test_without_smtp_the_digests_are_files(config):
     # graded on March (closed), April shown to date only
     assert [sheet.cell(6, c).value for c in (2, 3, 7)] == ["DOSSIER_SYNC", "03/2024", "Dưới ngưỡng"]
     assert sheet.cell(6, 10).value == pytest.approx(1 / 6)
+
+
+def test_long_tables_are_cut_in_the_email_not_in_the_workbook(config, monkeypatch):
+    monkeypatch.setattr(render, "MAX_HTML_ROWS", 2)
+    run.write_digests(RUN_DATE, config, DigestSettings())
+    folder = config.export_dir / "H40" / "digests" / WEEK
+    html = (folder / "H40.12.html").read_text(encoding="utf-8")
+    assert "2 dòng đầu; đủ 3 dòng" in html and "H40.12-240002" not in html.split("<h2>")[1]
+    assert "Hồ sơ có nguy cơ trễ hạn: <b>3</b>" in html  # the count is the whole
+    sheet = openpyxl.load_workbook(folder / "H40.12.xlsx")["Nguy cơ trễ hạn"]
+    assert "H40.12-240002" in [c.value for c in sheet["A"]]
 
 
 def test_last_months_flags_are_listed_until_its_report_closes(config):

@@ -49,6 +49,9 @@ def _cell(value, fmt: str | None) -> str:
     return str(value)
 
 
+# An e-mail body stays readable: longer tables are cut there, whole in the attachment.
+MAX_HTML_ROWS = 100
+
 TEMPLATE = jinja2.Environment(autoescape=True).from_string("""\
 <!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>{{ title }}</title>
@@ -74,8 +77,10 @@ th { background: #DDEBF7; }
 {% for t in tables %}
 <h2>{{ t.title_vi }} ({{ t.rows|length }})</h2>
 {% if t.note %}<p><i>{{ t.note }}</i></p>{% endif %}
+{% if t.rows|length > max_rows %}<p><i>{{ max_rows }} dòng đầu; đủ {{ t.rows|length }} dòng
+trong tệp Excel đính kèm.</i></p>{% endif %}
 {% if t.rows %}<table><tr>{% for c in t.columns %}<th>{{ c.vi }}</th>{% endfor %}</tr>
-{% for r in t.rows %}<tr{% if t.name == "components" %} class="{{ grade_class(r[6]) }}"{% endif %}>
+{% for r in t.rows[:max_rows] %}<tr{% if t.name == "components" %} class="{{ grade_class(r[6]) }}"{% endif %}>
 {% for c in t.columns %}<td>{{ cell(r[loop.index0], c.fmt) }}</td>{% endfor %}</tr>
 {% endfor %}</table>{% endif %}
 {% endfor %}
@@ -102,6 +107,7 @@ def html(digest: AgencyDigest) -> str:
         low=_pct(low),
         thresholds=" / ".join(_pct(t) for t in digest.thresholds),
         cell=_cell,
+        max_rows=MAX_HTML_ROWS,
         grade_class=lambda grade: {"Dưới ngưỡng": "below", "Cần cải thiện": "watch"}.get(grade, ""),
     )
 
