@@ -219,3 +219,16 @@ def test_starttls_and_login(config, tmp_path):
         controller.stop()
     assert logins == [(b"cchc-digest", b"mat-khau")] * 2
     assert len(inbox.messages) == 2
+
+
+def test_by_hand(config, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cchc.digest.__main__ import app
+
+    monkeypatch.setenv("CCHC_WAREHOUSE_URL", config.warehouse_url)
+    monkeypatch.setenv("CCHC_EXPORT_DIR", str(config.export_dir))
+    result = CliRunner().invoke(app, ["--date", "2024-04-10"])  # a Wednesday of 2024-W15
+    assert result.exit_code == 0, result.output
+    assert f"3 digest(s) in {config.export_dir / 'H40' / 'digests' / WEEK}" in result.output
+    assert "H40.41: 1 at risk, 2 apology letter(s) due" in result.output
