@@ -27,7 +27,9 @@ import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -131,27 +133,42 @@ def post_webhook(url: str, alert: Mapping[str, Any], timeout: float = TIMEOUT_SE
     response.raise_for_status()
 
 
-def send_email(settings: AlertSettings, alert: Mapping[str, Any]) -> None:
+def encoded_header(text: str) -> str | Header:
+    """A header (e.g. a Vietnamese subject) encoded and folded so every space survives: the
+    standard library's newer folder (EmailMessage) drops the space where it folds between
+    two encoded words, and mail clients then show "trễhạn" for "trễ hạn". ASCII stays as is."""
+    return text if text.isascii() else Header(text, "utf-8", header_name="Subject")
+
+
+def smtp_send(message: Message, host: str, port: int, security: str, user: str | None,
+              password: str | None, timeout: float, cafile: str | None = None) -> None:  # fmt: skip
+    """Send one message: `security` starttls, ssl or none; the server's certificate is
+    verified (against `cafile` when given, else the system's CAs); login when both given."""
+    context = ssl.create_default_context(cafile=cafile)
+    if security == "ssl":
+        server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    else:
+        server = smtplib.SMTP(host, port, timeout=timeout)
+    with server:
+        if security == "starttls":
+            server.starttls(context=context)
+        if user and password:
+            server.login(user, password)
+        server.send_message(message)
+
+
+def send_email(
+    settings: AlertSettings, alert: Mapping[str, Any], subject: str | None = None
+) -> None:
     if not settings.smtp_host:
         raise ValueError("CCHC_ALERT_EMAIL_TO is set but CCHC_SMTP_HOST is not")
-    message = EmailMessage()
-    message["Subject"] = _subject(alert)
+    lines = [f"{key}: {value}" for key, value in alert.items() if key != "exception"]
+    message = MIMEText("\n".join([*lines, "", alert.get("exception") or ""]), "plain", "utf-8")
+    message["Subject"] = encoded_header(subject or _subject(alert))
     message["From"] = settings.smtp_from or settings.smtp_user or "cchc-airflow@localhost"
     message["To"] = ", ".join(settings.email_to)
-    lines = [f"{key}: {value}" for key, value in alert.items() if key != "exception"]
-    message.set_content("\n".join([*lines, "", alert.get("exception") or ""]))
-    context = ssl.create_default_context()
-    if settings.smtp_security == "ssl":
-        server = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS,
-                                  context=context)  # fmt: skip
-    else:
-        server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS)
-    with server:
-        if settings.smtp_security == "starttls":
-            server.starttls(context=context)
-        if settings.smtp_user and settings.smtp_password:
-            server.login(settings.smtp_user, settings.smtp_password)
-        server.send_message(message)
+    smtp_send(message, settings.smtp_host, settings.smtp_port, settings.smtp_security,
+              settings.smtp_user, settings.smtp_password, TIMEOUT_SECONDS)  # fmt: skip
 
 
 def _host(url: str) -> str:
@@ -177,24 +194,41 @@ def notify_failure(
             alert["task_id"],
         )
         return {}
+    return send_alert(alert, _subject(alert), settings, kind="failure alert")
+
+
+def send_alert(
+    alert: Mapping[str, Any],
+    subject: str,
+    settings: AlertSettings | None = None,
+    kind: str = "alert",
+) -> dict[str, bool]:
+    """An alert on every configured channel: `alert` POSTed as JSON to the webhook and
+    e-mailed under `subject`; returns {channel: delivered}. Failure alerts and others (e.g.
+    an indicator crossing its threshold) go through here; a failing channel is logged, never
+    raised."""
+    settings = settings or AlertSettings.from_env()
+    if not settings.configured:
+        log.info("no alert channel configured: %s %r not sent", kind, subject)
+        return {}
     outcome = {}
     if settings.webhook_url:
         try:
             post_webhook(settings.webhook_url, alert)
             outcome["webhook"] = True
-            log.info("failure alert posted to webhook on %s", _host(settings.webhook_url))
+            log.info("%s posted to webhook on %s", kind, _host(settings.webhook_url))
         except Exception as error:
             outcome["webhook"] = False
-            log.error("failure alert to webhook on %s failed: %s", _host(settings.webhook_url),
+            log.error("%s to webhook on %s failed: %s", kind, _host(settings.webhook_url),
                       redact(str(error), [settings.webhook_url]))  # fmt: skip
     if settings.email_to:
         try:
-            send_email(settings, alert)
+            send_email(settings, alert, subject)
             outcome["email"] = True
-            log.info("failure alert e-mailed to %d recipient(s)", len(settings.email_to))
+            log.info("%s e-mailed to %d recipient(s)", kind, len(settings.email_to))
         except Exception as error:
             outcome["email"] = False
-            log.error("failure alert e-mail failed: %s", redact(str(error)))
+            log.error("%s e-mail failed: %s", kind, redact(str(error)))
     return outcome
 
 
@@ -203,4 +237,4 @@ def on_failure_callback(context: Mapping[str, Any]) -> None:
     notify_failure(context)
 
 
-__all__ = ["AlertSettings", "build_alert", "notify_failure", "on_failure_callback"]
+__all__ = ["AlertSettings", "build_alert", "notify_failure", "on_failure_callback", "send_alert"]

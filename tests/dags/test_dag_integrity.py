@@ -67,9 +67,8 @@ def test_each_province_of_the_deployment_gets_its_own_dags(monkeypatch):
         monkeypatch.setenv(f"AIRFLOW_CONN_CCHC_H45_{source}", f"http://:t@qt.example/{source}")
     bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
     assert bag.import_errors == {}
-    assert {"cchc_nightly", "cchc_nightly_h45", "cchc_quarterly", "cchc_quarterly_h45"} <= set(
-        bag.dags
-    )
+    assert {"cchc_nightly", "cchc_nightly_h45", "cchc_quarterly", "cchc_quarterly_h45",
+            "cchc_weekly_digest", "cchc_weekly_digest_h45"} <= set(bag.dags)  # fmt: skip
     assert "H45" in bag.dags["cchc_nightly_h45"].tags
     for dag_id in ("cchc_nightly", "cchc_nightly_h45"):
         assert bag.dags[dag_id].get_task("build_marts").pool == "cchc_warehouse_build"
