@@ -54,8 +54,9 @@
 {%- endmacro %}
 
 
-{#- Post-hook of a producer: log the periods of the rows that changed (before except after,
-    after except before); after a full build, '*' for every province. -#}
+{#- Post-hook of a producer: log the periods of the rows that changed (rows found on one side
+    only, before or after; the rows after hashed in one pass, not once per side of two
+    EXCEPTs); after a full build, '*' for every province. -#}
 {% macro log_changed_periods(rebuilt, periods) -%}
     {%- if is_incremental() %}
     insert into {{ changes_relation() }} (model, province_code, period_grain, period_start, seq)
@@ -64,29 +65,18 @@
     from (
         select distinct province_code, period_grain, period_start
         from (
-            (
-                select province_code, row_hash, period_grain, period_start
-                from pg_temp.rows_before_rebuild
-                except
-                select t.province_code, md5(t::text), changed.changed_grain, changed.changed_start
-                from {{ this }} as t
-                cross join lateral (values {{ periods | join(', ') }})
-                    as changed (changed_grain, changed_start)
-                where {{ rebuilt }}
-            )
+            select province_code, row_hash, period_grain, period_start, 1 as side
+            from pg_temp.rows_before_rebuild
             union all
-            (
-                select t.province_code, md5(t::text), changed.changed_grain, changed.changed_start
-                from {{ this }} as t
-                cross join lateral (values {{ periods | join(', ') }})
-                    as changed (changed_grain, changed_start)
-                where {{ rebuilt }}
-                except
-                select province_code, row_hash, period_grain, period_start
-                from pg_temp.rows_before_rebuild
-            )
-        ) as differing
+            select t.province_code, md5(t::text), changed.changed_grain, changed.changed_start, 2
+            from {{ this }} as t
+            cross join lateral (values {{ periods | join(', ') }})
+                as changed (changed_grain, changed_start)
+            where {{ rebuilt }}
+        ) as both_sides
         where period_start is not null
+        group by province_code, row_hash, period_grain, period_start
+        having min(side) = max(side)
     ) as changed_periods
     on conflict (model, province_code, period_grain, period_start)
         do update set seq = excluded.seq;

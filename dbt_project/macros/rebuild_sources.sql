@@ -250,14 +250,19 @@
     every version of the dossiers and outgoing documents changed since the run before, so an
     officer who lost a step is recomputed too. -#}
 {% macro officer_rebuild_sources() -%}
+    {#- the payload's two fields from one parse (each `payload -> 'x'` decompresses it again) -#}
+    {%- set step_officer_name -%}
+        fields."DonViXuLy" || '|' || (step.value ->> 'NguoiXuLy')
+    {%- endset -%}
     {%- set step_officers -%}
         (
             select raw_versions.province_code, raw_versions.record_key,
-                {{ hash_pii("(raw_versions.payload ->> 'DonViXuLy') || '|' || (step.value ->> 'NguoiXuLy')") }}
-                    as officer_key
+                {{ hash_pii(step_officer_name) }} as officer_key
             from {{ raw_or_empty(source('onestop', 'dossiers')) }} as raw_versions
+            cross join lateral jsonb_to_record(raw_versions.payload)
+                as fields ("DonViXuLy" text, "QuaTrinhXuLy" jsonb)
             cross join lateral jsonb_array_elements(
-                {{ json_array_or_empty("raw_versions.payload -> 'QuaTrinhXuLy'") }}
+                {{ json_array_or_empty('fields."QuaTrinhXuLy"') }}
             ) as step (value)
         )
     {%- endset -%}

@@ -34,7 +34,7 @@ from cchc.extract.window import Window, local_midnight
 from cchc.simulators.server import SimulatorProcess
 from cchc.synthetic import generate
 from cchc.synthetic.errors import UNKNOWN_AGENCY_SUFFIX, ErrorRates
-from cchc.transform.dbt import PROJECT_DIR, dbt_build
+from cchc.transform.dbt import PROJECT_DIR, dbt_build, run_dbt
 from tests.conftest import settings_using
 
 START, MIDDLE, END = date(2025, 7, 1), date(2025, 9, 10), date(2025, 11, 1)
@@ -151,6 +151,24 @@ def _checksums(pg) -> dict[str, tuple[int, str]]:
         }
 
 
+def _incremental_writes(pg) -> tuple[dict[str, int], int]:
+    """Rows inserted or deleted so far in each incremental model's table, and the newest entry
+    of the change log the period marts rebuild from."""
+    with psycopg.connect(pg.url()) as conn:
+        written = dict(
+            conn.execute(
+                "select relname, n_tup_ins + n_tup_del from pg_stat_user_tables"
+                " where schemaname in ('staging', 'intermediate', 'marts', 'restricted')"
+                " and relname = any(%s)",
+                [list(INCREMENTAL_MODELS)],
+            ).fetchall()
+        )
+        (seq,) = conn.execute(
+            "select coalesce(max(seq), 0) from intermediate.incremental_changes"
+        ).fetchone()
+    return written, seq
+
+
 def _province(name: str, settings, make_database, clean: bool) -> dict:
     config = settings_using(settings, make_database(f"indicators_{name}"))
     out = config.data_dir / f"sim-indicators-{name}"
@@ -176,8 +194,16 @@ def _province(name: str, settings, make_database, clean: bool) -> dict:
                 extract_entity(entity, window, config)
             dbt_build(pg, full_refresh=number == 0)
     incremental = _checksums(pg) if clean else None
-    full_refresh = None
+    full_refresh = quiet = None
     if clean:
+        # A night that loaded nothing new: what the nightly build still writes, the look-back
+        # (records updated in the hours before the watermark, read again every night) set aside.
+        before = _incremental_writes(pg)
+        run_dbt(
+            ["build", "--exclude", "test_type:unit", "--vars", "{incremental_lookback_hours: 0}"],
+            pg,
+        )
+        quiet = {"before": before, "after": _incremental_writes(pg), "relations": _checksums(pg)}
         dbt_build(pg, full_refresh=True)
         full_refresh = _checksums(pg)
     with psycopg.connect(pg.url()) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
@@ -200,6 +226,7 @@ def _province(name: str, settings, make_database, clean: bool) -> dict:
         "touched": _touched_cells(out / "truth") if not clean else {},
         "settled": {r["month"] for r in settled},
         "relations": (incremental, full_refresh),
+        "quiet": quiet,
     }
 
 
@@ -258,6 +285,24 @@ def test_incremental_build_equals_a_full_refresh(clean_province):
     }
     differing = sorted(name for name in full_refresh if incremental.get(name) != full_refresh[name])
     assert not differing, differing
+
+
+def test_a_night_without_changes_rebuilds_almost_nothing(clean_province):
+    """A nightly build after a night that loaded nothing changes no relation, logs no changed
+    period (so no period mart is re-aggregated), reads no record again, and rewrites only the
+    rows judged at the data's as-of (the dossiers still open), not the history."""
+    incremental, _ = clean_province["relations"]
+    quiet = clean_province["quiet"]
+    assert quiet["relations"] == incremental
+    (before, seq_before), (after, seq_after) = quiet["before"], quiet["after"]
+    assert seq_after == seq_before
+    written = {name: after.get(name, 0) - before.get(name, 0) for name in after}
+    held = sum(incremental[name][0] for name in INCREMENTAL_MODELS)
+    print(f"quiet night: {sum(written.values())} rows written of {held} held", {
+        name: rows for name, rows in written.items() if rows})  # fmt: skip
+    staging = {name: rows for name, rows in written.items() if name.startswith("stg_")}
+    assert not any(staging.values()), staging
+    assert sum(written.values()) < held / 10, written
 
 
 def test_clean_province_quarters_and_province_add_up(clean_province):

@@ -5,10 +5,12 @@
   Every flag and count carries the province of the record it is about: the rows are per
   province, so two provinces' agencies never add up.
 #}
-{#- PostgreSQL cannot estimate the CTEs' sizes and picks nested loops that take minutes on a
-    few thousand flags; hash joins take well under a second. `set local` lasts only for the
-    transaction that builds this table. -#}
-{{ config(pre_hook="set local enable_nestloop = off") }}
+{#- PostgreSQL cannot estimate the CTEs' sizes (one row each, it guesses) and picks nested
+    loops that take minutes on a few thousand flags, or merge joins on the first keys only,
+    filtering the others row by row (the flags per rule joined on province, agency and month:
+    155 million rows discarded at a large province's six weeks). Hash joins use every key.
+    `set local` lasts only for the transaction that builds this table. -#}
+{{ config(pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off"]) }}
 {%- set threshold = var('dq_unreliable_flag_rate', 0.05) -%}
 {%- set dq = namespace(tables_exist=true) -%}
 {%- if execute -%}
