@@ -152,6 +152,12 @@ def bounds(
                 f"{'yes' if row.covered else 'NO'}"
             )
         typer.echo("")
+    typer.echo(f"{'component':32} {'bounded':>8} {'coverage':>9} {'median width':>13} {'max':>5}")
+    for code, part in report.by_component().items():
+        typer.echo(
+            f"{code:32} {len(part.rows):>8} {part.coverage:>9.3f} {part.median_width:>13.2f} "
+            f"{part.median_trivial_width:>5.1f}"
+        )
     typer.echo(
         f"scale {scale}, {first} to {last}, seed {seed}: {report.scopes} agency × quarter "
         f"with flagged records, {len(report.rows)} components bounded"

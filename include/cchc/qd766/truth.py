@@ -272,6 +272,12 @@ class TruthReport:
     def scopes(self) -> int:
         return len({(r.agency, r.quarter) for r in self.rows})
 
+    def by_component(self) -> dict[str, TruthReport]:
+        parts: dict[str, list[Checked]] = defaultdict(list)
+        for row in self.rows:
+            parts[row.component].append(row)
+        return {code: TruthReport(rows) for code, rows in sorted(parts.items())}
+
 
 def _read(store: Path):
     from cchc.simulators.store import SimStore
