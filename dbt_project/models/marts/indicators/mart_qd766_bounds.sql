@@ -3,7 +3,8 @@
     have if every dossier flagged by a data-entry rule that reaches it (seed
     qd766_rule_effects; flags of the latest check of the one-stop dossiers, dq.record_flags)
     were wrong in the worst and the best direction, the points at stake (highest − lowest)
-    and an estimate (a dossier keyed in twice counted once). The same arithmetic as
+    and an estimate (a dossier keyed in twice counted once; a dossier whose end date is missing
+    or before its receipt judged by its return date, when it has one). The same arithmetic as
     cchc.qd766.bounds, on counts: a flagged dossier whose state is in doubt ('either') may
     leave or join the numerator; a copy ('copy') may not exist, which lowers the ratio only
     when it is counted in the numerator. Bounds are scored by the component's own rule
@@ -85,7 +86,11 @@ flagged_components as (
         flags.province_code,
         flags.dossier_code,
         effects.component_code,
-        bool_or(effects.effect = 'either') as is_either
+        bool_or(effects.effect = 'either') as is_either,
+        -- an end date missing or before receipt: the return date, when there is one, says
+        -- when the dossier really ended
+        bool_or(flags.rule_id in ('end_before_receipt', 'completed_without_end_date'))
+            as has_wrong_end_date
     from flags
     inner join effects on flags.rule_id = effects.rule_id
     group by flags.province_code, flags.dossier_code, effects.component_code
@@ -103,11 +108,18 @@ flagged_states as (
         judged.period_start,
         flagged.component_code,
         flagged.is_either,
-        coalesce(judged.is_ended_on_time or judged.is_open_on_time, false) as is_in_numerator
+        coalesce(judged.is_ended_on_time or judged.is_open_on_time, false) as is_in_numerator,
+        case when flagged.has_wrong_end_date and dossiers.returned_at >= dossiers.received_at
+            then dossiers.returned_at <= dossiers.due_at
+                and coalesce(dossiers.supplement_request_count, 0) <= 1
+        end as is_implied_in_numerator
     from flagged_components as flagged
     inner join {{ ref('int_dossier_periods_judged') }} as judged
         on flagged.province_code = judged.province_code
         and flagged.dossier_code = judged.dossier_code
+    left join {{ ref('fct_dossiers') }} as dossiers
+        on flagged.province_code = dossiers.province_code
+        and flagged.dossier_code = dossiers.dossier_code
     where flagged.component_code = 'DOSSIER_HANDLING_ON_TIME'
 
     union all
@@ -123,7 +135,8 @@ flagged_states as (
             {%- for code, column in numerator_columns.items() %}
             when '{{ code }}' then dossiers.{{ column }}
             {%- endfor %}
-        end, false) as is_in_numerator
+        end, false) as is_in_numerator,
+        null::boolean as is_implied_in_numerator
     from flagged_components as flagged
     inner join {{ ref('fct_dossiers') }} as dossiers
         on flagged.province_code = dossiers.province_code
@@ -147,7 +160,11 @@ flagged_counts as (
         count(*) filter (where is_either and is_in_numerator) as either_in,
         count(*) filter (where is_either and not is_in_numerator) as either_out,
         count(*) filter (where not is_either and is_in_numerator) as copy_in,
-        count(*) filter (where not is_either and not is_in_numerator) as copy_out
+        count(*) filter (where not is_either and not is_in_numerator) as copy_out,
+        count(*) filter (where is_either and is_implied_in_numerator and not is_in_numerator)
+            as implied_in,
+        count(*) filter (where is_either and not is_implied_in_numerator and is_in_numerator)
+            as implied_out
     from flagged_states
     group by province_code, period_grain, period_start, component_code,
         grouping sets ((agency_code), ())
@@ -165,7 +182,8 @@ adjusted as (
         scores.denominator - coalesce(counts.copy_in, 0) as low_denominator,
         scores.numerator + coalesce(counts.either_out, 0) as high_numerator,
         scores.denominator - coalesce(counts.copy_out, 0) as high_denominator,
-        scores.numerator - coalesce(counts.copy_in, 0) as estimate_numerator,
+        scores.numerator - coalesce(counts.copy_in, 0) + coalesce(counts.implied_in, 0)
+            - coalesce(counts.implied_out, 0) as estimate_numerator,
         scores.denominator - coalesce(counts.copy_in, 0) - coalesce(counts.copy_out, 0)
             as estimate_denominator
     from scores
