@@ -78,22 +78,57 @@ flags as (
 
 ),
 
+registered as (
+
+    select distinct province_code, unit_code from {{ ref('dim_administrative_units') }}
+
+),
+
+moved as (
+
+    -- a dossier filed under an unknown unit code that extends a registered unit's code
+    -- (H40.18.99 → H40.18) may belong to that unit: it may join its scope, as it is counted
+    select distinct on (flags.province_code, flags.dossier_code)
+        flags.province_code,
+        flags.dossier_code,
+        registered.unit_code as agency_code
+    from flags
+    inner join {{ ref('fct_dossiers') }} as dossiers
+        on flags.province_code = dossiers.province_code
+        and flags.dossier_code = dossiers.dossier_code
+    inner join registered
+        on dossiers.province_code = registered.province_code
+        and dossiers.agency_code like registered.unit_code || '.%'
+    where flags.rule_id = 'unknown_agency_code'
+    order by flags.province_code, flags.dossier_code, length(registered.unit_code) desc
+
+),
+
 flagged_components as (
 
     -- one row per flagged dossier × component it reaches: 'either' wins over 'copy' (a copy
-    -- whose state is in doubt may be in the numerator or not, like any other)
+    -- whose state is in doubt may be in the numerator or not, like any other); 'join' for a
+    -- dossier that may belong to the unit joins_agency
     select
         flags.province_code,
         flags.dossier_code,
         effects.component_code,
-        bool_or(effects.effect = 'either') as is_either,
+        case when bool_or(effects.effect = 'either') then 'either' else 'copy' end as effect,
         -- an end date missing or before receipt: the return date, when there is one, says
         -- when the dossier really ended
         bool_or(flags.rule_id in ('end_before_receipt', 'completed_without_end_date'))
-            as has_wrong_end_date
+            as has_wrong_end_date,
+        null::text as joins_agency
     from flags
     inner join effects on flags.rule_id = effects.rule_id
     group by flags.province_code, flags.dossier_code, effects.component_code
+
+    union all
+
+    select moved.province_code, moved.dossier_code, reached.component_code, 'join', false,
+        moved.agency_code
+    from moved
+    cross join reached
 
 ),
 
@@ -103,11 +138,11 @@ flagged_states as (
     -- period the dossier is in scope of, the other components in its period of receipt
     select
         judged.province_code,
-        judged.agency_code,
+        coalesce(flagged.joins_agency, judged.agency_code) as agency_code,
         judged.period_grain,
         judged.period_start,
         flagged.component_code,
-        flagged.is_either,
+        flagged.effect,
         coalesce(judged.is_ended_on_time or judged.is_open_on_time, false) as is_in_numerator,
         case when flagged.has_wrong_end_date and dossiers.returned_at >= dossiers.received_at
             then dossiers.returned_at <= dossiers.due_at
@@ -126,11 +161,11 @@ flagged_states as (
 
     select
         dossiers.province_code,
-        dossiers.agency_code,
+        coalesce(flagged.joins_agency, dossiers.agency_code) as agency_code,
         grains.period_grain,
         date_trunc(grains.period_grain, dossiers.received_date)::date as period_start,
         flagged.component_code,
-        flagged.is_either,
+        flagged.effect,
         coalesce(case flagged.component_code
             {%- for code, column in numerator_columns.items() %}
             when '{{ code }}' then dossiers.{{ column }}
@@ -156,18 +191,33 @@ flagged_counts as (
         period_grain,
         period_start,
         component_code,
-        count(*) as flagged_records,
-        count(*) filter (where is_either and is_in_numerator) as either_in,
-        count(*) filter (where is_either and not is_in_numerator) as either_out,
-        count(*) filter (where not is_either and is_in_numerator) as copy_in,
-        count(*) filter (where not is_either and not is_in_numerator) as copy_out,
-        count(*) filter (where is_either and is_implied_in_numerator and not is_in_numerator)
-            as implied_in,
-        count(*) filter (where is_either and not is_implied_in_numerator and is_in_numerator)
-            as implied_out
+        count(*) filter (where effect <> 'join') as own_records,
+        count(*) filter (where effect = 'either' and is_in_numerator) as either_in,
+        count(*) filter (where effect = 'either' and not is_in_numerator) as either_out,
+        count(*) filter (where effect = 'copy' and is_in_numerator) as copy_in,
+        count(*) filter (where effect = 'copy' and not is_in_numerator) as copy_out,
+        count(*) filter (where effect = 'join' and is_in_numerator) as join_in,
+        count(*) filter (where effect = 'join' and not is_in_numerator) as join_out,
+        count(*) filter (
+            where effect = 'either' and is_implied_in_numerator and not is_in_numerator
+        ) as implied_in,
+        count(*) filter (
+            where effect = 'either' and not is_implied_in_numerator and is_in_numerator
+        ) as implied_out
     from flagged_states
     group by province_code, period_grain, period_start, component_code,
         grouping sets ((agency_code), ())
+
+),
+
+scoped_counts as (
+
+    -- a dossier under an unknown code is already in its province's figures: it joins units only
+    select
+        counts.*,
+        case when counts.scope_kind = 'agency' then counts.join_in else 0 end as joins_in,
+        case when counts.scope_kind = 'agency' then counts.join_out else 0 end as joins_out
+    from flagged_counts as counts
 
 ),
 
@@ -176,19 +226,24 @@ adjusted as (
     select
         scores.*,
         reached.component_code is not null as is_reached,
-        coalesce(counts.flagged_records, 0) as flagged_records,
+        coalesce(counts.own_records + counts.joins_in + counts.joins_out, 0) as flagged_records,
         scores.numerator - coalesce(counts.either_in, 0) - coalesce(counts.copy_in, 0)
             as low_numerator,
-        scores.denominator - coalesce(counts.copy_in, 0) as low_denominator,
-        scores.numerator + coalesce(counts.either_out, 0) as high_numerator,
-        scores.denominator - coalesce(counts.copy_out, 0) as high_denominator,
+        scores.denominator - coalesce(counts.copy_in, 0) + coalesce(counts.joins_out, 0)
+            as low_denominator,
+        scores.numerator + coalesce(counts.either_out, 0) + coalesce(counts.joins_in, 0)
+            as high_numerator,
+        scores.denominator - coalesce(counts.copy_out, 0) + coalesce(counts.joins_in, 0)
+            as high_denominator,
         scores.numerator - coalesce(counts.copy_in, 0) + coalesce(counts.implied_in, 0)
-            - coalesce(counts.implied_out, 0) as estimate_numerator,
+            - coalesce(counts.implied_out, 0) + coalesce(counts.joins_in, 0)
+            as estimate_numerator,
         scores.denominator - coalesce(counts.copy_in, 0) - coalesce(counts.copy_out, 0)
+            + coalesce(counts.joins_in, 0) + coalesce(counts.joins_out, 0)
             as estimate_denominator
     from scores
     left join reached on scores.component_code = reached.component_code
-    left join flagged_counts as counts
+    left join scoped_counts as counts
         on scores.province_code = counts.province_code
         and (case when scores.scope_kind = 'province' then 'province' else 'agency' end)
             = counts.scope_kind
