@@ -99,14 +99,14 @@ def read_bounds(
     return {(b["scope_kind"], b["scope_code"], b["component_code"]): b for b in bounds}, None
 
 
-def scope_at_stake(scores: Scores, scope_kind: str, scope_code: str) -> Decimal | None:
-    """Points at stake of a scope: the sum over its components with bounds (None: none has)."""
-    stakes = [
-        b["points_at_stake"]
-        for (kind, code, _), b in scores.bounds.items()
-        if kind == scope_kind and code == scope_code and b["points_at_stake"] is not None
-    ]
-    return sum(stakes, Decimal(0)) if stakes else None
+def at_stake_by_scope(scores: Scores) -> dict[tuple[str, str], Decimal]:
+    """Points at stake of each scope: the sum over its components with bounds (a scope none of
+    whose components has bounds is left out: blank, not 0)."""
+    stakes: dict[tuple[str, str], Decimal] = {}
+    for (kind, code, _component), b in scores.bounds.items():
+        if b["points_at_stake"] is not None:
+            stakes[(kind, code)] = stakes.get((kind, code), Decimal(0)) + b["points_at_stake"]
+    return stakes
 
 
 def _by_scope(rows: list[dict]) -> dict[tuple[str, str], dict]:
@@ -146,6 +146,7 @@ def minimum_ranked_note(rows: list[dict]) -> str | None:
 
 def scorecard_table(scores: Scores) -> Table:
     current, previous = _by_scope(scores.rows), _by_scope(scores.previous)
+    stakes = at_stake_by_scope(scores)
     order = sorted(current, key=lambda k: _scope_order(k, current[k]))
     rows = []
     for key in order:
@@ -163,9 +164,8 @@ def scorecard_table(scores: Scores) -> Table:
         note = (f"Chưa xếp hạng: dưới {MIN_DOSSIERS_RANKED} hồ sơ"
                 if s["status"] == "below_minimum" else None)  # fmt: skip
         rank = s["rank"] if s["status"] in ("ranked", "province") else None
-        stake = scope_at_stake(scores, *key)
-        rows.append((key[1], name, level, s["dossiers"], *groups, s["total"], stake, s["max"],
-                     rank, before, change, note))  # fmt: skip
+        rows.append((key[1], name, level, s["dossiers"], *groups, s["total"], stakes.get(key),
+                     s["max"], rank, before, change, note))  # fmt: skip
     columns = [
         Column("scope_code", "Mã đơn vị", "Scope code"),
         Column("scope_name", "Tên cơ quan, đơn vị", "Agency", width=40),

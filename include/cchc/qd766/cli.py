@@ -167,6 +167,10 @@ def bounds(
         f"median width: {report.median_width:.2f} points "
         f"(0 to max: median {report.median_trivial_width:.2f} points)"
     )
+    typer.echo(
+        f"mean distance to the clean score: as computed {report.mean_error('score'):.3f}, "
+        f"estimate {report.mean_error('estimate'):.3f} points"
+    )
     if report.coverage < min_coverage:
         typer.secho(
             f"coverage {report.coverage:.3f} is below {min_coverage}", fg=typer.colors.RED, err=True

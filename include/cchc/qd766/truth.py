@@ -272,6 +272,15 @@ class TruthReport:
     def scopes(self) -> int:
         return len({(r.agency, r.quarter) for r in self.rows})
 
+    def mean_error(self, of: str) -> float:
+        """Mean |points − clean points| of the score as computed (`score`) or the estimate."""
+        errors = [
+            abs(float(getattr(r.bounds, of)) - float(r.clean))
+            for r in self.rows
+            if r.clean is not None and getattr(r.bounds, of) is not None
+        ]
+        return statistics.fmean(errors) if errors else 0.0
+
     def by_component(self) -> dict[str, TruthReport]:
         parts: dict[str, list[Checked]] = defaultdict(list)
         for row in self.rows:
