@@ -4,10 +4,11 @@ injected data-entry errors.
 The generator draws its errors from their own random streams, so a store generated with the
 errors off holds the same dossiers as the store with them on, as they really were. For every
 agency × quarter, each dossier component reached by a data-entry rule is scored twice: from
-the clean store (the truth) and from the dirty one, whose records are flagged by the rules
-of the one-stop suite (the same conditions as its SQL, on each dossier's latest version)
-and bounded by :mod:`cchc.qd766.bounds`. The check: how often the clean score lies within
-the dirty bounds, and how wide they are against the trivial "0 to max".
+the clean store (the truth) and from the dirty one, whose records are flagged by the rules of
+the one-stop suite (the conditions of its SQL rules, on each dossier's latest version;
+statutory days looked up by procedure code only) and bounded by :mod:`cchc.qd766.bounds`.
+The check: how often the clean score lies within the dirty bounds, and how wide they are
+against the trivial "0 to max".
 
 Scores here are computed from the dossiers alone (in scope: received in the quarter; on
 time: ended no later than the appointment date, or still open and not yet due at the
