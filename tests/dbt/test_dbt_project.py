@@ -718,3 +718,76 @@ def test_supplement_waiting_time_is_subtracted(built, warehouse_pg):
     )
     assert not two_supplements["is_ended_on_time_net"]  # more than one supplement request
     assert rows["H40.12-250105-0001"]["is_ended_on_time_net"]
+
+
+def test_qd766_bounds_move_with_the_flagged_dossiers(built, warehouse_pg):
+    """Flags written as the quality checks write them move the bounds of the component their
+    rule reaches, the way cchc.qd766.bounds says, on the same scoring rule."""
+    from cchc.qd766.bounds import EITHER, Flagged, State, component_bounds
+    from cchc.qd766.rules import load_rules
+    from cchc.quality.results import ensure_tables
+
+    at = datetime(2025, 2, 1, tzinfo=UTC)
+    # D2 (late) has a wrong end date: it may be on time; D1 (on time) is a copy keyed twice
+    flags = [("H40.12-250106-0002", "end_before_receipt"),
+             ("H40.12-250105-0001", "entered_in_two_systems")]  # fmt: skip
+    with psycopg.connect(warehouse_pg.url(), autocommit=True) as conn:
+        ensure_tables(conn, "H40")
+        for _, rule in flags:
+            conn.execute(
+                "insert into dq.validation_runs (run_id, suite, rule_id, severity, element_count,"
+                " unexpected_count, success, validated_at, source, entity) values ('run-b',"
+                " 'onestop_dossiers', %s, 'data_entry', 7, 1, false, %s, 'onestop', 'dossiers')",
+                [rule, at],
+            )
+        # an older run of the suite: its flags no longer count
+        conn.execute(
+            "insert into dq.validation_runs (run_id, suite, rule_id, severity, element_count,"
+            " unexpected_count, success, validated_at, source, entity) values ('run-a',"
+            " 'onestop_dossiers', 'end_before_receipt', 'data_entry', 7, 1, false, %s,"
+            " 'onestop', 'dossiers')",
+            [at.replace(month=1)],
+        )
+        conn.execute(
+            "insert into dq.record_flags values ('run-a', 'onestop', 'dossiers',"
+            " 'H40.12-250107-0003', 'end_before_receipt', 'data_entry', %s, 'H40')",
+            [at.replace(month=1)],
+        )
+        conn.cursor().executemany(
+            "insert into dq.record_flags values ('run-b', 'onestop', 'dossiers', %s, %s,"
+            " 'data_entry', %s, 'H40')",
+            [(key, rule, at) for key, rule in flags],
+        )
+    try:
+        run_dbt(["build", "--select", "mart_qd766_bounds"], warehouse_pg)
+        rows = _query(warehouse_pg, "select * from marts.mart_qd766_bounds")
+    finally:
+        with psycopg.connect(warehouse_pg.url(), autocommit=True) as conn:
+            conn.execute("drop schema dq cascade")
+        run_dbt(["run", "--select", "mart_qd766_bounds"], warehouse_pg)
+    by_key = {(r["province_code"], r["scope_code"], r["period_label"], r["component_code"]): r
+              for r in rows}  # fmt: skip
+    # January at H40.12: D1 and D4 on time of 4; D2 may be on time (3/4), D1 may not exist (1/3)
+    progress = by_key[("H40", "H40.12", "2025-01", "DOSSIER_HANDLING_ON_TIME")]
+    assert (progress["numerator"], progress["denominator"], progress["points"]) == (
+        2, 4, Decimal("10.00"))  # fmt: skip
+    expected = component_bounds(
+        load_rules()["DOSSIER_HANDLING_ON_TIME"], 2, 4,
+        [Flagged(State.DENOMINATOR, EITHER), Flagged(State.IN_NUMERATOR,
+                                                     frozenset({State.ABSENT}), State.ABSENT)],
+    )  # fmt: skip
+    assert (progress["points_low"], progress["points_high"], progress["points_estimate"]) == (
+        Decimal("6.67"), Decimal("15.00"), Decimal("6.67"))  # fmt: skip
+    assert (expected.low, expected.high, expected.estimate) == (
+        progress["points_low"], progress["points_high"], progress["points_estimate"])  # fmt: skip
+    assert progress["points_at_stake"] == Decimal("8.33") and progress["flagged_records"] == 2
+    assert progress["bounds_status"] == "bounded"
+    # the province's scope counts the same flagged dossiers
+    assert by_key[("H40", "H40", "2025-01", "DOSSIER_HANDLING_ON_TIME")]["flagged_records"] == 2
+    # the copy reaches the digitization components too; no data-entry rule reaches the sync
+    assert by_key[("H40", "H40.12", "2025Q1", "SO_HOA_GIAY_TO_GIAI_QUYET")]["flagged_records"] == 1
+    sync = by_key[("H40", "H40.12", "2025Q1", "DOSSIER_SYNC")]
+    assert sync["bounds_status"] == "not_reached" and sync["points_at_stake"] is None
+    # H45 has no flags: its bounds are its points
+    h45 = by_key[("H45", "H45.12", "2025Q1", "DOSSIER_HANDLING_ON_TIME")]
+    assert h45["bounds_status"] == "no_flags" and h45["points_at_stake"] == 0

@@ -48,6 +48,11 @@ create table marts.mart_qd766_scores (
     total_points numeric, total_max_points numeric, rank_in_period int,
     province_code text not null default 'H40', unit_level int, dossiers_received int,
     rank_status text);
+create table marts.mart_qd766_bounds (
+    province_code text not null default 'H40', scope_kind text, scope_code text,
+    period_grain text, period_start date, period_label text, component_code text,
+    points numeric, max_points numeric, flagged_records int, bounds_status text,
+    points_low numeric, points_high numeric, points_at_stake numeric, points_estimate numeric);
 create table marts.dim_administrative_units (province_code text, unit_code text,
     unit_name text, unit_level int, valid_from date, valid_to date);
 create table marts.fct_dossiers (dossier_code text primary key, agency_code text,
@@ -146,6 +151,21 @@ def load_marts(url: str, loaded_until: datetime) -> None:
         cur.executemany(f"insert into marts.mart_qd766_scores values ({', '.join(['%s'] * 23)})",
                         _score_rows())  # fmt: skip
         cur.executemany("insert into marts.fct_dossiers values (%s, %s, %s, %s)", dossiers)
+        # bounds of every case: on-time bounded by 3 flagged dossiers, the portal's sync
+        # reached by no data-entry rule, online dossiers with nothing flagged
+        cur.execute("""insert into marts.mart_qd766_bounds (scope_kind, scope_code, period_grain,
+                period_start, period_label, component_code, points, max_points, flagged_records,
+                bounds_status, points_low, points_high, points_at_stake, points_estimate)
+            select scope_kind, scope_code, period_grain, period_start, period_label,
+                component_code, points, max_points, b.flagged, b.status,
+                points - b.down, points + b.up, b.down + b.up, points + b.up
+            from marts.mart_qd766_scores
+            cross join lateral (select * from (values
+                ('DOSSIER_HANDLING_ON_TIME', 3, 'bounded', 0.40, 0.35),
+                ('DOSSIER_SYNC', 0, 'not_reached', null, null),
+                ('ONLINE_DOSSIER_RATE', 0, 'no_flags', 0, 0))
+                as v (component, flagged, status, down, up)) as b
+            where b.component = component_code and period_grain = 'quarter'""")
         # every agency is a registered unit, ranked within its level (ranks of one level here)
         cur.executemany(
             "insert into marts.dim_administrative_units values"

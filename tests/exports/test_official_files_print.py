@@ -110,7 +110,7 @@ def test_a_long_scorecard_repeats_its_header_on_every_page(tmp_path):
         assert f"Trang {number}/{len(pages)}" in text, number
     for page in card:
         words = page.split()
-        for header in ("Xếp", "hạng", "Tổng", "điểm", "Tên", "cơ", "quan,"):
+        for header in ("Xếp", "hạng", "Tổng", "điểm", "Tên", "cơ", "quan,", "sai", "lệch"):
             assert header in words, (header, page[:400])
     assert "Sở số 120 tỉnh Nghệ An" in squeeze(" ".join(pages))  # nothing cut at the end
 
@@ -128,7 +128,8 @@ def test_every_official_workbook_prints_with_titles_headers_and_diacritics(expor
                     "Quý I năm 2024", "UBND TỈNH NGHỆ AN", "THỦ TRƯỞNG ĐƠN VỊ"]),
         quarterly.SCORECARD_XLSX: (  # the two charts print on a page each
             4, ["BẢNG ĐIỂM CHỈ SỐ 766", "Kỳ đánh giá: Quý I năm 2024", "Xếp hạng",
-                "Điểm theo nhóm chỉ số", "Sở Tư pháp", "Thành phần"]),
+                "Điểm theo nhóm chỉ số", "Sở Tư pháp", "Thành phần", "17.60 18.35 0.75",
+                "không phải điểm bị trừ"]),
         quarterly.QUALITY_XLSX: (
             3, ["CỜ CHẤT LƯỢNG DỮ LIỆU THEO QUY TẮC", "Yêu cầu bổ sung hồ sơ nhiều hơn một lần",
                 "Loại lỗi", "Lỗi nhập liệu", "UBND thành phố Vinh"]),

@@ -110,11 +110,13 @@ def test_scorecard_numbers_equal_the_mart(q1, conn):
     assert set(cells) == {r[0] for r in mart}
     for scope, group, points, total, rank in mart:
         row = cells[scope]
-        # code, name, level, dossiers received, the six groups, total, max, rank, …
+        # code, name, level, dossiers received, the six groups, total, points at stake
+        # (mart_qd766_bounds: 0.40 + 0.35 on time, 0 online, none for the sync), max, rank, …
         assert row[4 + groups.index(group)] == pytest.approx(float(points))
-        assert row[10] == pytest.approx(float(total)) and row[12] == rank
-        assert row[13] == pytest.approx(float(previous[scope]))
-        assert row[14] == pytest.approx(float(total - previous[scope]))
+        assert row[10] == pytest.approx(float(total)) and row[13] == rank
+        assert row[11] == pytest.approx(0.75)
+        assert row[14] == pytest.approx(float(previous[scope]))
+        assert row[15] == pytest.approx(float(total - previous[scope]))
         assert row[4 + groups.index("MDHL")] is None  # not computed: blank, not 0
     assert list(cells)[0] == "H40"  # province first
     comp = wb["Thành phần"]
@@ -126,9 +128,18 @@ def test_scorecard_numbers_equal_the_mart(q1, conn):
         "select scope_code, component_code, numerator, denominator, points, is_estimate"
         " from marts.mart_qd766_scores where period_grain = 'quarter' and period_label = '2024Q1'"
     ).fetchall()
-    got = {(r[0], r[3]): (r[5], r[6], r[8], r[10] or "") for r in body}
+    got = {(r[0], r[3]): (r[5], r[6], r[8], r[13] or "") for r in body}
     assert got == {(s, c): (n, d, pytest.approx(float(p)), "Ước tính" if e else "")
                    for s, c, n, d, p, e in mart}  # fmt: skip
+    # lowest, highest, at stake: bounded, nothing flagged (the points), no rule (blank)
+    bounds = {(r[0], r[3]): (r[8], r[10], r[11], r[12]) for r in body}
+    points, low, high, stake = bounds[("H40", "DOSSIER_HANDLING_ON_TIME")]
+    assert (low, high, stake) == pytest.approx((points - 0.40, points + 0.35, 0.75))
+    points, low, high, stake = bounds[("H40", "ONLINE_DOSSIER_RATE")]
+    assert (low, high, stake) == pytest.approx((points, points, 0))
+    assert bounds[("H40", "DOSSIER_SYNC")][1:] == (None, None, None)
+    header_row = next(comp.iter_rows(min_row=header, max_row=header, values_only=True))
+    assert "Điểm có thể sai lệch" in header_row and "Điểm thấp nhất" in header_row
     with zipfile.ZipFile(q1.folder / quarterly.SCORECARD_XLSX) as z:
         assert sum(n.startswith("xl/charts/chart") for n in z.namelist()) == 2
 
@@ -229,6 +240,12 @@ def test_html_is_offline_and_has_the_charts(q1):
     for title in ("Tỷ lệ trực tuyến", "Tỷ lệ đúng hạn", "Điểm nhóm", "Tỷ lệ gắn cờ"):
         assert f"<title>{title}</title>" in html
     assert "UBND thành phố Vinh" in html  # the district, its commune rolled up into it
+    # the points at stake: a column of the scorecard and a section of their own, bounded
+    # components only (the sync, which no data-entry rule reaches, is not listed)
+    assert html.count("<th>Điểm có thể sai lệch</th>") == 2
+    section = html.split("Điểm có thể sai lệch do lỗi nhập liệu")[1].split("<h2>")[0]
+    assert "Thành phần DOSSIER_HANDLING_ON_TIME" in section and "0.75" in section
+    assert "Thành phần DOSSIER_SYNC" not in section
 
 
 def test_cli_prints_the_folder_and_files(export_settings, monkeypatch):

@@ -10,11 +10,14 @@ from cchc.exports import svg
 from cchc.exports.freshness import Freshness
 from cchc.exports.periods import Quarter
 from cchc.exports.rule_impact import name as rule_name
-from cchc.exports.scorecard import GROUPS
+from cchc.exports.scorecard import AT_STAKE, AT_STAKE_NOTE, GROUPS
 from cchc.exports.tables import COUNT, POINTS, RATIO, Table
 from cchc.exports.workbook import vietnamese
 
 HOT_SPOTS = 15
+AT_STAKE_ROWS = 30
+AT_STAKE_KEYS = ("scope_code", "scope_name", "component_name", "points", "points_low",
+                 "points_high", "points_at_stake")  # fmt: skip
 CSS = """
 body{font-family:"Times New Roman",serif;margin:24px;color:#222;max-width:980px}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;margin-top:32px}
@@ -23,6 +26,7 @@ h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;margin-top:32px
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
 th,td{border:1px solid #bbb;padding:3px 6px}th{background:#DDEBF7}
 td.n{text-align:right}svg.chart text{font-size:12px;font-family:inherit}
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
 """
 
 
@@ -53,6 +57,16 @@ def _table(table: Table, limit: int | None = None) -> str:
     return f"{note}<table><tr>{head}</tr>{body}</table>{more}"
 
 
+def at_stake_table(components: Table) -> Table:
+    """The components whose points could move most if their flagged dossiers are wrong."""
+    keep = [c for c in components.columns if c.key in AT_STAKE_KEYS]
+    records = [r for r in components.records() if r.get("points_at_stake")]
+    records.sort(key=lambda r: (-r["points_at_stake"], r["scope_code"], r["component_name"]))
+    rows = [tuple(r[c.key] for c in keep) for r in records]
+    note = AT_STAKE_NOTE if rows else "Không có thành phần nào có hồ sơ bị gắn cờ lỗi nhập liệu."
+    return Table("qd766_diem_sai_lech", AT_STAKE, "Points at stake", keep, rows, note)
+
+
 def render(quarter: Quarter, province: str, freshness: Freshness, t: dict[str, Table]) -> str:
     warning = freshness.warning_vi()
     banner = ""
@@ -79,6 +93,8 @@ def render(quarter: Quarter, province: str, freshness: Freshness, t: dict[str, T
          svg.line("Tỷ lệ đúng hạn", [(r[0], float(r[3] or 0)) for r in trend.rows]) + _table(trend)),
         ("Điểm Chỉ số 766 theo nhóm (toàn tỉnh)",
          svg.bars("Điểm nhóm", groups, lambda v: f"{v:.2f}") + _table(card, 40)),
+        (f"{AT_STAKE} do lỗi nhập liệu (các thành phần có hồ sơ bị gắn cờ)",
+         _table(at_stake_table(t["qd766_thanh_phan"]), AT_STAKE_ROWS)),
         ("Điểm nóng chất lượng dữ liệu (tỷ lệ gắn cờ theo đơn vị và quy tắc)",
          svg.heatmap("Tỷ lệ gắn cờ", agencies, rules, rates) + _table(dq, 40)),
         ("Biểu 06/VPCP/KSTT — tổng hợp toàn tỉnh",

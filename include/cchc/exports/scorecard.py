@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -15,6 +16,15 @@ from cchc.exports.sources import MissingSource, require, select
 from cchc.exports.tables import COUNT, POINTS, RATIO, Column, Table
 
 MART = "marts.mart_qd766_scores"
+BOUNDS_MART = "marts.mart_qd766_bounds"
+BOUNDS_COLUMNS = ["scope_kind", "scope_code", "component_code", "bounds_status", "points_low",
+                  "points_high", "points_at_stake", "points_estimate", "flagged_records"]  # fmt: skip
+AT_STAKE = "Điểm có thể sai lệch"
+AT_STAKE_NOTE = (
+    f"{AT_STAKE}: số điểm có thể thay đổi nếu mọi hồ sơ bị gắn cờ lỗi nhập liệu đều sai theo"
+    " hướng bất lợi nhất hoặc có lợi nhất (điểm cao nhất − điểm thấp nhất, cộng các thành phần);"
+    " không phải điểm bị trừ. Để trống: không có quy tắc kiểm tra nhập liệu cho thành phần đó."
+)
 # dbt var qd766_min_dossiers_ranked (dbt_project.yml): the mart ranks no unit below it.
 MIN_DOSSIERS_RANKED = 10
 # (code, Vietnamese name, max points): Decision 766, domain §4.1, in the decision's order.
@@ -44,6 +54,8 @@ class Scores:
     rows: list[dict]
     previous: list[dict]
     note: str | None = None
+    # (scope_kind, scope_code, component_code) -> its row of mart_qd766_bounds
+    bounds: dict[tuple[str, str, str], dict] = field(default_factory=dict)
 
 
 def read_scores(conn: psycopg.Connection, quarter: Quarter, province: str) -> Scores:
@@ -65,7 +77,36 @@ def read_scores(conn: psycopg.Connection, quarter: Quarter, province: str) -> Sc
     if quarter.is_legal:
         legal = "Chỉ số 766 tính theo quý dương lịch"
         note = " · ".join(n for n in (legal, note) if n)
-    return Scores(calendar, rows, previous, note)
+    bounds, missing_bounds = read_bounds(conn, calendar, province)
+    if missing_bounds and rows:
+        note = " · ".join(n for n in (note, missing_bounds) if n)
+    return Scores(calendar, rows, previous, note, bounds)
+
+
+def read_bounds(
+    conn: psycopg.Connection, quarter: Quarter, province: str
+) -> tuple[dict[tuple[str, str, str], dict], str | None]:
+    """The quarter's bounds by scope and component, and a note when the mart is missing."""
+    try:
+        require(conn, BOUNDS_MART, ["province_code", "period_grain", "period_label",
+                                    *BOUNDS_COLUMNS])  # fmt: skip
+    except MissingSource as missing:
+        return {}, missing.note()
+    rows = select(conn, BOUNDS_MART, BOUNDS_COLUMNS,
+                  where="province_code = %s and period_grain = 'quarter' and period_label = %s",
+                  params=[province, quarter.label])  # fmt: skip
+    bounds = [dict(zip(BOUNDS_COLUMNS, r, strict=True)) for r in rows]
+    return {(b["scope_kind"], b["scope_code"], b["component_code"]): b for b in bounds}, None
+
+
+def at_stake_by_scope(scores: Scores) -> dict[tuple[str, str], Decimal]:
+    """Points at stake of each scope: the sum over its components with bounds (a scope none of
+    whose components has bounds is left out: blank, not 0)."""
+    stakes: dict[tuple[str, str], Decimal] = {}
+    for (kind, code, _component), b in scores.bounds.items():
+        if b["points_at_stake"] is not None:
+            stakes[(kind, code)] = stakes.get((kind, code), Decimal(0)) + b["points_at_stake"]
+    return stakes
 
 
 def _by_scope(rows: list[dict]) -> dict[tuple[str, str], dict]:
@@ -105,6 +146,7 @@ def minimum_ranked_note(rows: list[dict]) -> str | None:
 
 def scorecard_table(scores: Scores) -> Table:
     current, previous = _by_scope(scores.rows), _by_scope(scores.previous)
+    stakes = at_stake_by_scope(scores)
     order = sorted(current, key=lambda k: _scope_order(k, current[k]))
     rows = []
     for key in order:
@@ -113,7 +155,7 @@ def scorecard_table(scores: Scores) -> Table:
         if key[0] == "unregistered_code":
             # Not a unit: no points, no rank; its dossiers are counted so the totals add up.
             rows.append((key[1], INVALID_CODE, level, s["dossiers"], *[None] * len(GROUPS),
-                         None, None, None, None, None, INVALID_CODE_NOTE))  # fmt: skip
+                         None, None, None, None, None, None, INVALID_CODE_NOTE))  # fmt: skip
             continue
         before = previous.get(key, {}).get("total")
         change = None if before is None or s["total"] is None else s["total"] - before
@@ -122,8 +164,8 @@ def scorecard_table(scores: Scores) -> Table:
         note = (f"Chưa xếp hạng: dưới {MIN_DOSSIERS_RANKED} hồ sơ"
                 if s["status"] == "below_minimum" else None)  # fmt: skip
         rank = s["rank"] if s["status"] in ("ranked", "province") else None
-        rows.append((key[1], name, level, s["dossiers"], *groups, s["total"], s["max"], rank,
-                     before, change, note))  # fmt: skip
+        rows.append((key[1], name, level, s["dossiers"], *groups, s["total"], stakes.get(key),
+                     s["max"], rank, before, change, note))  # fmt: skip
     columns = [
         Column("scope_code", "Mã đơn vị", "Scope code"),
         Column("scope_name", "Tên cơ quan, đơn vị", "Agency", width=40),
@@ -134,6 +176,7 @@ def scorecard_table(scores: Scores) -> Table:
             for code, name, mx in GROUPS
         ],  # fmt: skip
         Column("total_points", "Tổng điểm", "Total points", POINTS),
+        Column("points_at_stake", AT_STAKE, "Points at stake (flagged records)", POINTS),
         Column("total_max_points", "Điểm tối đa đã tính", "Max of groups computed", POINTS),
         Column("rank", "Xếp hạng trong cấp", "Rank within the level", COUNT),
         Column("previous_total", "Tổng điểm quý trước", "Previous quarter total", POINTS),
@@ -145,7 +188,10 @@ def scorecard_table(scores: Scores) -> Table:
         ),  # fmt: skip
         Column("remark", "Ghi chú", "Remark", width=24),  # wraps: the table fits A4 readably
     ]
-    note = " · ".join(n for n in (scores.note, minimum_ranked_note(_first_rows(scores.rows))) if n)
+    stake_note = AT_STAKE_NOTE if scores.bounds else None
+    note = " · ".join(
+        n for n in (scores.note, minimum_ranked_note(_first_rows(scores.rows)), stake_note) if n
+    )
     return Table("qd766_bang_diem", f"Bảng điểm Chỉ số 766 — {scores.quarter.label}",
                  "Decision 766 scorecard", columns, rows, note or None)  # fmt: skip
 
@@ -157,12 +203,21 @@ def _first_rows(rows: list[dict]) -> list[dict]:
 
 def components_table(scores: Scores) -> Table:
     keys = ["scope_code", "scope_name", "group_code", "component_code", "component_name",
-            "numerator", "denominator", "ratio", "points", "max_points", "is_estimate",
-            "measure_basis"]  # fmt: skip
+            "numerator", "denominator", "ratio", "points", "max_points", "points_low",
+            "points_high", "points_at_stake", "is_estimate", "measure_basis"]  # fmt: skip
+
+    def cell(r: dict, key: str):
+        if key == "is_estimate":
+            return "Ước tính" if r[key] else ""
+        if key in r:
+            return r[key]
+        # the bounds (mart_qd766_bounds): empty when the component has none
+        bounds = scores.bounds.get((r["scope_kind"], r["scope_code"], r["component_code"]), {})
+        return bounds.get(key)
+
     # Units' components only: an unregistered code is no unit and has no score to explain.
     rows = [
-        tuple("Ước tính" if k == "is_estimate" and r[k] else ("" if k == "is_estimate" else r[k])
-              for k in keys)
+        tuple(cell(r, k) for k in keys)
         for r in sorted(scores.rows, key=lambda r: (r["scope_kind"] != "province",
                                                     r["scope_code"], r["component_code"]))
         if r["scope_kind"] != "unregistered_code"
@@ -178,11 +233,15 @@ def components_table(scores: Scores) -> Table:
         Column("ratio", "Tỷ lệ", "Ratio", RATIO),
         Column("points", "Điểm", "Points", POINTS),
         Column("max_points", "Điểm tối đa", "Max points", POINTS),
+        Column("points_low", "Điểm thấp nhất", "Lowest points (flagged records wrong)", POINTS),
+        Column("points_high", "Điểm cao nhất", "Highest points (flagged records wrong)", POINTS),
+        Column("points_at_stake", AT_STAKE, "Points at stake", POINTS),
         Column("is_estimate", "Ước tính", "Estimated"),
         Column("measure_basis", "Cách tính", "Basis", width=60),
     ]
+    note = " · ".join(n for n in (scores.note, AT_STAKE_NOTE if scores.bounds else None) if n)
     return Table("qd766_thanh_phan", "Chỉ số 766 — điểm thành phần",
-                 "Decision 766 components", columns, rows, scores.note)  # fmt: skip
+                 "Decision 766 components", columns, rows, note or None)  # fmt: skip
 
 
 def tables(scores: Scores) -> list[Table]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -96,3 +97,82 @@ def recompute(
         typer.secho(f"{failures} component(s) differ by more than {limit} points", fg=typer.colors.RED, err=True)  # fmt: skip
         raise typer.Exit(1)
     typer.echo(f"all components with a known formula agree within {limit} points")
+
+
+def _points(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+@qd766_app.command("bounds")
+def bounds(
+    truth: Annotated[
+        Path,
+        typer.Option(
+            "--truth",
+            help="Folder to generate the province into, with (dirty/) and without (clean/) "
+            "its injected data-entry errors.",
+            file_okay=False,
+        ),
+    ],
+    first: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")] = "2024-01-01",
+    last: Annotated[str, typer.Option("--to", help="Last day, inclusive.")] = "2024-03-31",
+    scale: Annotated[float, typer.Option(help="Province size (1.0 = large).")] = 0.02,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
+    province: Annotated[str, typer.Option(help="Synthetic province code.")] = "H40",
+    min_coverage: Annotated[
+        float, typer.Option(help="Exit 1 when the coverage is below this.")
+    ] = 0.95,
+    summary_only: Annotated[
+        bool, typer.Option("--summary-only", help="Print only the summary.")
+    ] = False,
+) -> None:
+    """Check the bounds against the truth: generate the province with and without its
+    injected errors, score every agency × quarter × component reached by a flagged record
+    from the clean data, bound it from the dirty data, and print whether the clean score
+    lies within the bounds; then the coverage and the median width (vs 0 to max)."""
+    from datetime import timedelta
+
+    from cchc.qd766.truth import check, generate_pair
+
+    start = date.fromisoformat(first)
+    end = date.fromisoformat(last) + timedelta(days=1)
+    clean, dirty = generate_pair(truth, start, end, seed, scale, province)
+    report = check(clean, dirty)
+    if not summary_only:
+        typer.echo(
+            f"{'agency':12} {'quarter':8} {'component':32} {'flagged':>7} {'clean':>6} "
+            f"{'low':>6} {'high':>6} {'width':>6} {'estimate':>8}  within"
+        )
+        for row in report.rows:
+            b = row.bounds
+            typer.echo(
+                f"{row.agency:12} {row.quarter:8} {row.component:32} {b.flagged:>7} "
+                f"{_points(row.clean):>6} {_points(b.low):>6} {_points(b.high):>6} "
+                f"{_points(b.at_stake):>6} {_points(b.estimate):>8}  "
+                f"{'yes' if row.covered else 'NO'}"
+            )
+        typer.echo("")
+    typer.echo(f"{'component':32} {'bounded':>8} {'coverage':>9} {'median width':>13} {'max':>5}")
+    for code, part in report.by_component().items():
+        typer.echo(
+            f"{code:32} {len(part.rows):>8} {part.coverage:>9.3f} {part.median_width:>13.2f} "
+            f"{part.median_trivial_width:>5.1f}"
+        )
+    typer.echo(
+        f"scale {scale}, {first} to {last}, seed {seed}: {report.scopes} agency × quarter "
+        f"with flagged records, {len(report.rows)} components bounded"
+    )
+    typer.echo(f"coverage: {report.coverage:.3f} (clean score within the bounds)")
+    typer.echo(
+        f"median width: {report.median_width:.2f} points "
+        f"(0 to max: median {report.median_trivial_width:.2f} points)"
+    )
+    typer.echo(
+        f"mean distance to the clean score: as computed {report.mean_error('score'):.3f}, "
+        f"estimate {report.mean_error('estimate'):.3f} points"
+    )
+    if report.coverage < min_coverage:
+        typer.secho(
+            f"coverage {report.coverage:.3f} is below {min_coverage}", fg=typer.colors.RED, err=True
+        )
+        raise typer.Exit(1)

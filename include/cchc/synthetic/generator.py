@@ -202,13 +202,20 @@ class _ProvinceRun:
                 self.manifest.record(
                     "onestop", entities.DOSSIERS.name, code, "multiple_supplement_requests"
                 )
-            self._write_dossier(rng, error_rng, code, versions, received_at)
+            # the sync's draws depend on the versions served, which an injected error may
+            # change: its own stream keeps the dossiers after it as they would be without
+            sync_rng = random.Random(rng.getrandbits(64))
+            self._write_dossier(sync_rng, error_rng, code, versions, received_at)
             if injector.wants_double_entry():
                 twin = f"{unit.code}-{day:%y%m%d}-{9000 + number:04d}"
                 self.manifest.record(
                     "onestop", entities.DOSSIERS.name, twin, "entered_in_two_systems"
                 )
-                self._write_dossier(rng, error_rng, twin, double_entry(versions, twin), received_at)
+                # the copy is the injected error: its draws come from the errors' stream, so
+                # the dossiers after it are the same as in a province generated without errors
+                self._write_dossier(
+                    error_rng, error_rng, twin, double_entry(versions, twin), received_at
+                )
         if working:
             self.register.add_ordinary_day(rng, unit, staff, day, self.scale)
             self._petitions(rng, unit, day)
