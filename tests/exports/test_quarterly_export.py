@@ -202,7 +202,7 @@ def test_reexport_gives_identical_checksums(export_settings, q1):
     assert again.manifest["files"] == q1.manifest["files"]
     assert again.manifest["content_sha256"] == q1.manifest["content_sha256"]
     names = {f["name"] for f in again.manifest["files"]}
-    assert "manifest.json" not in names and len(names) == 15
+    assert "manifest.json" not in names and len(names) == 18
     manifest = json.loads((again.folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["period"] == "2024Q1" and manifest["kind"] == "calendar"
     assert manifest["row_counts"]["form06_theo_don_vi"] == 8

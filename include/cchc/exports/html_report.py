@@ -53,6 +53,10 @@ def _table(table: Table, limit: int | None = None) -> str:
     return f"{note}<table><tr>{head}</tr>{body}</table>{more}"
 
 
+RECONCILIATION_EXTRAS = ("qd766_nguyen_nhan_tong_hop", "qd766_nguyen_nhan_lech",
+                         "qd766_dieu_chinh")  # fmt: skip
+
+
 def render(quarter: Quarter, province: str, freshness: Freshness, t: dict[str, Table]) -> str:
     warning = freshness.warning_vi()
     banner = ""
@@ -86,6 +90,9 @@ def render(quarter: Quarter, province: str, freshness: Freshness, t: dict[str, T
         ("Đối chiếu điểm 766 chính thức và điểm tính lại",
          _table(t["qd766_doi_chieu"], 60)),
     ]  # fmt: skip
+    # the causes of the differences and the restatements, when the export has them
+    sections += [(t[name].title_vi, _table(t[name], 40)) for name in RECONCILIATION_EXTRAS
+                 if name in t]  # fmt: skip
     body = "".join(f"<h2>{escape(vi)}</h2>{content}" for vi, content in sections)
     return (
         '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
