@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -80,8 +81,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.005, help="province size (1.0 = large)")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
+    temporary = not os.environ.get("CCHC_DATA_DIR")
     work = Path(os.environ.get("CCHC_DATA_DIR") or tempfile.mkdtemp(prefix="cchc-bench-"))
-    os.environ.setdefault("CCHC_DATA_DIR", str(work))
+    os.environ["CCHC_DATA_DIR"] = str(work)
     os.environ.setdefault("CCHC_PG_DURABILITY", "fast")
     import psycopg
 
@@ -109,6 +111,8 @@ def main() -> None:
         shares = measure(pg.url(), settings.province_code)
     finally:
         warehouse.stop_embedded(settings)
+        if temporary:
+            shutil.rmtree(work, ignore_errors=True)
     results = {"scale": args.scale, "seed": args.seed, "quarter": "2025Q2",
                "horizon": HORIZON.isoformat(), "load_average": os.getloadavg(),
                "components": shares}  # fmt: skip
