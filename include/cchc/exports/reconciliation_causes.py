@@ -66,16 +66,19 @@ def read_causes(conn: psycopg.Connection, quarter: Quarter, province: str) -> li
     ours = ours_from_warehouse(conn, province, calendar.start, end)
     steps = build_steps(inputs.dossiers, inputs.petitions, inputs.snapshot_of(), inputs.unit_on)
     rules = load_rules()
-    causes = [c for c in decompose(steps, ours, inputs.official, rules) if c.difference]
+    every = decompose(steps, ours, inputs.official, rules)
+    # the rows that differ, largest first; the summary sums every cell (causes may offset)
+    causes = sorted((c for c in every if c.difference),
+                    key=lambda c: (-abs(c.difference), c.agency, c.month, c.component))  # fmt: skip
     detail = [
         (c.agency, c.month, c.component, rules[c.component].name_vi, c.ours.points,
          c.official.points, c.portal_rule_now, c.difference, *(c.shares[k] for k in CAUSES))
         for c in causes
     ]  # fmt: skip
     totals: dict[str, list] = defaultdict(lambda: [0, 0, *([0] * len(CAUSES)), 0])
-    for c in causes:
+    for c in every:
         row = totals[c.component]
-        row[0] += 1
+        row[0] += bool(c.difference)
         row[1] += abs(c.difference)
         for i, k in enumerate(CAUSES):
             row[2 + i] += c.shares[k]
