@@ -283,7 +283,10 @@ class _ProvinceRun:
             if copy.at >= self.horizon:
                 continue
             self._write(entities.DOSSIER_SYNC, code, copy)
-            self.manifest.record("portal", entities.DOSSIER_SYNC.name, code, "portal_only_dossier")
+            # the data-quality rule that finds it: a portal copy with no one-stop dossier
+            self.manifest.record(
+                "portal", entities.DOSSIER_SYNC.name, code, "dossier_sync_dossier_exists"
+            )
             self.portal.add_dossier([], [copy], None)
 
     def _petitions(self, rng: random.Random, unit: Unit, day: date) -> None:
