@@ -8,14 +8,14 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 
 from cchc.qd766.causes import Dossier, Scored
-from cchc.qd766.portal_rule import COMPONENTS, next_month, parse, snapshot_at
+from cchc.qd766.portal_rule import COMPONENTS, parse, snapshot_at
 from cchc.synthetic.recordstore import decode_payload
 
 Cells = dict[tuple[str, date, str], Scored]
@@ -128,9 +128,26 @@ def from_store(path: Path) -> Inputs:
 # --- from the warehouse: the raw versions it extracted, and its marts ---------------------
 
 
-def _raw(conn: psycopg.Connection, table: str, province: str, where: str = "true", params=()):
+# Only the fields the portal's rule reads: a quarter of a large province is hundreds of
+# thousands of versions. The documents' lists are reduced to what the rule asks of them.
+DOSSIER_FIELDS = """jsonb_build_object(
+    'MaHoSo', payload->'MaHoSo', 'DonViXuLy', payload->'DonViXuLy',
+    'NgayTiepNhan', payload->'NgayTiepNhan', 'NgayHenTra', payload->'NgayHenTra',
+    'NgayKetThucXuLy', payload->'NgayKetThucXuLy', 'NgayCapNhat', payload->'NgayCapNhat',
+    'KenhThucHien', payload->'KenhThucHien',
+    'HoSoCoThanhPhanSoHoa', payload->'HoSoCoThanhPhanSoHoa',
+    'TaiLieuNop', case when jsonb_path_exists(payload,
+        '$.TaiLieuNop[*] ? (@.DuocTaiSuDung == 1 || @.DuocTaiSuDung == true)')
+        then '[{"DuocTaiSuDung": 1}]'::jsonb else '[]'::jsonb end,
+    'DanhSachGiayToKetQua', case when jsonb_typeof(payload->'DanhSachGiayToKetQua') = 'array'
+        and jsonb_array_length(payload->'DanhSachGiayToKetQua') > 0
+        then '[1]'::jsonb else '[]'::jsonb end)"""
+
+
+def _raw(conn: psycopg.Connection, table: str, province: str, where: str = "true", params=(),
+         fields: str = "payload"):  # fmt: skip
     rows = conn.execute(
-        f"select payload from {table} where province_code = %s and {where}", (province, *params)
+        f"select {fields} from {table} where province_code = %s and {where}", (province, *params)
     )
     for (payload,) in rows:
         yield payload if isinstance(payload, dict) else json.loads(payload)
@@ -139,13 +156,17 @@ def _raw(conn: psycopg.Connection, table: str, province: str, where: str = "true
 def from_warehouse(conn: psycopg.Connection, province: str, start: date, end: date) -> Inputs:
     """Months [start, end): the dossiers and petitions received then (a month's margin
     before, for receipt dates moved back), every version the warehouse holds of them."""
-    low, high = f"{start.replace(day=1) - (next_month(start) - start):%Y%m}", f"{end:%Y%m}"
+    low = f"{(start.replace(day=1) - timedelta(days=1)).replace(day=1):%Y%m}"
+    high = f"{end:%Y%m}"
     received = "left(payload->>'NgayTiepNhan', 6) between %s and %s"
     by: dict[str, Dossier] = {}
-    _gather(_raw(conn, "raw.onestop__dossiers", province, received, (low, high)), by, "onestop")
+    _gather(_raw(conn, "raw.onestop__dossiers", province, received, (low, high),
+                 DOSSIER_FIELDS), by, "onestop")  # fmt: skip
     _gather(_raw(conn, "raw.portal__dossier_syncs", province, received, (low, high)), by,
             "copies")  # fmt: skip
-    _gather(_raw(conn, "raw.portal__ratings", province), by, "ratings")
+    # ratings come after the receipt
+    _gather(_raw(conn, "raw.portal__ratings", province,
+                 "left(payload->>'NgayCapNhat', 6) >= %s", (low,)), by, "ratings")  # fmt: skip
     petitions: dict[str, list[dict]] = defaultdict(list)
     for p in _raw(conn, "raw.portal__petitions", province, received, (low, high)):
         petitions[p["MaPAKN"]].append(p)

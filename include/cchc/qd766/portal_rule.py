@@ -111,49 +111,67 @@ def petition_record(payload: dict) -> Record | None:
 Counts = dict[tuple[str, date, str], list[int]]  # (unit, month, component) -> [num, den]
 
 
-def count(dossiers: Iterable[Record], petitions: Iterable[Record] = ()) -> Counts:
-    """Numerator and denominator of each component per unit and month of receipt.
+def new_counts() -> Counts:
+    return defaultdict(lambda: [0, 0])
 
-    DOSSIER_SYNC counts every dossier given (whether the portal holds it or not); the other
-    dossier components count only the dossiers `synced` is not asked of: the caller gives
-    the set the step means (ours, the portal's)."""
-    counts: Counts = defaultdict(lambda: [0, 0])
-    for r in dossiers:
-        key = (r.unit, r.month)
-        on_time = r.on_time()
-        hits = {
-            "DOSSIER_HANDLING_ON_TIME": on_time,
-            "ORIGINAL_RESULT_AVAILABLE": r.e_result,
-            "SO_HOA_GIAY_TO_GIAI_QUYET": r.digitized,
-            "REUSED_DIGITIZED_DATA": r.reused,
-            "CITIZEN_DATA_CONNECTED_DOSSIER": r.online,
-        }
-        for code, hit in hits.items():
-            cell = counts[(*key, code)]
-            cell[0] += int(hit)
-            cell[1] += 1
-        # satisfaction: 1 - (overdue + rated not satisfied) / received, kept as its two parts
-        cell = counts[(*key, "DOSSIER_RECEIVING_SATISFACTION")]
-        cell[0] += int(on_time) - int(r.dissatisfied)
+
+def tally_dossier(counts: Counts, r: Record) -> None:
+    """Add one dossier the portal counts to every dossier component of its cell."""
+    key = (r.unit, r.month)
+    on_time = r.on_time()
+    hits = {
+        "DOSSIER_HANDLING_ON_TIME": on_time,
+        "ORIGINAL_RESULT_AVAILABLE": r.e_result,
+        "SO_HOA_GIAY_TO_GIAI_QUYET": r.digitized,
+        "REUSED_DIGITIZED_DATA": r.reused,
+        "CITIZEN_DATA_CONNECTED_DOSSIER": r.online,
+    }
+    for code, hit in hits.items():
+        cell = counts[(*key, code)]
+        cell[0] += int(hit)
         cell[1] += 1
-    for r in petitions:
-        key = (r.unit, r.month)
-        for code, hit in (("PETITION_PROCESSING_ON_TIME", r.ended is not None),
-                          ("PETITION_HANDLING_SATISFACTION", not r.dissatisfied)):  # fmt: skip
-            cell = counts[(*key, code)]
-            cell[0] += int(hit)
-            cell[1] += 1
+    # satisfaction: 1 - (overdue + rated not satisfied) / received, summed per dossier and
+    # floored at 0 per cell when read (`satisfaction_floor`)
+    cell = counts[(*key, "DOSSIER_RECEIVING_SATISFACTION")]
+    cell[0] += int(on_time) - int(r.dissatisfied)
+    cell[1] += 1
+
+
+def tally_petition(counts: Counts, r: Record) -> None:
+    for code, hit in (("PETITION_PROCESSING_ON_TIME", r.ended is not None),
+                      ("PETITION_HANDLING_SATISFACTION", not r.dissatisfied)):  # fmt: skip
+        cell = counts[(r.unit, r.month, code)]
+        cell[0] += int(hit)
+        cell[1] += 1
+
+
+def tally_sync(counts: Counts, r: Record) -> None:
+    """DOSSIER_SYNC: dossiers the portal holds / dossiers received (either system)."""
+    cell = counts[(r.unit, r.month, "DOSSIER_SYNC")]
+    cell[0] += int(r.synced)
+    cell[1] += 1
+
+
+def satisfaction_floor(counts: Counts) -> Counts:
     for (_, _, code), cell in counts.items():
         if code == "DOSSIER_RECEIVING_SATISFACTION":
             cell[0] = max(0, cell[0])
     return counts
 
 
+def count(dossiers: Iterable[Record], petitions: Iterable[Record] = ()) -> Counts:
+    """Numerator and denominator of each component per unit and month of receipt, over the
+    dossiers and petitions the caller gives (the set a step means: ours, the portal's)."""
+    counts = new_counts()
+    for r in dossiers:
+        tally_dossier(counts, r)
+    for r in petitions:
+        tally_petition(counts, r)
+    return satisfaction_floor(counts)
+
+
 def count_sync(universe: Iterable[Record]) -> Counts:
-    """DOSSIER_SYNC: dossiers the portal holds / dossiers received (either system)."""
-    counts: Counts = defaultdict(lambda: [0, 0])
+    counts = new_counts()
     for r in universe:
-        cell = counts[(r.unit, r.month, "DOSSIER_SYNC")]
-        cell[0] += int(r.synced)
-        cell[1] += 1
+        tally_sync(counts, r)
     return counts

@@ -17,13 +17,16 @@ from datetime import date, datetime
 from cchc.qd766.portal_rule import (
     Counts,
     Record,
-    count,
-    count_sync,
     dossier_record,
     month_start,
+    new_counts,
     parse,
     petition_record,
+    satisfaction_floor,
     snapshot_at,
+    tally_dossier,
+    tally_petition,
+    tally_sync,
 )
 
 from .units import build_units
@@ -66,9 +69,7 @@ class PortalView:
     def __init__(self, province: str, horizon: datetime) -> None:
         self.horizon = horizon
         self.units = UnitMap(province)
-        self.dossiers: list[Record] = []
-        self.universe: list[Record] = []
-        self.petitions: list[Record] = []
+        self.tallied: Counts = new_counts()  # counted as they come: a year is millions
 
     def _snapshot(self, first: dict) -> datetime | None:
         received = parse(first.get("NgayTiepNhan"))
@@ -103,19 +104,19 @@ class PortalView:
         if record is None:
             return
         record = self._mapped(record, moment)
-        self.universe.append(record)
+        tally_sync(self.tallied, record)
         if copy is not None:
-            self.dossiers.append(record)
+            tally_dossier(self.tallied, record)
 
     def add_petition(self, versions: list[Version]) -> None:
         moment = self._snapshot(versions[0].payload)
         held = moment and latest_before(versions, moment)
         record = held and petition_record(held.payload)
         if record is not None:
-            self.petitions.append(self._mapped(record, moment))
+            tally_petition(self.tallied, self._mapped(record, moment))
 
     def counts(self) -> Counts:
-        return {**count(self.dossiers, self.petitions), **count_sync(self.universe)}
+        return satisfaction_floor(self.tallied)
 
     def overrides(self) -> dict[tuple[str, str], dict[str, int]]:
         """(unit, 'yyyy-mm') -> the evaluation inputs the portal counts itself."""
