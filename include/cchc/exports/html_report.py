@@ -67,6 +67,10 @@ def at_stake_table(components: Table) -> Table:
     return Table("qd766_diem_sai_lech", AT_STAKE, "Points at stake", keep, rows, note)
 
 
+RECONCILIATION_EXTRAS = ("qd766_nguyen_nhan_tong_hop", "qd766_nguyen_nhan_lech",
+                         "qd766_dieu_chinh")  # fmt: skip
+
+
 def render(quarter: Quarter, province: str, freshness: Freshness, t: dict[str, Table]) -> str:
     warning = freshness.warning_vi()
     banner = ""
@@ -102,6 +106,9 @@ def render(quarter: Quarter, province: str, freshness: Freshness, t: dict[str, T
         ("Đối chiếu điểm 766 chính thức và điểm tính lại",
          _table(t["qd766_doi_chieu"], 60)),
     ]  # fmt: skip
+    # the causes of the differences and the restatements, when the export has them
+    sections += [(t[name].title_vi, _table(t[name], 40)) for name in RECONCILIATION_EXTRAS
+                 if name in t]  # fmt: skip
     body = "".join(f"<h2>{escape(vi)}</h2>{content}" for vi, content in sections)
     return (
         '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'

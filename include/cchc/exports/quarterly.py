@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cchc import warehouse
 from cchc.config import Settings, load_settings
-from cchc.exports import chart_data, form06, html_report, manifest, quality_annex, scorecard
+from cchc.exports import (
+    chart_data,
+    form06,
+    html_report,
+    manifest,
+    quality_annex,
+    reconciliation_causes,
+    restatements,
+    scorecard,
+)
 from cchc.exports.csv_files import write_csv
 from cchc.exports.files import replace_directory_atomically
 from cchc.exports.freshness import Freshness, read_freshness
@@ -64,12 +73,20 @@ def export_quarter(quarter: Quarter, settings: Settings | None = None,
         scores = scorecard.read_scores(conn, quarter, code)
         annex = quality_annex.read_annex(conn, quarter, code)
         reconciliation = read_reconciliation(conn, quarter, annex, code)
+        causes = reconciliation_causes.read_causes(conn, quarter, code)
+        restated = restatements.read_restatements(conn, quarter, code, generated_at)
         trend = chart_data.on_time_trend(conn, quarter, code)
+        if not draft:  # what this export says, kept to see later edits as restatements
+            calendar = quarter.as_calendar()
+            restatements.record_snapshot(conn, code, calendar.start,
+                                         calendar.end + timedelta(days=1), generated_at)  # fmt: skip
+    reconciliation_extras = (*causes, restated)
     tables = [
         *form06.tables(form),
         *scorecard.tables(scores),
         *annex.tables(),
         reconciliation,
+        *reconciliation_extras,
         chart_data.online_share_by_district(form),
         trend,
     ]
@@ -80,7 +97,8 @@ def export_quarter(quarter: Quarter, settings: Settings | None = None,
         form06.write_workbook(folder / FORM06_XLSX, form, freshness, province)
         scorecard.write_workbook(folder / SCORECARD_XLSX, scores, freshness)
         quality_annex.write_workbook(folder / QUALITY_XLSX, annex, quarter, freshness)
-        write_reconciliation(folder / RECONCILIATION_XLSX, reconciliation, quarter, freshness)
+        write_reconciliation(folder / RECONCILIATION_XLSX, reconciliation, quarter, freshness,
+                             reconciliation_extras)  # fmt: skip
         html_report.write_html(folder / HTML,
                                html_report.render(quarter, province, freshness, by_name))  # fmt: skip
         for table in tables:

@@ -149,7 +149,15 @@ def summary_tables(table: Table) -> list[Table]:
     return [groups, largest]
 
 
-def write_workbook(path: Path, table: Table, quarter: Quarter, freshness: Freshness) -> None:
+# Sheets after the data: the causes of the differences and the restatements (table name ->
+# sheet name, at most 31 characters).
+EXTRA_SHEETS = {"qd766_nguyen_nhan_tong_hop": "Nguyên nhân theo chỉ số",
+                "qd766_nguyen_nhan_lech": "Nguyên nhân từng dòng",
+                "qd766_dieu_chinh": "Điều chỉnh sau khi xuất"}  # fmt: skip
+
+
+def write_workbook(path: Path, table: Table, quarter: Quarter, freshness: Freshness,
+                   extras: tuple[Table, ...] = ()) -> None:  # fmt: skip
     period = quarter.as_calendar()
     book = wb.new_workbook(path, f"Đối chiếu điểm 766 (tệp dữ liệu) — {period.label}")
     fm = wb.Formats(book)
@@ -186,6 +194,15 @@ def write_workbook(path: Path, table: Table, quarter: Quarter, freshness: Freshn
                    flag_column="within_tolerance" if has_flag else None, flag_when=False)  # fmt: skip
     sheet.freeze_panes(header + 1, 2)
     wb.print_setup(sheet, title=title, horizon=horizon, repeat=(header, header))
+    for extra in extras:
+        sheet = book.add_worksheet(EXTRA_SHEETS.get(extra.name, extra.name[:31]))
+        last = max(len(extra.columns) - 1, 5)
+        row = wb.write_title_block(sheet, fm, last, f"{extra.title_vi} — tệp dữ liệu", lines)
+        row = wb.write_banner(sheet, fm, row, last, freshness.warning_vi())
+        header = row + 1 + (1 if extra.note else 0)
+        wb.write_table(sheet, fm, extra, row + 1)
+        sheet.freeze_panes(header + 1, 1)
+        wb.print_setup(sheet, title=extra.title_vi, horizon=horizon, repeat=(header, header))
     draft = DRAFT_WARNING_VI if freshness.draft else None
-    wb.write_dictionary(book, fm, [table], draft_warning=draft)
+    wb.write_dictionary(book, fm, [table, *extras], draft_warning=draft)
     book.close()

@@ -63,6 +63,7 @@ class ErrorRates:
     dossier: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DOSSIER_RATES))
     sync_rate: float = 0.95  # dossiers that reach the portal at all
     portal_stall_rate: float = 0.02  # synced dossiers whose last change never reaches it
+    portal_only_rate: float = 0.004  # dossiers received on the portal, never in the one-stop
     multiple_supplements: bool = True  # some dossiers get a second supplement request
     apologies_follow_behaviour: bool = True  # False: every late dossier gets its letter
     unsigned_rate: float = 0.03  # outgoing documents without a digital signature
@@ -74,6 +75,7 @@ class ErrorRates:
             dossier={rule: 0.0 for rule in DOSSIER_RULES},
             sync_rate=1.0,
             portal_stall_rate=0.0,
+            portal_only_rate=0.0,
             multiple_supplements=False,
             apologies_follow_behaviour=False,
             unsigned_rate=0.0,

@@ -38,7 +38,8 @@ def _level(unit: Unit) -> str:
 
 
 def _sum(rows: list[dict]) -> dict:
-    return {c: sum(r[c] for r in rows) for c in COLUMNS}
+    names = set(COLUMNS).union(*(r.keys() for r in rows))
+    return {c: sum(r.get(c, 0) for r in rows) for c in names}
 
 
 def _metric(code: str, name: str, num: int | None, den: int | None, max_score: int,
@@ -51,15 +52,34 @@ def _metric(code: str, name: str, num: int | None, den: int | None, max_score: i
             "ratio": ratio, "score": score, "maxScore": max_score}  # fmt: skip
 
 
-def build_evaluations(counters: IndicatorCounters, month: str, code: str) -> dict[str, dict]:
-    """The portal's evaluation responses for province `code` and `month`."""
+# What the portal counts itself (PortalView); a unit it holds nothing of counts 0 there.
+PORTAL_COUNTED = dict.fromkeys(
+    ("dossiers_received", "on_time_766", "overdue_766", "synced", "sync_universe", "satisfied",
+     "petitions", "petitions_on_time", "petitions_satisfied", "e_result", "digitized", "reused",
+     "online_received"), 0,
+)  # fmt: skip
+
+
+def build_evaluations(
+    counters: IndicatorCounters,
+    month: str,
+    code: str,
+    portal: dict[tuple[str, str], dict[str, int]] | None = None,
+    snapshot: date | None = None,
+) -> dict[str, dict]:
+    """The portal's evaluation responses for province `code` and `month`. `portal`: the
+    figures the portal counts from its own copies (PortalView.overrides), over the rest of
+    the generator's counters; `snapshot`: its snapshot day, whose unit register it lists."""
     year, mon = (int(p) for p in month.split("-"))
-    units = [u for u in units_on(date(year, mon, 1), code) if u.kind != "district"] + [
-        u for u in units_on(date(year, mon, 1), code) if u.kind == "district"
+    listed = units_on(snapshot or date(year, mon, 1), code)
+    units = [u for u in listed if u.kind != "district"] + [
+        u for u in listed if u.kind == "district"
     ]
     rows = {
         u.code: counters.counts.get((u.code, month)) or dict.fromkeys(COLUMNS, 0) for u in units
     }
+    if portal is not None:
+        rows = {u: {**r, **PORTAL_COUNTED, **portal.get((u, month), {})} for u, r in rows.items()}
     total = _sum(list(rows.values()))
     whole = {"departmentId": _id(code), "departmentName": f"UBND tỉnh {province(code).name}",
              "departmentCode": code}  # fmt: skip
@@ -176,7 +196,7 @@ def _transparency_metrics(r: dict, procs: tuple) -> list[dict]:
         _metric("PUBLIC_CONTENT_FULL", "Tỷ lệ TTHC công khai đầy đủ nội dung", complete,
                 len(procs), 2),
         _metric("DOSSIER_SYNC", "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG", r["synced"],
-                r["dossiers_received"], 6),
+                r.get("sync_universe", r["dossiers_received"]), 6),
     ]  # fmt: skip
 
 
@@ -203,8 +223,9 @@ def _digitized_metrics(r: dict) -> list[dict]:
 
 def _satisfaction_metrics(r: dict) -> list[dict]:
     n = r["dossiers_received"]
-    satisfied = max(0, n - r["overdue_766"] - r["rated_dissatisfied"])
+    satisfied = r.get("satisfied", max(0, n - r["overdue_766"] - r["rated_dissatisfied"]))
     petitions = r["petitions"]
+    satisfied_petitions = r.get("petitions_satisfied", r["petitions_on_time"])
     ratio = _pct(satisfied, n)
     return [
         _metric("PETITION_CLASSIFICATION_TTHC", "Tỷ lệ PAKN về quy định, thủ tục hành chính",
@@ -213,10 +234,9 @@ def _satisfaction_metrics(r: dict) -> list[dict]:
                 "TTHC", satisfied, n, 6, ratio=ratio,
                 score=round(min(6, 6 * ratio / 100 / 0.9), 2)),
         _metric("PETITION_PROCESSING_ON_TIME", "Tỷ lệ PAKN xử lý đúng hạn",
-                r["petitions_on_time"], petitions, 6,
-                score=None if petitions else 6),
-        _metric("PETITION_HANDLING_SATISFACTION", "Tỷ lệ hài lòng trong xử lý PAKN",
                 r["petitions_on_time"], petitions, 6, score=None if petitions else 6),
+        _metric("PETITION_HANDLING_SATISFACTION", "Tỷ lệ hài lòng trong xử lý PAKN",
+                satisfied_petitions, petitions, 6, score=None if petitions else 6),
         _metric("PETITION_CLASSIFICATION_STAFF", "Tỷ lệ PAKN về hành vi cán bộ, công chức, "
                 "viên chức", 0, petitions, 0, score=None),
     ]  # fmt: skip

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from faker import Faker
 
+from cchc.qd766.portal_rule import snapshot_at
+
 from . import entities
 from .catalog import procedures_for
 from .dossiers import DossierSimulator
@@ -19,7 +21,14 @@ from .evaluation import build_evaluations
 from .indicators import IndicatorCounters
 from .ioffice import OutgoingRegister, incoming_versions
 from .people import PeopleFactory
-from .portal import payment_version, petition_versions, rating_version, sync_versions
+from .portal import (
+    payment_version,
+    petition_versions,
+    portal_only_copy,
+    rating_version,
+    sync_versions,
+)
+from .portal_view import PortalView
 from .procedures_feed import procedure_versions
 from .profiles import ChannelQuota, behaviour, online_share
 from .recordstore import RecordWriter
@@ -74,8 +83,11 @@ def generate(
         with RecordWriter(partial) as writer:
             run = _ProvinceRun(writer, manifest, province_code, start, end, seed, scale, rates)
             run.run(progress)
+            portal = run.portal.overrides()
             for month in run.counters.months():
-                for name, body in build_evaluations(run.counters, month, province_code).items():
+                snapshot = snapshot_at(date.fromisoformat(f"{month}-01"), run.horizon).date()
+                bodies = build_evaluations(run.counters, month, province_code, portal, snapshot)
+                for name, body in bodies.items():
                     writer.add_evaluation(name, month, body)
             run.counters.write_csv(out_dir / TRUTH_DIR / "indicators.csv")
             writer.set_meta(
@@ -128,6 +140,8 @@ class _ProvinceRun:
         self.register = OutgoingRegister(self.calendar, start, rates.unsigned_rate)
         self.quota = ChannelQuota()
         self.counters = IndicatorCounters()
+        self.portal = PortalView(province_code, self.horizon)
+        self.ratings: dict[str, object] = {}  # the rating of the dossier being written
         self.faker = Faker("vi_VN")  # one instance, re-seeded per agency-day
 
     def _staff(self, unit: Unit):
@@ -216,6 +230,7 @@ class _ProvinceRun:
                 self._write_dossier(
                     error_rng, error_rng, twin, double_entry(versions, twin), received_at
                 )
+        self._portal_only(unit, day, arrivals, procedures, cumulative)
         if working:
             self.register.add_ordinary_day(rng, unit, staff, day, self.scale)
             self._petitions(rng, unit, day)
@@ -235,6 +250,7 @@ class _ProvinceRun:
         rating = rating_version(rng, first, life.ended_at, life.late, self.horizon)
         if rating is not None:
             self._write(entities.RATINGS, rating.payload["MaDanhGia"], rating)
+            self.ratings[life.code] = rating
             dissatisfied = int(rating.payload["MucDoHaiLong"] == 3)
             self.counters.add(
                 unit.code, received_at.date(), rated=1, rated_dissatisfied=dissatisfied
@@ -259,6 +275,26 @@ class _ProvinceRun:
         if synced and versions:
             unit = versions[0].payload["DonViXuLy"]
             self.counters.add(unit, received_at.date(), synced=1)
+        self.portal.add_dossier(versions, synced, self.ratings.pop(code, None))
+
+    def _portal_only(self, unit: Unit, day: date, arrivals, procedures, cumulative) -> None:
+        """Dossiers received on the national portal that never reach the one-stop system:
+        the portal counts their copies, the one-stop system has no record of them."""
+        rng = random.Random(f"{self.seed}|portal-only|{unit.code}|{day.isoformat()}")
+        for number, received_at in enumerate(arrivals, start=1):
+            if rng.random() >= self.rates.portal_only_rate:
+                continue
+            code = f"{unit.code}-{day:%y%m%d}-{8000 + number:04d}"
+            procedure = rng.choices(procedures, cum_weights=cumulative)[0]
+            copy = portal_only_copy(rng, code, procedure, unit, received_at, self.calendar)
+            if copy.at >= self.horizon:
+                continue
+            self._write(entities.DOSSIER_SYNC, code, copy)
+            # the data-quality rule that finds it: a portal copy with no one-stop dossier
+            self.manifest.record(
+                "portal", entities.DOSSIER_SYNC.name, code, "dossier_sync_dossier_exists"
+            )
+            self.portal.add_dossier([], [copy], None)
 
     def _petitions(self, rng: random.Random, unit: Unit, day: date) -> None:
         count = _probabilistic_round(
@@ -273,6 +309,7 @@ class _ProvinceRun:
             self.counters.add(unit.code, day, petitions=1, petitions_on_time=int(on_time))
             for version in versions:
                 self._write(entities.PETITIONS, version.payload["MaPAKN"], version)
+            self.portal.add_petition(versions)
 
     def _incoming(self, rng: random.Random, unit: Unit, staff, day: date) -> None:
         count = _probabilistic_round(rng, INCOMING_PER_DAY_AT_FULL_SCALE * self.scale * unit.volume)

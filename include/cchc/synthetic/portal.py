@@ -65,6 +65,31 @@ def sync_versions(
     return synced, False
 
 
+def portal_only_copy(rng: random.Random, code: str, procedure, unit, received_at: datetime,
+                     calendar) -> Version:  # fmt: skip
+    """The portal's copy of a dossier submitted on the national portal that the one-stop
+    system never received (its receipt failed there): received, never handled."""
+    due = datetime.combine(
+        calendar.add_working_days(received_at.date(), procedure.handling_days), received_at.time()
+    )
+    synced_at = received_at + timedelta(seconds=rng.randint(20, 1800))
+    return Version(
+        synced_at,
+        {
+            "MaHoSo": code,
+            "MaTTHC": procedure.code,
+            "DonViXuLy": unit.code,
+            "KenhThucHien": 2,
+            "TrangThaiHoSo": 2,  # received
+            "NgayTiepNhan": stamp(received_at),
+            "NgayHenTra": stamp(due),
+            "NgayKetThucXuLy": None,
+            "NgayDongBo": stamp(synced_at),
+            "NgayCapNhat": stamp(synced_at),
+        },
+    )
+
+
 def payment_version(
     rng: random.Random, dossier: dict, received_at: datetime, horizon: datetime
 ) -> Version | None:

@@ -1,0 +1,132 @@
+"""`python -m bench.qd766_causes [--scale S]`: how much of the 766 differences between the
+portal's scores and ours the named causes explain, on a generated quarter with errors on.
+
+Generates Q2/2025 (and the days up to the portal's snapshot of June, 5 July: the month the
+units merged), serves it through the simulator, loads it into a fresh warehouse night by
+night up to each snapshot day (so the warehouse holds each record as it stood on the
+portal's snapshot, as nightly loads do), builds it with dbt, breaks every difference down
+(`cchc.qd766.causes`) and prints, per component, the residual's share of the absolute
+difference. Written to bench/results/qd766_causes.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results")
+START, END = date(2025, 4, 1), date(2025, 7, 1)  # the quarter reconciled
+HORIZON = date(2025, 7, 10)  # the data's end: after June's snapshot (5 July)
+TARGET = 0.10
+
+
+def load_nightly(config, start: date, horizon: date) -> None:
+    """Every source entity, in windows that end on each portal snapshot day (and at the
+    horizon); the portal's monthly evaluations once, at the horizon."""
+    from cchc.extract.entities import ENTITIES
+    from cchc.extract.run import extract_entity
+    from cchc.extract.window import Window, local_midnight
+    from cchc.qd766.portal_rule import next_month, snapshot_at
+
+    cuts, month = [], start.replace(day=1)
+    while snapshot_at(month).date() < horizon:
+        cuts.append(snapshot_at(month).date())
+        month = next_month(month)
+    bounds = [date(1990, 1, 1), *cuts, horizon]
+    for since, until in zip(bounds, bounds[1:], strict=False):
+        for entity in ENTITIES:
+            if entity.kind != "monthly":
+                extract_entity(entity, Window(local_midnight(since), local_midnight(until)), config)
+    for entity in ENTITIES:
+        if entity.kind == "monthly":
+            extract_entity(entity, Window(local_midnight(start), local_midnight(horizon)), config)
+
+
+def measure(pg_url: str, province: str, start: date = START, end: date = END) -> dict:
+    import psycopg
+
+    from cchc.qd766.causes import CAUSES, build_steps, decompose, residual_share
+    from cchc.qd766.causes_source import from_warehouse, ours_from_warehouse
+
+    with psycopg.connect(pg_url) as conn:
+        inputs = from_warehouse(conn, province, start, end)
+        ours = ours_from_warehouse(conn, province, start, end)
+    steps = build_steps(inputs.dossiers, inputs.petitions, inputs.snapshot_of(), inputs.unit_on)
+    causes = decompose(steps, ours, inputs.official)
+    shares = {}
+    for component, (residual, difference, cells) in residual_share(causes).items():
+        by_cause = {
+            cause: float(sum(c.shares[cause] for c in causes if c.component == component))
+            for cause in CAUSES
+        }
+        shares[component] = {
+            "cells": sum(1 for c in causes if c.component == component),
+            "cells_differing": cells,
+            "abs_difference": float(difference),
+            "abs_residual": float(residual),
+            "residual_share": float(residual / difference) if difference else 0.0,
+            "net_by_cause": {k: round(v, 2) for k, v in by_cause.items()},
+        }
+    return shares
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=0.005, help="province size (1.0 = large)")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    temporary = not os.environ.get("CCHC_DATA_DIR")
+    work = Path(os.environ.get("CCHC_DATA_DIR") or tempfile.mkdtemp(prefix="cchc-bench-"))
+    os.environ["CCHC_DATA_DIR"] = str(work)
+    os.environ.setdefault("CCHC_PG_DURABILITY", "fast")
+    import psycopg
+
+    from cchc import warehouse
+    from cchc.config import load_settings
+    from cchc.security.roles import bootstrap_roles
+    from cchc.simulators.server import SimulatorProcess
+    from cchc.synthetic import generate
+    from cchc.transform.dbt import dbt_build
+
+    settings = load_settings()
+    store = generate(work / "sim-causes", START, HORIZON, seed=args.seed, scale=args.scale)
+    server = warehouse.params(settings)
+    try:
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute("drop database if exists bench_causes with (force)")
+            conn.execute("create database bench_causes")
+        pg = dataclasses.replace(server, dbname="bench_causes")
+        config = dataclasses.replace(settings, warehouse_url=pg.url())
+        with psycopg.connect(pg.url(), autocommit=True) as conn:
+            bootstrap_roles(conn, pii_salt="bench-salt-0123456789abcdef")
+        with SimulatorProcess(store, port=settings.sim_port, token=settings.sim_token):
+            load_nightly(config, START, HORIZON)
+        dbt_build(pg, full_refresh=True)
+        shares = measure(pg.url(), settings.province_code)
+    finally:
+        warehouse.stop_embedded(settings)
+        if temporary:
+            shutil.rmtree(work, ignore_errors=True)
+    results = {"scale": args.scale, "seed": args.seed, "quarter": "2025Q2",
+               "horizon": HORIZON.isoformat(), "load_average": os.getloadavg(),
+               "components": shares}  # fmt: skip
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "qd766_causes.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"Q2/2025, scale {args.scale}, seed {args.seed}; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+    print(f"{'component':36} {'cells':>6} {'differ':>6} {'|diff|':>9} {'|resid|':>9} {'share':>6}")
+    for component, s in shares.items():
+        verdict = "ok" if s["residual_share"] <= TARGET else "OVER TARGET"
+        print(f"{component:36} {s['cells']:>6} {s['cells_differing']:>6} "
+              f"{s['abs_difference']:>9.2f} {s['abs_residual']:>9.2f} "
+              f"{s['residual_share']:>6.1%}  {verdict}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
