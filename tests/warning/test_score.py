@@ -83,3 +83,14 @@ def test_unknown_outcomes_overdue_and_suspended_nights_are_not_judged() -> None:
     result = score("model", model_rule(0.5), nights, outcomes, LAST_NIGHT, DATA_END)
     assert (result.dossiers, result.late, result.warned, result.true_positives) == (1, 0, 1, 0)
     assert result.precision == 0.0 and result.recall == 0.0
+
+
+def test_the_model_rule_keeps_to_its_horizon_and_gives_a_last_chance() -> None:
+    rule = model_rule(0.5, horizon=3, last_chance_threshold=0.25)
+    key = ("H40", "x")
+    assert not rule(Night(key, DUE, 4, 0.9))  # beyond the horizon
+    assert rule(Night(key, DUE, 3, 0.5))
+    assert not rule(Night(key, DUE, 3, 0.3))
+    assert rule(Night(key, DUE, 2, 0.3))  # the last night a warning is 2 days ahead
+    assert not rule(Night(key, DUE, 1, 0.3))
+    assert not rule(Night(key, DUE, 2, 0.2))

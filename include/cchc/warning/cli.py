@@ -14,8 +14,10 @@ warn_app = typer.Typer(help="Early warning of dossiers at risk of ending late.")
 TARGET_RECALL_IN_TIME = 0.85
 TARGET_PRECISION = 0.6
 # The nightly mart's defaults too (dbt vars warning_risk_threshold, warning_horizon_days).
-DEFAULT_THRESHOLD = 0.4
-DEFAULT_HORIZON = 5  # working days: the dossiers due within a week
+# Chosen on the Q2/2024 replay, checked on July 2024 (docs/benchmarks.md).
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_HORIZON = 3  # working days
+DEFAULT_LAST_CHANCE = 0.25  # 2 working days before the due date: the last warning in time
 
 
 @warn_app.callback()
@@ -47,6 +49,12 @@ def score_command(
     threshold: Annotated[
         float, typer.Option(help="The model warns at this probability of ending late or more")
     ] = DEFAULT_THRESHOLD,
+    last_chance: Annotated[
+        float,
+        typer.Option(
+            help="Lower threshold on the last night a warning is still --min-lead days ahead"
+        ),
+    ] = DEFAULT_LAST_CHANCE,
     horizon: Annotated[
         int, typer.Option(help="The model warns only of dossiers due within this many working days")
     ] = DEFAULT_HORIZON,
@@ -73,7 +81,12 @@ def score_command(
     pg = warehouse.params(settings)
     build_replay(pg, first.date(), last.date(), {"warning_risk_threshold": threshold})
     nights, outcomes, data_end = read_replay(pg)
-    rules = [(f"model p>={threshold:g}, <={horizon}d", model_rule(threshold, horizon))]
+    rules = [
+        (
+            f"model p>={threshold:g}/{last_chance:g}",
+            model_rule(threshold, horizon, last_chance, min_lead),
+        )
+    ]
     rules += [(f"naive (due <= {n} days)", naive_rule(n)) for n in (naive_days or [2, 3])]
     results = [
         score(name, warns, nights, outcomes, last.date(), data_end, min_lead)

@@ -75,13 +75,26 @@ class Score:
         return self.warned_in_time / self.late_warnable if self.late_warnable else 0.0
 
 
-def model_rule(threshold: float, horizon: int | None = None):
-    """The mart's is_at_risk: probability at or above the threshold, due within the horizon
-    (working days; None: any)."""
+def model_rule(
+    threshold: float,
+    horizon: int | None = None,
+    last_chance_threshold: float | None = None,
+    min_lead: int = MIN_LEAD_WORKING_DAYS,
+):
+    """The mart's is_at_risk: due within the horizon (working days; None: any) and a
+    probability at or above the threshold, or, on the last night a warning still comes
+    min_lead working days ahead, at or above the (lower) last-chance threshold."""
 
     def warns(night: Night) -> bool:
-        within = horizon is None or night.working_days_left <= horizon
-        return within and night.risk_probability >= threshold
+        if horizon is not None and night.working_days_left > horizon:
+            return False
+        if night.risk_probability >= threshold:
+            return True
+        return (
+            last_chance_threshold is not None
+            and night.working_days_left == min_lead
+            and night.risk_probability >= last_chance_threshold
+        )
 
     return warns
 
