@@ -71,7 +71,7 @@ def replayed(settings, make_database):
             window = Window(local_midnight(since), local_midnight(END) + timedelta(hours=1))
             extract_entity(entity, window, config)
     dbt_build(pg, full_refresh=True, unit_tests=False)
-    build_replay(pg, FIRST_NIGHT, LAST_NIGHT, {"warning_risk_threshold": THRESHOLD})
+    build_replay(pg, FIRST_NIGHT, LAST_NIGHT)
     return pg
 
 

@@ -79,7 +79,7 @@ def score_command(
         raise typer.Exit(1)
     settings = load_settings()
     pg = warehouse.params(settings)
-    build_replay(pg, first.date(), last.date(), {"warning_risk_threshold": threshold})
+    build_replay(pg, first.date(), last.date())  # the rules apply to its probabilities
     nights, outcomes, data_end = read_replay(pg)
     rules = [
         (
