@@ -16,6 +16,7 @@ from cchc.orchestration.cli import airflow_app
 from cchc.qd766.cli import qd766_app
 from cchc.quality.cli import dq_app
 from cchc.transform.cli import dbt_app
+from cchc.warning.cli import warn_app
 
 app = typer.Typer(
     help="CCHC data warehouse: embedded warehouse, simulators, extraction, demo.",
@@ -37,6 +38,7 @@ app.add_typer(
 )
 app.add_typer(dq_app, name="dq", help="Data quality: score the flags against a ground truth.")
 app.add_typer(dbt_app, name="dbt", help="The dbt project: its docs site, the per-model manifest.")
+app.add_typer(warn_app, name="warn")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(bi_app, name="bi")
 app.add_typer(

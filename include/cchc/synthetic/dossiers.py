@@ -13,6 +13,7 @@ from . import dossier_payload as payload
 from .catalog import Procedure
 from .people import PeopleFactory
 from .profiles import Behaviour
+from .slowness import APPROVAL, REVIEW, AgencyPace, supplement_requests
 from .staff import AgencyStaff, Official
 from .timeutil import office_time, office_time_after, stamp
 from .units import Unit
@@ -23,7 +24,6 @@ RECEIVED, NOT_RECEIVED, IN_PROGRESS, WAITING_SUPPLEMENT = 2, 3, 4, 5
 WITHDRAWN, STOPPED, HANDLED, RETURNED = 7, 8, 9, 10
 
 STEP_DEADLINE_TIME = time(17, 0)
-LATE_EXTRA_WORKING_DAYS = (1, 1, 1, 2, 2, 3, 4, 5, 7, 10)
 RETURN_DELAY_WORKING_DAYS = (0, 0, 0, 1, 1, 2, 3, 5)
 
 
@@ -60,6 +60,7 @@ class DossierSimulator:
         self.staff = staff
         self.rng = rng
         self.people = people
+        self.pace = AgencyPace(agency, behaviour)
 
     # --- the life ------------------------------------------------------------------------
     def simulate(
@@ -149,7 +150,7 @@ class DossierSimulator:
         last = forward_at
 
         # Supplement requests: the waiting time does not count, so each pushes the appointment.
-        supplements = min(max_supplements, rng.choices((0, 1, 2), weights=(0.88, 0.09, 0.03))[0])
+        supplements = min(max_supplements, supplement_requests(rng, self.pace, procedure))
         outcome = rng.choices(
             (HANDLED, NOT_RECEIVED, WITHDRAWN, STOPPED), weights=(0.955, 0.02, 0.015, 0.01)
         )[0]
@@ -210,14 +211,26 @@ class DossierSimulator:
 
         life = DossierLife(code=code, procedure_code=procedure.code, channel=channel)
         if outcome == HANDLED:
-            late = rng.random() < self.behaviour.late_rate or supplements > 1
-            end_at = self._handled_at(last, due_at, late)
-            review_at = last + (end_at - last) * rng.uniform(0.4, 0.8)
-            review_at = review_at.replace(microsecond=0)
+            consulted_at, review_at, end_at = self._handling_times(procedure, last, due_at)
+            if consulted_at is not None:
+                events.append(
+                    Event(
+                        consulted_at,
+                        IN_PROGRESS,
+                        _step(
+                            specialist,
+                            last,
+                            review_deadline,
+                            consulted_at,
+                            "Chuyển hồ sơ xin ý kiến cơ quan, đơn vị liên quan",
+                            "Đã chuyển xin ý kiến",
+                        ),
+                    )
+                )
             events.append(
                 Event(
                     review_at,
-                    None,
+                    IN_PROGRESS,  # the hand-over to the leader is written, as the systems do
                     _step(
                         specialist,
                         last,
@@ -320,16 +333,33 @@ class DossierSimulator:
     def _deadline(self, start: date, working_days: int) -> datetime:
         return datetime.combine(self.cal.add_working_days(start, working_days), STEP_DEADLINE_TIME)
 
-    def _handled_at(self, last: datetime, due_at: datetime, late: bool) -> datetime:
+    def _handling_times(
+        self, procedure: Procedure, last: datetime, due_at: datetime
+    ) -> tuple[datetime | None, datetime, datetime]:
+        """When the review asks another agency's opinion (None: it does not), when it ends,
+        and when the approval ends: each step's working days drawn from the agency's, the
+        procedure's and the step's pace (slowness.py); a late end is what these durations
+        add up to, not a coin toss."""
         rng, cal = self.rng, self.cal
-        if late:
-            day = cal.add_working_days(due_at.date(), rng.choice(LATE_EXTRA_WORKING_DAYS))
-            return office_time_after(rng, day, last)
-        room = cal.working_days_between(last.date(), due_at.date())
-        day = cal.add_working_days(last.date(), rng.randint(0, room)) if room > 0 else last.date()
-        moment = office_time_after(rng, day, last)
-        if moment.date() == due_at.date() and moment > due_at:
-            moment = max(
-                last + timedelta(minutes=1), due_at - timedelta(minutes=rng.randint(1, 60))
+        consulted_at = None
+        consultation = self.pace.consultation(rng, procedure)
+        review_days = self.pace.step_days(rng, cal, procedure, REVIEW, last.date())
+        if consultation is not None:
+            asked_after, opinion_days = consultation
+            consulted_at = office_time_after(
+                rng, cal.add_working_days(last.date(), asked_after), last
             )
-        return moment
+            review_days += asked_after + opinion_days
+        review_day = cal.add_working_days(last.date(), review_days)
+        review_at = office_time_after(rng, review_day, consulted_at or last)
+        approval_days = self.pace.handover_days(rng, procedure) + self.pace.step_days(
+            rng, cal, procedure, APPROVAL, review_day
+        )
+        end_day = cal.add_working_days(review_day, approval_days)
+        end_at = office_time_after(rng, end_day, review_at)
+        if end_at.date() == due_at.date() and end_at > due_at:
+            # finished on the due day: before the appointment's hour, as counters close
+            end_at = max(
+                review_at + timedelta(minutes=1), due_at - timedelta(minutes=rng.randint(1, 60))
+            )
+        return consulted_at, review_at, end_at

@@ -40,7 +40,9 @@ from .workdays import WorkingCalendar
 
 STORE_NAME = "store.sqlite"
 TRUTH_DIR = "truth"
-GENERATOR_VERSION = "province-3"  # 3: multiple_supplement_requests truth on the versions served
+GENERATOR_VERSION = (
+    "province-4"  # 4: step durations make lateness (slowness.py); the review writes a version
+)
 # Scale 1.0: a large province, about 8,000 dossiers per working day.
 DOSSIERS_PER_WORKING_DAY = 8_000
 SATURDAY_SHARE = 0.15
