@@ -17,7 +17,12 @@ import pytest
 
 from bench.qd766_causes import END, HORIZON, START, TARGET, load_nightly
 from cchc.exports.periods import Quarter
-from cchc.exports.restatements import SNAPSHOTS, read_restatements, record_snapshot
+from cchc.exports.restatements import (
+    ORIGINS_VI,
+    SNAPSHOTS,
+    read_restatements,
+    record_snapshot,
+)
 from cchc.extract.window import TZ
 from cchc.qd766.causes import CAUSES, build_steps, decompose, residual_share
 from cchc.qd766.causes_source import from_store, from_warehouse, ours_from_warehouse
@@ -88,21 +93,44 @@ def test_a_late_edit_after_an_export_is_recorded_as_a_restatement(quarter_wareho
     database, province = quarter_warehouse
     quarter = Quarter(2025, 2)
     exported_at = datetime(2025, 7, 10, 8, 0, tzinfo=TZ)
+    june = date(2025, 6, 1)
+    late_end = datetime(2025, 6, 20, 10, 0)  # a Friday, local time
     with psycopg.connect(database.url()) as conn:
         assert record_snapshot(conn, province, START, END, exported_at) > 0
         assert record_snapshot(conn, province, START, END, exported_at) == 0  # nothing new
         before = conn.execute(f"select count(*) from {SNAPSHOTS}").fetchone()[0]
-        # an April dossier that ended on time, its end moved 20 days later by a late edit
-        key, payload = conn.execute(
-            "select record_key, payload from raw.onestop__dossiers"
-            " where payload->>'NgayKetThucXuLy' < payload->>'NgayHenTra'"
-            " and left(payload->>'NgayTiepNhan', 6) = '202504' and province_code = %s"
-            " order by record_updated_at desc, record_key limit 1",
-            (province,),
+        # An April dossier that ended on time by our rule before June, with no supplement
+        # request (no waiting time subtracted) and a deadline before mid-June: ended on
+        # 20 June instead, it is late by the same rule, whatever the generator drew. Its
+        # agency has on-time dossiers in June, few enough that one more late one moves
+        # the rounded points.
+        found = conn.execute(
+            "select d.dossier_code, d.agency_code, s.numerator, s.denominator"
+            " from intermediate.int_dossier_deadlines as d"
+            " join marts.mart_qd766_scores as s on s.province_code = d.province_code"
+            "  and s.scope_kind = 'agency' and s.scope_code = d.agency_code"
+            "  and s.period_grain = 'month' and s.period_start = %s"
+            "  and s.component_code = 'DOSSIER_HANDLING_ON_TIME'"
+            " where d.province_code = %s and d.received_date >= %s and d.received_date < %s"
+            "  and d.is_ended_on_time_net and d.supplement_request_count = 0"
+            "  and d.ended_date < %s and d.deadline_date < %s"
+            "  and s.numerator > 0"
+            "  and 20.0 * s.numerator / (s.denominator * (s.denominator + 1)) >= 0.02"
+            " order by d.dossier_code limit 1",
+            (june, province, date(2025, 4, 1), date(2025, 5, 1), june, date(2025, 6, 16)),
         ).fetchone()
-        ended = datetime.strptime(payload["NgayHenTra"], "%Y%m%d%H%M%S") + timedelta(days=20)
-        edited = {**payload, "NgayKetThucXuLy": f"{ended:%Y%m%d%H%M%S}",
-                  "NgayCapNhat": "20250712090000"}  # fmt: skip
+        assert found, "no April dossier ended on time fits the edit"
+        key, agency, numerator_then, denominator_then = found
+        payload = conn.execute(
+            "select payload from raw.onestop__dossiers where record_key = %s"
+            " and province_code = %s order by record_updated_at desc limit 1",
+            (key, province),
+        ).fetchone()[0]
+        assert not payload.get("NgayTuChoi"), "a refused dossier ends when refused"
+        ended = f"{late_end:%Y%m%d%H%M%S}"
+        # the end is the earliest of handling ended and returned: both move
+        edited = {**payload, "NgayKetThucXuLy": ended, "NgayCapNhat": "20250712090000",
+                  **({"NgayTra": ended} if payload.get("NgayTra") else {})}  # fmt: skip
         conn.execute(
             "insert into raw.onestop__dossiers select batch_id || '-late', province_code,"
             " source, entity, window_start, window_end, extracted_at, record_key,"
@@ -111,21 +139,38 @@ def test_a_late_edit_after_an_export_is_recorded_as_a_restatement(quarter_wareho
         )
         conn.commit()
     dbt_build(database)
-    agency = payload["DonViXuLy"]
     with psycopg.connect(database.url()) as conn:
+        # the premise, by the warehouse's own rule: the dossier now ends late in June
+        judged = conn.execute(
+            "select is_ended_late from intermediate.int_dossier_periods_judged"
+            " where province_code = %s and dossier_code = %s and period_grain = 'month'"
+            " and period_start = %s",
+            (province, key, june),
+        ).fetchone()
+        assert judged == (True,), judged
         table = read_restatements(conn, quarter, province, datetime(2025, 7, 13, tzinfo=TZ))
-        # our rule counts a dossier in the months it was received or handled in: the month
-        # the late end now falls in loses an on-time dossier
+        # our rule counts a dossier in every month from its receipt to its end: June, the
+        # month the late end now falls in, gains a dossier that is not on time
         rows = [r for r in table.records()
-                if r["scope_code"] == agency and r["component_code"] == "DOSSIER_HANDLING_ON_TIME"
-                and r["points_change"] < 0]  # fmt: skip
-        assert len(rows) >= 1, table.records()
-        assert rows[0]["points_after"] < rows[0]["points_then"]
-        assert rows[0]["taken_at"] == exported_at
+                if r["scope_code"] == agency and r["period_start"] == june
+                and r["component_code"] == "DOSSIER_HANDLING_ON_TIME"
+                and r["taken_at"] == exported_at]  # fmt: skip
+        assert len(rows) == 1, table.records()
+        row = rows[0]
+        assert row["origin"] == ORIGINS_VI["export"]
+        assert (row["numerator_then"], row["denominator_then"]) == (
+            numerator_then, denominator_then)  # fmt: skip
+        assert (row["numerator_after"], row["denominator_after"]) == (
+            numerator_then, denominator_then + 1)  # fmt: skip
+        assert row["points_after"] < row["points_then"]
+        assert row["points_change"] == row["points_after"] - row["points_then"] < 0
         # the next export appends the new figures; what the first said stays
         assert record_snapshot(conn, province, START, END, exported_at + timedelta(days=3)) > 0
         after = conn.execute(f"select count(*) from {SNAPSHOTS}").fetchone()[0]
         assert after > before
         again = read_restatements(conn, quarter, province, datetime(2025, 7, 14, tzinfo=TZ))
-        assert any(r["scope_code"] == agency and r["taken_at"] == exported_at
+        assert any(r["scope_code"] == agency and r["period_start"] == june
+                   and r["component_code"] == "DOSSIER_HANDLING_ON_TIME"
+                   and r["taken_at"] == exported_at
+                   and r["points_after"] == row["points_after"]
                    for r in again.records())  # fmt: skip
