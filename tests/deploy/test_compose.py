@@ -223,6 +223,10 @@ def test_bootstrap_runs_in_airflow_init_and_keeps_its_secrets(services):
     # the tasks' check for a bootstrapped warehouse requires.
     assert "cchc warehouse bootstrap" in command
     assert command.index("airflow db migrate") < command.index("cchc warehouse bootstrap")
+    # The pools the DAGs name, from the same file as the embedded mode.
+    assert command.index("airflow db migrate") < command.index(
+        "airflow pools import include/cchc/orchestration/pools.json"
+    )
     assert init["depends_on"]["warehouse"]["condition"] == "service_healthy"
     env = environment(init)
     for var in BOOTSTRAP_ONLY:
