@@ -103,10 +103,12 @@ class Stack:
         )  # fmt: skip
         return done.stdout[-12000:]
 
-    def up(self, *profiles_and_options: str, env_file: Path | None = None) -> float:
+    def up(
+        self, *profiles: str, options: tuple[str, ...] = (), env_file: Path | None = None
+    ) -> float:
         started = time.monotonic()
         self.compose(
-            *profiles_and_options, "up", "-d", "--wait", "--wait-timeout", str(STARTUP_TIMEOUT),
+            *profiles, "up", "-d", "--wait", "--wait-timeout", str(STARTUP_TIMEOUT), *options,
             timeout=STARTUP_TIMEOUT + 60, env_file=env_file,
         )  # fmt: skip
         return time.monotonic() - started
@@ -252,14 +254,15 @@ def test_a_night_on_the_local_executor_fills_the_marts_for_bi_only(stack, local_
 
 
 @pytest.mark.skip(
-    reason="not yet run through to the end: the Celery profile's night is unverified (README)"
+    reason="not yet run through to the end: the Celery profile's night is unverified (README);"
+    " its first run stopped at a wrong `up` argument order, fixed since"
 )
 def test_the_same_night_on_two_celery_workers(stack, local_night):
     celery_env = _env_file(
         stack.workdir / ".env.celery", {**stack.settings, "AIRFLOW_EXECUTOR": "CeleryExecutor"}
     )
     stack.timings["startup_celery"] = stack.up(
-        "--profile", "dev", "--profile", "celery", "--scale", "airflow-worker=2",
+        "--profile", "dev", "--profile", "celery", options=("--scale", "airflow-worker=2"),
         env_file=celery_env,
     )  # fmt: skip
     stack.env_file = celery_env
