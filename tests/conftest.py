@@ -89,11 +89,13 @@ def settings_using(settings, database):
 
 
 # Every test carries one layer marker, derived from what it needs, so a quick loop can pick
-# a layer (`pytest -m unit` runs in seconds) without anyone marking tests by hand.
+# a layer (`pytest -m unit`: no server, a minute or two) without anyone marking tests by hand.
 _LAYER_BY_FOLDER = {"ui": "browser", "e2e": "e2e", "hostile_source": "e2e"}
 
 
 def _layer(item) -> str:
+    if item.get_closest_marker("stack"):
+        return "e2e"
     folder = Path(item.path).relative_to(Path(__file__).parent).parts[0]
     if folder in _LAYER_BY_FOLDER:
         return _LAYER_BY_FOLDER[folder]

@@ -17,7 +17,7 @@
     {%- if execute and this is not none and is_incremental() -%}
         {%- set query -%}
             with recursive provinces as (
-                select min(province_code) as province_code from {{ changes_relation }}
+                select min(province_code) as province_code from {{ changes_relation }} as changes
                 union all
                 select (
                     select min(changes.province_code) from {{ changes_relation }} as changes
