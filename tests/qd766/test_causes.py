@@ -101,7 +101,10 @@ def test_a_late_edit_after_an_export_is_recorded_as_a_restatement(quarter_wareho
             (province,),
         ).fetchone()
         ended = datetime.strptime(payload["NgayHenTra"], "%Y%m%d%H%M%S") + timedelta(days=20)
-        edited = {**payload, "NgayKetThucXuLy": f"{ended:%Y%m%d%H%M%S}",
+        # the return moves with the end (when it was returned): the warehouse ends a dossier
+        # at the earlier of the two, so an end moved past its return would change nothing
+        late = f"{ended:%Y%m%d%H%M%S}"
+        edited = {**payload, "NgayKetThucXuLy": late, "NgayTra": payload.get("NgayTra") and late,
                   "NgayCapNhat": "20250712090000"}  # fmt: skip
         conn.execute(
             "insert into raw.onestop__dossiers select batch_id || '-late', province_code,"
