@@ -26,6 +26,7 @@ from .portal import (
     petition_versions,
     portal_only_copy,
     rating_version,
+    status_differs,
     sync_versions,
 )
 from .portal_view import PortalView
@@ -40,9 +41,9 @@ from .workdays import WorkingCalendar
 
 STORE_NAME = "store.sqlite"
 TRUTH_DIR = "truth"
-GENERATOR_VERSION = (
-    "province-4"  # 4: step durations make lateness (slowness.py); the review writes a version
-)
+# 4: step durations make lateness (slowness.py); the review writes a version.
+# 5: a stalled sync is a status mismatch only when the portal's copy really differs.
+GENERATOR_VERSION = "province-5"
 # Scale 1.0: a large province, about 8,000 dossiers per working day.
 DOSSIERS_PER_WORKING_DAY = 8_000
 SATURDAY_SHARE = 0.15
@@ -270,7 +271,7 @@ class _ProvinceRun:
             self._write(entities.DOSSIER_SYNC, code, version)
         if never:
             self.manifest.record("portal", entities.DOSSIER_SYNC.name, code, "missing_from_portal")
-        elif stall and len(versions) > 1:
+        elif stall and status_differs(versions, synced):
             self.manifest.record(
                 "portal", entities.DOSSIER_SYNC.name, code, "portal_status_mismatch"
             )

@@ -14,6 +14,8 @@ from .versions import Version
 
 SYNC_RATE = 0.95
 NEXT_DAY_SHARE = 0.1
+# What the portal_status_mismatch rule compares between the two systems' latest versions.
+STATUS_FIELDS = ("TrangThaiHoSo", "NgayHenTra", "NgayKetThucXuLy")
 
 
 def sync_versions(
@@ -63,6 +65,16 @@ def sync_versions(
         )
         previous = synced_at
     return synced, False
+
+
+def status_differs(dossier_versions: list[Version], synced: list[Version]) -> bool:
+    """Whether the portal's latest copy shows another status, appointment or end date than
+    the one-stop system's latest version. A stalled sync is a mismatch only then: the change
+    it misses may touch none of them (the review's hand-over keeps the dossier in progress)."""
+    if not dossier_versions or not synced:
+        return False
+    served, copy = dossier_versions[-1].payload, synced[-1].payload
+    return any(served[name] != copy[name] for name in STATUS_FIELDS)
 
 
 def portal_only_copy(rng: random.Random, code: str, procedure, unit, received_at: datetime,
