@@ -116,7 +116,7 @@ def _restricted(table: str, scope: NightScope) -> str:
     # The scope's keys drive an index scan of (province_code, record_key, payload_hash).
     return (
         f"(select * from {table} as scoped_rows where (scoped_rows.province_code,"
-        f" scoped_rows.record_key) in {scope.keys()})"
+        f" scoped_rows.record_key) in {scope.keys()}) as scoped_batch"
     )
 
 
@@ -243,8 +243,10 @@ def _pending(suite: str, table: str) -> str:
 
 
 def night_query(query: str, suite: str, table: str, current: Watermarks, saved: dict) -> str:
-    query = _CHANGED.sub(lambda m: _changed(m.group(1), current, saved), query)
-    return query.replace("{pending}", _pending(suite, table)).replace("{all}", table)
+    # Every placeholder stands after FROM: PostgreSQL before 16 wants each such subquery named.
+    query = _CHANGED.sub(lambda m: _changed(m.group(1), current, saved) + " as changed", query)
+    pending = _pending(suite, table) + " as pending"
+    return query.replace("{pending}", pending).replace("{all}", table)
 
 
 def needs_full_check(
