@@ -4,9 +4,10 @@ portal's scores and ours the named causes explain, on a generated quarter with e
 Generates Q2/2025 (and the days up to the portal's snapshot of June, 5 July: the month the
 units merged), serves it through the simulator, loads it into a fresh warehouse night by
 night up to each snapshot day (so the warehouse holds each record as it stood on the
-portal's snapshot, as nightly loads do), builds it with dbt, breaks every difference down
-(`cchc.qd766.causes`) and prints, per component, the residual's share of the absolute
-difference. Written to bench/results/qd766_causes.json.
+portal's snapshot, as nightly loads do), builds it with dbt (every difference broken down
+in marts.mart_qd766_reconciliation_causes, checked against `cchc.qd766.causes`) and prints,
+per component, the residual's share of the absolute difference. Written to
+bench/results/qd766_causes.json.
 """
 
 from __future__ import annotations
@@ -49,31 +50,45 @@ def load_nightly(config, start: date, horizon: date) -> None:
 
 
 def measure(pg_url: str, province: str, start: date = START, end: date = END) -> dict:
+    """Per component, from marts.mart_qd766_reconciliation_causes (what BI and the export
+    read); `python_cells_differing` counts the cells where cchc.qd766.causes (the same steps
+    in Python) disagrees with the mart (0 expected)."""
     import psycopg
 
-    from cchc.qd766.causes import CAUSES, build_steps, decompose, residual_share
+    from cchc.qd766.causes import CAUSES, build_steps, decompose
     from cchc.qd766.causes_source import from_warehouse, ours_from_warehouse
 
+    shares_sql = ", ".join(f"{c}_points" for c in CAUSES)
     with psycopg.connect(pg_url) as conn:
+        rows = conn.execute(
+            f"select scope_code, period_start, component_code, difference, {shares_sql}"
+            " from marts.mart_qd766_reconciliation_causes where province_code = %s"
+            " and has_portal_rule and period_start >= %s and period_start < %s",
+            (province, start, end),
+        ).fetchall()
         inputs = from_warehouse(conn, province, start, end)
         ours = ours_from_warehouse(conn, province, start, end)
     steps = build_steps(inputs.dossiers, inputs.petitions, inputs.snapshot_of(), inputs.unit_on)
-    causes = decompose(steps, ours, inputs.official)
-    shares = {}
-    for component, (residual, difference, cells) in residual_share(causes).items():
-        by_cause = {
-            cause: float(sum(c.shares[cause] for c in causes if c.component == component))
-            for cause in CAUSES
-        }
-        shares[component] = {
-            "cells": sum(1 for c in causes if c.component == component),
-            "cells_differing": cells,
-            "abs_difference": float(difference),
-            "abs_residual": float(residual),
-            "residual_share": float(residual / difference) if difference else 0.0,
-            "net_by_cause": {k: round(v, 2) for k, v in by_cause.items()},
-        }
-    return shares
+    python = {(c.agency, c.month, c.component): [c.shares[k] for k in CAUSES]
+              for c in decompose(steps, ours, inputs.official)}  # fmt: skip
+    shares: dict[str, dict] = {}
+    for code, month, component, difference, *by_cause in rows:
+        s = shares.setdefault(component, {"cells": 0, "cells_differing": 0, "abs_difference": 0.0,
+                                          "abs_residual": 0.0, "python_cells_differing": 0,
+                                          "net_by_cause": dict.fromkeys(CAUSES, 0.0)})  # fmt: skip
+        s["cells"] += 1
+        s["cells_differing"] += int(difference != 0)
+        s["abs_difference"] += float(abs(difference))
+        s["abs_residual"] += float(abs(by_cause[-1]))
+        s["python_cells_differing"] += int(python.get((code, month, component)) != by_cause)
+        for cause, value in zip(CAUSES, by_cause, strict=True):
+            s["net_by_cause"][cause] += float(value)
+    for s in shares.values():
+        s["residual_share"] = (
+            s["abs_residual"] / s["abs_difference"] if s["abs_difference"] else 0.0
+        )
+        s["net_by_cause"] = {k: round(v, 2) for k, v in s["net_by_cause"].items()}
+    return dict(sorted(shares.items()))
 
 
 def main() -> None:
@@ -120,12 +135,13 @@ def main() -> None:
     (RESULTS / "qd766_causes.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"Q2/2025, scale {args.scale}, seed {args.seed}; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
-    print(f"{'component':36} {'cells':>6} {'differ':>6} {'|diff|':>9} {'|resid|':>9} {'share':>6}")
+    print(f"{'component':36} {'cells':>6} {'differ':>6} {'|diff|':>9} {'|resid|':>9} {'share':>6}"
+          "  python≠mart")  # fmt: skip
     for component, s in shares.items():
         verdict = "ok" if s["residual_share"] <= TARGET else "OVER TARGET"
         print(f"{component:36} {s['cells']:>6} {s['cells_differing']:>6} "
               f"{s['abs_difference']:>9.2f} {s['abs_residual']:>9.2f} "
-              f"{s['residual_share']:>6.1%}  {verdict}")  # fmt: skip
+              f"{s['residual_share']:>6.1%}  {s['python_cells_differing']:>3}  {verdict}")  # fmt: skip
 
 
 if __name__ == "__main__":

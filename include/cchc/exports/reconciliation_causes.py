@@ -1,28 +1,43 @@
-"""The causes of each difference between the portal's 766 scores and ours (cchc.qd766.causes),
-as two tables of the reconciliation: per component for the quarter, and per agency × month ×
-component where the two differ."""
+"""The causes of each difference between the portal's 766 scores and ours, as two tables of
+the reconciliation: per agency × month × component where the two differ, and per component
+for the quarter. Both read marts.mart_qd766_reconciliation_causes, which BI reads too: the
+export recomputes nothing (cchc.qd766.causes, the same steps in Python, only checks the mart)."""
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 import psycopg
 
 from cchc.exports.periods import Quarter
 from cchc.exports.sources import MissingSource, require
 from cchc.exports.tables import POINTS, RATIO, Column, Table
-from cchc.qd766.causes import CAUSES, CAUSES_VI, build_steps, decompose
-from cchc.qd766.causes_source import from_warehouse, ours_from_warehouse
-from cchc.qd766.portal_rule import next_month
+from cchc.qd766.causes import CAUSES, CAUSES_VI
 from cchc.qd766.rules import load_rules
 
-NEEDED = ("raw.onestop__dossiers", "raw.portal__dossier_syncs", "raw.portal__petitions",
-          "raw.portal__ratings", "raw.onestop__administrative_units",
-          "marts.mart_qd766_official", "marts.mart_qd766_scores")  # fmt: skip
+MART = "marts.mart_qd766_reconciliation_causes"
 CAUSE_COLUMNS = [Column(c, CAUSES_VI[c], c.replace("_", " ").capitalize(), POINTS)
                  for c in CAUSES]  # fmt: skip
+SHARES = ", ".join(f"{c}_points" for c in CAUSES)
 DETAIL = "qd766_nguyen_nhan_lech"
 SUMMARY = "qd766_nguyen_nhan_tong_hop"
+
+# the rows that differ, largest first
+DETAIL_SQL = f"""
+select scope_code, period_start, component_code, component_name, our_points, official_points,
+    portal_rule_now_points, difference, {SHARES}
+from {MART}
+where province_code = %s and has_portal_rule and difference <> 0
+    and period_start >= %s and period_start <= %s
+order by abs(difference) desc, scope_code, period_start, component_code
+"""
+# every cell of the quarter, differing or not (causes may offset)
+SUMMARY_SQL = f"""
+select component_code, min(component_name), count(*) filter (where difference <> 0),
+    sum(abs(difference)), {", ".join(f"sum({c}_points)" for c in CAUSES)},
+    coalesce(sum(abs(residual_points)) / nullif(sum(abs(difference)), 0), 0)
+from {MART}
+where province_code = %s and has_portal_rule and period_start >= %s and period_start <= %s
+group by component_code
+"""
 
 
 def read_causes(conn: psycopg.Connection, quarter: Quarter, province: str) -> list[Table]:
@@ -54,39 +69,17 @@ def read_causes(conn: psycopg.Connection, quarter: Quarter, province: str) -> li
                RATIO),
     ]  # fmt: skip
     try:
-        for relation in NEEDED:
-            require(conn, relation, [])
+        require(conn, MART, [])
     except MissingSource:
-        note = ("Chưa có dữ liệu: bản ghi gốc của Hệ thống một cửa, Cổng DVCQG hoặc bảng điểm"
-                " 766 chưa được nạp, chưa phân tích được nguyên nhân chênh lệch")  # fmt: skip
+        note = ("Chưa có dữ liệu: bảng nguyên nhân chênh lệch điểm 766 chưa được xây dựng,"
+                " chưa phân tích được nguyên nhân chênh lệch")  # fmt: skip
         return [Table(DETAIL, *detail_title, detail_columns, [], note),
                 Table(SUMMARY, *summary_title, summary_columns, [], note)]  # fmt: skip
-    end = next_month(calendar.end)
-    inputs = from_warehouse(conn, province, calendar.start, end)
-    ours = ours_from_warehouse(conn, province, calendar.start, end)
-    steps = build_steps(inputs.dossiers, inputs.petitions, inputs.snapshot_of(), inputs.unit_on)
-    rules = load_rules()
-    every = decompose(steps, ours, inputs.official, rules)
-    # the rows that differ, largest first; the summary sums every cell (causes may offset)
-    causes = sorted((c for c in every if c.difference),
-                    key=lambda c: (-abs(c.difference), c.agency, c.month, c.component))  # fmt: skip
-    detail = [
-        (c.agency, c.month, c.component, rules[c.component].name_vi, c.ours.points,
-         c.official.points, c.portal_rule_now, c.difference, *(c.shares[k] for k in CAUSES))
-        for c in causes
-    ]  # fmt: skip
-    totals: dict[str, list] = defaultdict(lambda: [0, 0, *([0] * len(CAUSES)), 0])
-    for c in every:
-        row = totals[c.component]
-        row[0] += bool(c.difference)
-        row[1] += abs(c.difference)
-        for i, k in enumerate(CAUSES):
-            row[2 + i] += c.shares[k]
-        row[-1] += abs(c.shares["residual"])
-    summary = [
-        (code, rules[code].name_vi, row[0], row[1], *row[2:-1], row[-1] / row[1] if row[1] else 0)
-        for code, row in sorted(totals.items(), key=lambda kv: rules[kv[0]].sort_order)
-    ]
-    note = None if causes else f"Không có chênh lệch nào giữa điểm Cổng và điểm tính lại ({calendar.label})"  # fmt: skip
+    params = (province, calendar.start, calendar.end)
+    detail = [tuple(r) for r in conn.execute(DETAIL_SQL, params)]
+    order = {code: rule.sort_order for code, rule in load_rules().items()}
+    summary = sorted((tuple(r) for r in conn.execute(SUMMARY_SQL, params)),
+                     key=lambda r: order.get(r[0], len(order)))  # fmt: skip
+    note = None if detail else f"Không có chênh lệch nào giữa điểm Cổng và điểm tính lại ({calendar.label})"  # fmt: skip
     return [Table(DETAIL, *detail_title, detail_columns, detail, note),
             Table(SUMMARY, *summary_title, summary_columns, summary, note)]  # fmt: skip
