@@ -53,6 +53,13 @@ create table marts.mart_qd766_bounds (
     period_grain text, period_start date, period_label text, component_code text,
     points numeric, max_points numeric, flagged_records int, bounds_status text,
     points_low numeric, points_high numeric, points_at_stake numeric, points_estimate numeric);
+create table marts.mart_qd766_reconciliation_causes (
+    province_code text not null default 'H40', scope_kind text default 'agency', scope_code text,
+    scope_name text, period_grain text default 'month', period_start date, component_code text,
+    component_name text, our_points numeric, official_points numeric, difference numeric,
+    has_portal_rule boolean, portal_rule_now_points numeric, counting_rule_points numeric,
+    cutoff_timing_points numeric, not_synced_points numeric, status_mismatch_points numeric,
+    unit_mapping_points numeric, residual_points numeric);
 create table marts.dim_administrative_units (province_code text, unit_code text,
     unit_name text, unit_level int, valid_from date, valid_to date);
 create table marts.fct_dossiers (dossier_code text primary key, agency_code text,
@@ -139,6 +146,24 @@ def _dossiers_and_flags() -> tuple[list[tuple], list[tuple]]:
     return dossiers, flags
 
 
+ON_TIME, SYNC = "Tỷ lệ hồ sơ giải quyết đúng hạn", "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG"
+# (unit, name, month, component, name, ours, official, portal's rule now, difference,
+#  counting rule, cut-off, not synced, status, unit mapping, residual): two differences in
+# the quarter, one cell without, one without the portal's rule, one after the quarter
+CAUSES = [
+    ("H40.12", "Sở Tư pháp", date(2024, 1, 1), "DOSSIER_HANDLING_ON_TIME", ON_TIME, 18, 16.5,
+     17, 1.5, True, 1, 0.25, 0.2, 0.05, 0, 0),
+    ("H40.41", "UBND thành phố Vinh", date(2024, 2, 1), "DOSSIER_SYNC", SYNC, 6, 5.4, 6, 0.6,
+     True, 0, 0, 0.5, 0, 0.1, 0),
+    ("H40.12", "Sở Tư pháp", date(2024, 2, 1), "DOSSIER_HANDLING_ON_TIME", ON_TIME, 20, 20, 20,
+     0, True, 0, 0, 0, 0, 0, 0),
+    ("H40.41", "UBND thành phố Vinh", date(2024, 1, 1), "ONLINE_DOSSIER_RATE", "Trực tuyến", 4,
+     3, None, 1, False, None, None, None, None, None, None),
+    ("H40.12", "Sở Tư pháp", date(2024, 4, 1), "DOSSIER_HANDLING_ON_TIME", ON_TIME, 10, 20, 20,
+     -10, True, -10, 0, 0, 0, 0, 0),
+]  # fmt: skip
+
+
 def load_marts(url: str, loaded_until: datetime) -> None:
     dossiers, flags = _dossiers_and_flags()
     with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
@@ -151,6 +176,14 @@ def load_marts(url: str, loaded_until: datetime) -> None:
         cur.executemany(f"insert into marts.mart_qd766_scores values ({', '.join(['%s'] * 23)})",
                         _score_rows())  # fmt: skip
         cur.executemany("insert into marts.fct_dossiers values (%s, %s, %s, %s)", dossiers)
+        cur.executemany(
+            "insert into marts.mart_qd766_reconciliation_causes (scope_code, scope_name,"
+            " period_start, component_code, component_name, our_points, official_points,"
+            " portal_rule_now_points, difference, has_portal_rule, counting_rule_points,"
+            " cutoff_timing_points, not_synced_points, status_mismatch_points,"
+            f" unit_mapping_points, residual_points) values ({', '.join(['%s'] * 16)})",
+            CAUSES,
+        )
         # bounds of every case: on-time bounded by 3 flagged dossiers, the portal's sync
         # reached by no data-entry rule, online dossiers with nothing flagged
         cur.execute("""insert into marts.mart_qd766_bounds (scope_kind, scope_code, period_grain,

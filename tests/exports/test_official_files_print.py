@@ -126,10 +126,11 @@ def test_every_official_workbook_prints_with_titles_headers_and_diacritics(expor
             1 + 3, ["TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", "Biểu số 06/VPCP/KSTT",
                     "Số hồ sơ nhận giải quyết", "Kết quả giải quyết", "Tổng hợp toàn tỉnh",
                     "Quý I năm 2024", "UBND TỈNH NGHỆ AN", "THỦ TRƯỞNG ĐƠN VỊ"]),
-        quarterly.SCORECARD_XLSX: (  # the two charts print on a page each
-            4, ["BẢNG ĐIỂM CHỈ SỐ 766", "Kỳ đánh giá: Quý I năm 2024", "Xếp hạng",
+        quarterly.SCORECARD_XLSX: (  # the causes on a page, the two charts on a page each
+            5, ["BẢNG ĐIỂM CHỈ SỐ 766", "Kỳ đánh giá: Quý I năm 2024", "Xếp hạng",
                 "Điểm theo nhóm chỉ số", "Sở Tư pháp", "Thành phần", "17.60 18.35 0.75",
-                "không phải điểm bị trừ"]),
+                "không phải điểm bị trừ", "NGUYÊN NHÂN CHÊNH LỆCH ĐIỂM 766 THEO CHỈ SỐ",
+                "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG", "cộng các cột bằng chênh lệch"]),
         quarterly.QUALITY_XLSX: (
             3, ["CỜ CHẤT LƯỢNG DỮ LIỆU THEO QUY TẮC", "Yêu cầu bổ sung hồ sơ nhiều hơn một lần",
                 "Loại lỗi", "Lỗi nhập liệu", "UBND thành phố Vinh"]),

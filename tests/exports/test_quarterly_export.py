@@ -246,12 +246,34 @@ def test_html_is_offline_and_has_the_charts(q1):
     section = html.split("Điểm có thể sai lệch do lỗi nhập liệu")[1].split("<h2>")[0]
     assert "Thành phần DOSSIER_HANDLING_ON_TIME" in section and "0.75" in section
     assert "Thành phần DOSSIER_SYNC" not in section
-    # the reconciliation's causes and restatements, in Vietnamese (this warehouse has no raw
-    # records to break the differences down: it says so)
+    # the reconciliation's causes (read from their mart) and restatements, in Vietnamese
     for title in ("Nguyên nhân chênh lệch điểm 766 theo chỉ số (cả quý)",
-                  "Số liệu 766 đã điều chỉnh sau khi xuất/công bố",
-                  "chưa phân tích được nguyên nhân chênh lệch"):  # fmt: skip
+                  "Quy tắc tính (Cổng tính đúng hạn theo tháng tiếp nhận)",
+                  "Hồ sơ chưa đồng bộ lên Cổng (hoặc chỉ có trên Cổng)",
+                  "Chênh lệch = điểm tính lại − điểm Cổng DVCQG chấm ngày công bố",
+                  "Số liệu 766 đã điều chỉnh sau khi xuất/công bố"):  # fmt: skip
         assert title in html, title
+
+
+def test_the_causes_are_the_marts_in_the_reconciliation_and_the_scorecard(q1):
+    """The export reads mart_qd766_reconciliation_causes as BI does: the quarter's
+    differences largest first, the components' sums over every cell of the quarter; the
+    scorecard prints them on a sheet of its own."""
+    with open(q1.folder / "qd766_nguyen_nhan_lech.csv", encoding="utf-8-sig") as f:
+        detail = list(csv.reader(f))
+    rows = [r for r in detail[1:] if r and r[0].startswith("H40")]
+    assert [(r[0], r[3]) for r in rows] == [("H40.12", "DOSSIER_HANDLING_ON_TIME"),
+                                          ("H40.41", "DOSSIER_SYNC")]  # fmt: skip
+    with open(q1.folder / "qd766_nguyen_nhan_tong_hop.csv", encoding="utf-8-sig") as f:
+        summary = {r[0]: r for r in csv.reader(f) if r and r[0].isupper()}
+    on_time = summary["DOSSIER_HANDLING_ON_TIME"]
+    # cells differing, sum of |difference|, the counting rule's share
+    assert [float(v) for v in on_time[2:5]] == [1, 1.5, 1], on_time
+    assert "ONLINE_DOSSIER_RATE" not in summary  # no portal rule: not broken down
+    sheet = book(q1, quarterly.SCORECARD_XLSX)["Nguyên nhân chênh lệch"]
+    values = [v for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+    assert "Quy tắc tính (Cổng tính đúng hạn theo tháng tiếp nhận)" in values
+    assert "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG" in values
 
 
 def test_cli_prints_the_folder_and_files(export_settings, monkeypatch):

@@ -95,7 +95,8 @@ def export_quarter(quarter: Quarter, settings: Settings | None = None,
 
     def build(folder: Path) -> None:
         form06.write_workbook(folder / FORM06_XLSX, form, freshness, province)
-        scorecard.write_workbook(folder / SCORECARD_XLSX, scores, freshness)
+        scorecard.write_workbook(folder / SCORECARD_XLSX, scores, freshness,
+                                 by_name[reconciliation_causes.SUMMARY])  # fmt: skip
         quality_annex.write_workbook(folder / QUALITY_XLSX, annex, quarter, freshness)
         write_reconciliation(folder / RECONCILIATION_XLSX, reconciliation, quarter, freshness,
                              reconciliation_extras)  # fmt: skip

@@ -17,12 +17,20 @@ MART = "marts.mart_qd766_reconciliation_causes"
 CAUSE_COLUMNS = [Column(c, CAUSES_VI[c], c.replace("_", " ").capitalize(), POINTS)
                  for c in CAUSES]  # fmt: skip
 SHARES = ", ".join(f"{c}_points" for c in CAUSES)
+CAUSES_NOTE = (
+    "Chênh lệch = điểm tính lại − điểm Cổng DVCQG chấm ngày công bố; mỗi cột nguyên nhân là"
+    " phần chênh lệch do nguyên nhân đó (cộng các cột bằng chênh lệch). Cách tính chính thức"
+    " là của Cổng: đúng hạn xét theo tháng tiếp nhận, trên số liệu tại ngày Cổng chốt (0 giờ"
+    " ngày 5 tháng sau); cách tính của hệ thống là phương án thay thế. Chỉ tách nguyên nhân"
+    " cho các chỉ số đã biết cách tính của Cổng."
+)
 DETAIL = "qd766_nguyen_nhan_lech"
 SUMMARY = "qd766_nguyen_nhan_tong_hop"
 
 # the rows that differ, largest first
 DETAIL_SQL = f"""
-select scope_code, period_start, component_code, component_name, our_points, official_points,
+select scope_code, scope_name, period_start, component_code, component_name, our_points,
+    official_points,
     portal_rule_now_points, difference, {SHARES}
 from {MART}
 where province_code = %s and has_portal_rule and difference <> 0
@@ -48,6 +56,7 @@ def read_causes(conn: psycopg.Connection, quarter: Quarter, province: str) -> li
                      "Causes of the 766 differences by component")  # fmt: skip
     detail_columns = [
         Column("scope_code", "Mã đơn vị", "Unit code"),
+        Column("scope_name", "Tên cơ quan, đơn vị", "Unit name", width=30),
         Column("period_start", "Tháng", "Month", "dd/mm/yyyy"),
         Column("component_code", "Mã chỉ số", "Component"),
         Column("component_name", "Chỉ số", "Component name", width=40),
@@ -60,8 +69,8 @@ def read_causes(conn: psycopg.Connection, quarter: Quarter, province: str) -> li
         *CAUSE_COLUMNS,
     ]  # fmt: skip
     summary_columns = [
-        Column("component_code", "Mã chỉ số", "Component"),
-        Column("component_name", "Chỉ số", "Component name", width=40),
+        Column("component_code", "Mã chỉ số", "Component", width=42),
+        Column("component_name", "Chỉ số", "Component name", width=56),
         Column("cells_differing", "Số dòng chênh lệch", "Cells differing", "#,##0"),
         Column("abs_difference", "Tổng chênh lệch tuyệt đối", "Sum of |difference|", POINTS),
         *CAUSE_COLUMNS,
@@ -77,9 +86,10 @@ def read_causes(conn: psycopg.Connection, quarter: Quarter, province: str) -> li
                 Table(SUMMARY, *summary_title, summary_columns, [], note)]  # fmt: skip
     params = (province, calendar.start, calendar.end)
     detail = [tuple(r) for r in conn.execute(DETAIL_SQL, params)]
-    order = {code: rule.sort_order for code, rule in load_rules().items()}
+    rules = load_rules()
     summary = sorted((tuple(r) for r in conn.execute(SUMMARY_SQL, params)),
-                     key=lambda r: order.get(r[0], len(order)))  # fmt: skip
-    note = None if detail else f"Không có chênh lệch nào giữa điểm Cổng và điểm tính lại ({calendar.label})"  # fmt: skip
-    return [Table(DETAIL, *detail_title, detail_columns, detail, note),
-            Table(SUMMARY, *summary_title, summary_columns, summary, note)]  # fmt: skip
+                     key=lambda r: rules[r[0]].sort_order if r[0] in rules else 999)  # fmt: skip
+    none = f"Không có chênh lệch nào giữa điểm Cổng và điểm tính lại ({calendar.label})"
+    return [Table(DETAIL, *detail_title, detail_columns, detail, None if detail else none),
+            Table(SUMMARY, *summary_title, summary_columns, summary,
+                  CAUSES_NOTE if detail else none)]  # fmt: skip

@@ -248,7 +248,8 @@ def tables(scores: Scores) -> list[Table]:
     return [scorecard_table(scores), components_table(scores)]
 
 
-def write_workbook(path: Path, scores: Scores, freshness: Freshness) -> None:
+def write_workbook(path: Path, scores: Scores, freshness: Freshness,
+                   causes: Table | None = None) -> None:  # fmt: skip
     card, components = tables(scores)
     title = f"Chỉ số 766 — {scores.quarter.label}"
     book = wb.new_workbook(path, title)
@@ -257,6 +258,9 @@ def write_workbook(path: Path, scores: Scores, freshness: Freshness) -> None:
     _table_sheet(book, fm, "Bảng điểm", card, [period, freshness.as_of_vi()], freshness)
     _components_sheet(book, fm, components, [period, freshness.as_of_vi()], freshness,
                       _levels(scores))  # fmt: skip
+    if causes is not None:  # why the portal's points differ from ours, per component
+        _table_sheet(book, fm, "Nguyên nhân chênh lệch", causes,
+                     [period, freshness.as_of_vi()], freshness)  # fmt: skip
     _charts(book, fm, card, freshness)
     book.close()
 
@@ -267,7 +271,8 @@ def _table_sheet(book, fm: wb.Formats, name: str, table: Table, lines: list[str]
     sheet = book.add_worksheet(name)
     last = len(table.columns) - 1
     row = wb.write_title_block(sheet, fm, last, table.title_vi, lines)
-    row = wb.write_banner(sheet, fm, row, last, freshness.warning_vi(), note)
+    row = wb.write_banner(sheet, fm, row, last, freshness.warning_vi(), note,
+                          sum(wb.column_widths(table)))  # fmt: skip
     header = row + 1 + (1 if table.note else 0)
     end = wb.write_table(sheet, fm, table, row + 1, flag_column=flag, rows=rows)
     sheet.freeze_panes(header + 1, 2)

@@ -6,6 +6,7 @@ bytes: a re-export of an unchanged quarter has the same checksums.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +57,9 @@ class Formats:
                 "text_wrap": True,
             }
         )
-        self.note = book.add_format({**base, "italic": True, "font_color": "#7F6000"})
+        self.note = book.add_format(
+            {**base, "italic": True, "font_color": "#7F6000", "text_wrap": True, "valign": "top"}
+        )
         self.header = book.add_format(
             {**cell, "bold": True, "text_wrap": True, "align": "center", "bg_color": "#DDEBF7"}
         )
@@ -109,12 +112,15 @@ def write_title_block(sheet: Worksheet, fm: Formats, last_col: int, title: str,
 
 
 def write_banner(sheet: Worksheet, fm: Formats, row: int, last_col: int, warning: str | None,
-                 note: str | None = None) -> int:  # fmt: skip
-    """The stale-source warning (red) and a table note (amber), each across the sheet."""
+                 note: str | None = None, width: float = LANDSCAPE_WIDTH) -> int:  # fmt: skip
+    """The stale-source warning (red) and a table note (amber), each across the sheet; a
+    note longer than the sheet's `width` (character units) wraps onto as many lines as it
+    needs (a merged cell never grows by itself: cut off in print otherwise)."""
     for text, fmt in ((warning, fm.warning), (note, fm.note)):
         if text:
             sheet.merge_range(row, 0, row, max(last_col, 1), text, fmt)
-            sheet.set_row(row, 32 if fmt is fm.warning else None)
+            lines = math.ceil(text_width(text) * 1.3 / max(width, 40))
+            sheet.set_row(row, 32 if fmt is fm.warning else (15 * lines if lines > 1 else None))
             row += 1
     return row
 
@@ -128,7 +134,7 @@ def write_table(sheet: Worksheet, fm: Formats, table: Table, row: int, *,
     Rows whose `flag_column` is truthy (or falsy, with `flag_when=False`) are shaded amber;
     yes/no values are written "Có"/"Không", never Excel's TRUE/FALSE."""
     last = len(table.columns) - 1
-    row = write_banner(sheet, fm, row, last, None, table.note)
+    row = write_banner(sheet, fm, row, last, None, table.note, sum(column_widths(table)))
     header_row = row
     for col, column in enumerate(table.columns):
         sheet.write(row, col, column.vi, fm.header)
