@@ -787,7 +787,14 @@ def test_qd766_bounds_move_with_the_flagged_dossiers(built, warehouse_pg):
     # the copy reaches the digitization components too; no data-entry rule reaches the sync
     assert by_key[("H40", "H40.12", "2025Q1", "SO_HOA_GIAY_TO_GIAI_QUYET")]["flagged_records"] == 1
     sync = by_key[("H40", "H40.12", "2025Q1", "DOSSIER_SYNC")]
-    assert sync["bounds_status"] == "not_reached" and sync["points_at_stake"] is None
+    assert sync["bounds_status"] == "not_reached" and sync["points_at_stake"] == 0
+    assert sync["points_low"] == sync["points"] == sync["points_high"]  # width 0, said so
+    assert "không thể sai lệch" in sync["bounds_note"]
+    # satisfaction counts the same dossiers, their place in its numerator unknown: both may
+    # move it, and the bounds hold the points
+    pleased = by_key[("H40", "H40.12", "2025-01", "DOSSIER_RECEIVING_SATISFACTION")]
+    assert pleased["bounds_status"] == "bounded" and pleased["flagged_records"] == 2
+    assert pleased["points_low"] < pleased["points"] or pleased["points"] < pleased["points_high"]
     # H45 has no flags: its bounds are its points
     h45 = by_key[("H45", "H45.12", "2025Q1", "DOSSIER_HANDLING_ON_TIME")]
     assert h45["bounds_status"] == "no_flags" and h45["points_at_stake"] == 0

@@ -185,7 +185,7 @@ def load_marts(url: str, loaded_until: datetime) -> None:
             CAUSES,
         )
         # bounds of every case: on-time bounded by 3 flagged dossiers, the portal's sync
-        # reached by no data-entry rule, online dossiers with nothing flagged
+        # reached by no data-entry rule (width 0), online dossiers with nothing flagged
         cur.execute("""insert into marts.mart_qd766_bounds (scope_kind, scope_code, period_grain,
                 period_start, period_label, component_code, points, max_points, flagged_records,
                 bounds_status, points_low, points_high, points_at_stake, points_estimate)
@@ -195,7 +195,7 @@ def load_marts(url: str, loaded_until: datetime) -> None:
             from marts.mart_qd766_scores
             cross join lateral (select * from (values
                 ('DOSSIER_HANDLING_ON_TIME', 3, 'bounded', 0.40, 0.35),
-                ('DOSSIER_SYNC', 0, 'not_reached', null, null),
+                ('DOSSIER_SYNC', 0, 'not_reached', 0, 0),
                 ('ONLINE_DOSSIER_RATE', 0, 'no_flags', 0, 0))
                 as v (component, flagged, status, down, up)) as b
             where b.component = component_code and period_grain = 'quarter'""")

@@ -61,7 +61,10 @@ def at_stake_table(components: Table) -> Table:
     """The components whose points could move most if their flagged dossiers are wrong."""
     keep = [c for c in components.columns if c.key in AT_STAKE_KEYS]
     records = [r for r in components.records() if r.get("points_at_stake")]
-    records.sort(key=lambda r: (-r["points_at_stake"], r["scope_code"], r["component_name"]))
+    # the province's own components first (its points at stake broken down), then the
+    # largest of the units'; a province's code is the one without a dot (H40, not H40.12)
+    records.sort(key=lambda r: ("." in r["scope_code"], -r["points_at_stake"], r["scope_code"],
+                                r["component_name"]))  # fmt: skip
     rows = [tuple(r[c.key] for c in keep) for r in records]
     note = AT_STAKE_NOTE if rows else "Không có thành phần nào có hồ sơ bị gắn cờ lỗi nhập liệu."
     return Table("qd766_diem_sai_lech", AT_STAKE, "Points at stake", keep, rows, note)
@@ -97,7 +100,8 @@ def render(quarter: Quarter, province: str, freshness: Freshness, t: dict[str, T
          svg.line("Tỷ lệ đúng hạn", [(r[0], float(r[3] or 0)) for r in trend.rows]) + _table(trend)),
         ("Điểm Chỉ số 766 theo nhóm (toàn tỉnh)",
          svg.bars("Điểm nhóm", groups, lambda v: f"{v:.2f}") + _table(card, 40)),
-        (f"{AT_STAKE} do lỗi nhập liệu (các thành phần có hồ sơ bị gắn cờ)",
+        (f"{AT_STAKE} do lỗi nhập liệu (toàn tỉnh theo thành phần, rồi các thành phần của đơn"
+         " vị có nhiều điểm có thể sai lệch nhất)",
          _table(at_stake_table(t["qd766_thanh_phan"]), AT_STAKE_ROWS)),
         ("Điểm nóng chất lượng dữ liệu (tỷ lệ gắn cờ theo đơn vị và quy tắc)",
          svg.heatmap("Tỷ lệ gắn cờ", agencies, rules, rates) + _table(dq, 40)),

@@ -23,7 +23,9 @@ AT_STAKE = "Điểm có thể sai lệch"
 AT_STAKE_NOTE = (
     f"{AT_STAKE}: số điểm có thể thay đổi nếu mọi hồ sơ bị gắn cờ lỗi nhập liệu đều sai theo"
     " hướng bất lợi nhất hoặc có lợi nhất (điểm cao nhất − điểm thấp nhất, cộng các thành phần);"
-    " không phải điểm bị trừ. Để trống: không có quy tắc kiểm tra nhập liệu cho thành phần đó."
+    " không phải điểm bị trừ. Bằng 0: không có hồ sơ bị gắn cờ, hoặc không có quy tắc kiểm tra"
+    " nhập liệu nào ảnh hưởng thành phần đó (danh mục thủ tục, đồng bộ lên Cổng, phản ánh kiến"
+    " nghị). Để trống: thành phần không được chấm điểm."
 )
 # dbt var qd766_min_dossiers_ranked (dbt_project.yml): the mart ranks no unit below it.
 MIN_DOSSIERS_RANKED = 10

@@ -13,7 +13,10 @@ against the trivial "0 to max".
 Scores here are computed from the dossiers alone (in scope: received in the quarter; on
 time: ended no later than the appointment date, or still open and not yet due at the
 quarter's end), not by the warehouse: what is checked is the bound arithmetic on flagged
-records, the same in the mart.
+records, the same in the mart. The components whose state a dossier alone does not give
+(DOSSIER_RECEIVING_SATISFACTION: overdue at the period's end and rated not satisfied;
+ONLINE_PAYMENT_DOSSIER: only dossiers with a fee count) are bounded in the mart only, with a
+state left unknown (the widest move a flagged record can make), and are not checked here.
 """
 
 from __future__ import annotations
@@ -219,6 +222,8 @@ def score_scopes(
         implied_end = _implied_end(d, rules)
         implied = dossier_states(d, horizon, implied_end) if implied_end else states
         for component, by_rule in effects.items():
+            if component not in states:  # bounded in the mart only (module docstring)
+                continue
             in_num = states[component]
             if counted and in_num:
                 scope.numerator[component] += 1

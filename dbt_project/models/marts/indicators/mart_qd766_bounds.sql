@@ -19,14 +19,12 @@
     {%- if load_relation(source('dq', t)) is none %}{% set dq.exists = false %}{% endif %}
   {%- endfor %}
 {%- endif %}
-{#- the column of fct_dossiers that puts a dossier in each component's numerator -#}
-{%- set numerator_columns = {
-    'ONLINE_DOSSIER_RATE': 'is_online',
-    'CITIZEN_DATA_CONNECTED_DOSSIER': 'is_online',
-    'SO_HOA_GIAY_TO_GIAI_QUYET': 'has_digitized_components',
-    'REUSED_DIGITIZED_DATA': 'has_reused_components',
-    'ORIGINAL_RESULT_AVAILABLE': 'has_electronic_result',
-} %}
+{#- where a dossier received in the period stands in each component counted from such
+    dossiers: the same list the scores mart measures from (macro qd766_component_measures) -#}
+{%- set per_dossier = [] %}
+{%- for code, _n, _d, _b, numerator, denominator in qd766_component_measures() %}
+  {%- if numerator is not none %}{% do per_dossier.append((code, numerator, denominator)) %}{% endif %}
+{%- endfor %}
 
 with
 
@@ -166,11 +164,13 @@ flagged_states as (
         date_trunc(grains.period_grain, dossiers.received_date)::date as period_start,
         flagged.component_code,
         flagged.effect,
-        coalesce(case flagged.component_code
-            {%- for code, column in numerator_columns.items() %}
-            when '{{ code }}' then dossiers.{{ column }}
+        -- null: the dossier alone does not say (the bounds take the widest move)
+        case flagged.component_code
+            {%- for code, numerator, _ in per_dossier %}
+            when '{{ code }}' then {{ 'coalesce(dossiers.' ~ numerator ~ ', false)'
+                                      if numerator != 'null::boolean' else numerator }}
             {%- endfor %}
-        end, false) as is_in_numerator,
+        end as is_in_numerator,
         null::boolean as is_implied_in_numerator
     from flagged_components as flagged
     inner join {{ ref('fct_dossiers') }} as dossiers
@@ -179,6 +179,13 @@ flagged_states as (
     cross join grains
     where flagged.component_code <> 'DOSSIER_HANDLING_ON_TIME'
         and dossiers.received_date is not null
+        -- only where the component counts the dossier at all (a payment: a dossier with fees)
+        and case flagged.component_code
+            {%- for code, _, denominator in per_dossier %}
+            when '{{ code }}' then coalesce({{ 'dossiers.' ~ denominator if denominator != 'true' else 'true' }}, false)
+            {%- endfor %}
+            else false
+        end
 
 ),
 
@@ -186,8 +193,7 @@ flagged_counts as (
 
     select
         province_code,
-        case when grouping(agency_code) = 0 then 'agency' else 'province' end as scope_kind,
-        case when grouping(agency_code) = 0 then agency_code else province_code end as scope_code,
+        {{ qd766_scope_columns('agency_code', 'province_code') }},
         period_grain,
         period_start,
         component_code,
@@ -196,8 +202,11 @@ flagged_counts as (
         count(*) filter (where effect = 'either' and not is_in_numerator) as either_out,
         count(*) filter (where effect = 'copy' and is_in_numerator) as copy_in,
         count(*) filter (where effect = 'copy' and not is_in_numerator) as copy_out,
+        count(*) filter (where effect = 'either' and is_in_numerator is null) as either_unknown,
+        count(*) filter (where effect = 'copy' and is_in_numerator is null) as copy_unknown,
         count(*) filter (where effect = 'join' and is_in_numerator) as join_in,
         count(*) filter (where effect = 'join' and not is_in_numerator) as join_out,
+        count(*) filter (where effect = 'join' and is_in_numerator is null) as join_unknown,
         count(*) filter (
             where effect = 'either' and is_implied_in_numerator and not is_in_numerator
         ) as implied_in,
@@ -216,7 +225,9 @@ scoped_counts as (
     select
         counts.*,
         case when counts.scope_kind = 'agency' then counts.join_in else 0 end as joins_in,
-        case when counts.scope_kind = 'agency' then counts.join_out else 0 end as joins_out
+        case when counts.scope_kind = 'agency' then counts.join_out else 0 end as joins_out,
+        case when counts.scope_kind = 'agency' then counts.join_unknown else 0 end
+            as joins_unknown
     from flagged_counts as counts
 
 ),
@@ -226,31 +237,36 @@ adjusted as (
     select
         scores.*,
         reached.component_code is not null as is_reached,
-        coalesce(counts.own_records + counts.joins_in + counts.joins_out, 0) as flagged_records,
+        coalesce(counts.own_records + counts.joins_in + counts.joins_out + counts.joins_unknown, 0)
+            as flagged_records,
+        -- a dossier whose place is unknown may leave the numerator (low) or join it (high);
+        -- a copy of unknown place keeps the denominator low and leaves it high
         scores.numerator - coalesce(counts.either_in, 0) - coalesce(counts.copy_in, 0)
+            - coalesce(counts.either_unknown, 0) - coalesce(counts.copy_unknown, 0)
             as low_numerator,
         scores.denominator - coalesce(counts.copy_in, 0) + coalesce(counts.joins_out, 0)
+            + coalesce(counts.joins_unknown, 0)
             as low_denominator,
         scores.numerator + coalesce(counts.either_out, 0) + coalesce(counts.joins_in, 0)
+            + coalesce(counts.either_unknown, 0) + coalesce(counts.copy_unknown, 0)
+            + coalesce(counts.joins_unknown, 0)
             as high_numerator,
         scores.denominator - coalesce(counts.copy_out, 0) + coalesce(counts.joins_in, 0)
+            - coalesce(counts.copy_unknown, 0) + coalesce(counts.joins_unknown, 0)
             as high_denominator,
         scores.numerator - coalesce(counts.copy_in, 0) + coalesce(counts.implied_in, 0)
             - coalesce(counts.implied_out, 0) + coalesce(counts.joins_in, 0)
             as estimate_numerator,
         scores.denominator - coalesce(counts.copy_in, 0) - coalesce(counts.copy_out, 0)
             + coalesce(counts.joins_in, 0) + coalesce(counts.joins_out, 0)
+            + coalesce(counts.joins_unknown, 0)
             as estimate_denominator
     from scores
     left join reached on scores.component_code = reached.component_code
     left join scoped_counts as counts
-        on scores.province_code = counts.province_code
+        on {{ qd766_same_cell('scores', 'counts') }}
         and (case when scores.scope_kind = 'province' then 'province' else 'agency' end)
             = counts.scope_kind
-        and scores.scope_code = counts.scope_code
-        and scores.period_grain = counts.period_grain
-        and scores.period_start = counts.period_start
-        and scores.component_code = counts.component_code
 
 ),
 
@@ -297,15 +313,21 @@ final as (
         max_points,
         flagged_records::int as flagged_records,
         bounds_status,
-        case when bounds_status in ('bounded', 'no_flags') then low_points end as points_low,
-        case when bounds_status in ('bounded', 'no_flags') then high_points end as points_high,
-        case when bounds_status in ('bounded', 'no_flags') then high_points - low_points end
+        -- no data-entry rule reaches the component: nothing flagged can move it, the
+        -- bounds are the points (width 0 by construction)
+        case when bounds_status = 'not_reached' then points
+            when bounds_status <> 'not_scored' then low_points end as points_low,
+        case when bounds_status = 'not_reached' then points
+            when bounds_status <> 'not_scored' then high_points end as points_high,
+        case when bounds_status = 'not_reached' then 0
+            when bounds_status <> 'not_scored' then high_points - low_points end
             as points_at_stake,
-        case when bounds_status in ('bounded', 'no_flags') then estimated_points end
-            as points_estimate,
+        case when bounds_status = 'not_reached' then points
+            when bounds_status <> 'not_scored' then estimated_points end as points_estimate,
         case bounds_status
             when 'not_scored' then 'Không chấm điểm (không có hồ sơ, không có công thức)'
-            when 'not_reached' then 'Không có quy tắc nhập liệu kiểm tra thành phần này'
+            when 'not_reached' then 'Không có quy tắc kiểm tra nhập liệu nào ảnh hưởng thành'
+                || ' phần này: điểm không thể sai lệch do lỗi nhập liệu đã kiểm tra (độ rộng 0)'
             when 'no_flags' then 'Không có hồ sơ bị gắn cờ'
             else flagged_records || ' hồ sơ bị gắn cờ lỗi nhập liệu'
         end as bounds_note

@@ -85,11 +85,7 @@ matched as (
         official.scope_code is not null as is_published,
         ours.scope_code is not null as is_computed
     from official
-    full outer join ours
-        on official.province_code = ours.province_code
-        and official.scope_code = ours.scope_code
-        and official.period_start = ours.period_start
-        and official.component_code = ours.component_code
+    full outer join ours on {{ qd766_same_cell('official', 'ours', grain=false) }}
 
 ),
 

@@ -469,11 +469,7 @@ cells as (
         official.official_points,
         ours.points - official.official_points as difference
     from ours
-    inner join official
-        on ours.province_code = official.province_code
-        and ours.scope_code = official.scope_code
-        and ours.period_start = official.period_start
-        and ours.component_code = official.component_code
+    inner join official on {{ qd766_same_cell('ours', 'official', grain=false) }}
     where ours.points is not null and official.official_points is not null
 
 ),

@@ -112,9 +112,7 @@ procedure_use as (
     -- distinct procedures per scope: counted at both levels (a distinct count does not add up)
     select
         dossiers.province_code,
-        case when grouping(dossiers.agency_code) = 0 then 'agency' else 'province' end as scope_kind,
-        case when grouping(dossiers.agency_code) = 0 then dossiers.agency_code
-            else dossiers.province_code end as scope_code,
+        {{ qd766_scope_columns('dossiers.agency_code', 'dossiers.province_code') }},
         grains.period_grain,
         date_trunc(grains.period_grain, dossiers.received_date)::date as period_start,
         count(distinct dossiers.procedure_code) filter (
@@ -140,8 +138,7 @@ satisfied_petitions as (
 
     select
         province_code,
-        case when grouping(agency_code) = 0 then 'agency' else 'province' end as scope_kind,
-        case when grouping(agency_code) = 0 then agency_code else province_code end as scope_code,
+        {{ qd766_scope_columns('agency_code', 'province_code') }},
         grains.period_grain,
         date_trunc(grains.period_grain, received_date)::date as period_start,
         count(*) filter (where satisfaction_code in (1, 2)) as petitions_satisfied
@@ -159,9 +156,7 @@ portal_by_period as (
 
     select
         syncs.province_code,
-        case when grouping(syncs.agency_code) = 0 then 'agency' else 'province' end as scope_kind,
-        case when grouping(syncs.agency_code) = 0 then syncs.agency_code
-            else syncs.province_code end as scope_code,
+        {{ qd766_scope_columns('syncs.agency_code', 'syncs.province_code') }},
         grains.period_grain,
         date_trunc(grains.period_grain, (syncs.received_at at time zone '{{ tz }}')::date)::date
             as period_start,
@@ -182,8 +177,7 @@ progress_by_period as (
 
     select
         province_code,
-        case when grouping(agency_code) = 0 then 'agency' else 'province' end as scope_kind,
-        case when grouping(agency_code) = 0 then agency_code else province_code end as scope_code,
+        {{ qd766_scope_columns('agency_code', 'province_code') }},
         period_grain,
         period_start,
         count(*) as in_scope,
@@ -265,47 +259,8 @@ scope_units as (
 
 ),
 
-{%- set components = [
-    ('PUBLISH_ON_TIME', 'announced_on_time', 'procedures',
-     'catalogue procedures announced no later than their legal basis took effect / catalogue procedures (province-wide)'),
-    ('PUBLIC_UPDATE_ON_TIME', 'published_on_time', 'procedures',
-     'catalogue procedures published on the portal within 5 days of the announcement / catalogue procedures (province-wide)'),
-    ('PUBLIC_CONTENT_FULL', 'content_complete', 'procedures',
-     'catalogue procedures with every mandatory part published / catalogue procedures (province-wide)'),
-    ('DOSSIER_SYNC', 'synced', 'greatest(received, portal_received)',
-     'dossiers received in the period also on the portal / max(one-stop dossiers, portal dossiers received in the period)'),
-    ('DOSSIER_HANDLING_ON_TIME', 'on_time', 'in_scope',
-     'dossiers handled or in handling on time (working days, supplement waiting time subtracted, at most one supplement request) / dossiers received or handled in the period'),
-    ('ONLINE_SERVICE_PROVIDED', 'online_services', 'procedures',
-     'catalogue procedures offered online (toàn trình or một phần) / catalogue procedures (estimate)'),
-    ('ONLINE_SERVICE_USED', 'services_with_online_dossiers', 'online_services',
-     'online services with at least one online dossier received in the period / online services (estimate)'),
-    ('ONLINE_DOSSIER_RATE', 'online_received', 'received',
-     'online dossiers (KenhThucHien = 2) / dossiers received in the period (estimate)'),
-    ('ONLINE_PAYMENT_DOSSIER', 'paid_online', 'fee_dossiers',
-     'dossiers paid online (DuocThanhToanTrucTuyen 1 or 2) / dossiers with a fee (DanhSachLePhi) received in the period'),
-    ('ONLINE_PAYMENT_FORMALITY', 'fee_procedures_paid_online', 'fee_procedures',
-     'fee-bearing procedures with a dossier paid online in the period / fee-bearing catalogue procedures'),
-    ('FEE_DATA_SYNCED_FORMALITY', 'fee_procedures_with_fee_data', 'fee_procedures',
-     'fee-bearing catalogue procedures with their fee published / fee-bearing catalogue procedures'),
-    ('ORIGINAL_RESULT_AVAILABLE', 'e_result', 'received',
-     'dossiers received in the period with an electronic result (DanhSachGiayToKetQua) / dossiers received'),
-    ('SO_HOA_GIAY_TO_GIAI_QUYET', 'digitized', 'received',
-     'dossiers received in the period with digitized components (HoSoCoThanhPhanSoHoa = 1) / dossiers received'),
-    ('REUSED_DIGITIZED_DATA', 'reused', 'received',
-     'dossiers received in the period reusing digitized data (a component with DuocTaiSuDung = 1) / dossiers received'),
-    ('CITIZEN_DATA_CONNECTED_DOSSIER', 'online_received', 'received',
-     'online dossiers (applicant identified from the population data through the portal account) / dossiers received'),
-    ('PETITION_PROCESSING_ON_TIME', 'petitions_on_time', 'petitions',
-     'petitions received in the period answered no later than their due time / petitions received (6 points when none)'),
-    ('PETITION_HANDLING_SATISFACTION', 'petitions_satisfied', 'petitions',
-     'petitions received in the period rated satisfied or very satisfied / petitions received (6 points when none)'),
-    ('DOSSIER_RECEIVING_SATISFACTION', 'greatest(received - overdue_at_period_end - rated_dissatisfied, 0)', 'received',
-     '1 - (dossiers overdue at the period end + dossiers rated not satisfied) / dossiers received in the period'),
-] %}
-
 components_measured as (
-    {%- for code, numerator, denominator, basis in components %}
+    {%- for code, numerator, denominator, basis, _dossier_numerator, _dossier_denominator in qd766_component_measures() %}
 
     select
         province_code, scope_kind, scope_code, scope_name, period_grain, period_start,
