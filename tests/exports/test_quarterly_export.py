@@ -111,7 +111,7 @@ def test_scorecard_numbers_equal_the_mart(q1, conn):
     for scope, group, points, total, rank in mart:
         row = cells[scope]
         # code, name, level, dossiers received, the six groups, total, points at stake
-        # (mart_qd766_bounds: 0.40 + 0.35 on time, 0 online, none for the sync), max, rank, …
+        # (mart_qd766_bounds: 0.40 + 0.35 on time, 0 online, 0 for the sync), max, rank, …
         assert row[4 + groups.index(group)] == pytest.approx(float(points))
         assert row[10] == pytest.approx(float(total)) and row[13] == rank
         assert row[11] == pytest.approx(0.75)
@@ -131,13 +131,15 @@ def test_scorecard_numbers_equal_the_mart(q1, conn):
     got = {(r[0], r[3]): (r[5], r[6], r[8], r[13] or "") for r in body}
     assert got == {(s, c): (n, d, pytest.approx(float(p)), "Ước tính" if e else "")
                    for s, c, n, d, p, e in mart}  # fmt: skip
-    # lowest, highest, at stake: bounded, nothing flagged (the points), no rule (blank)
+    # lowest, highest, at stake: bounded, nothing flagged (the points), no rule (the points:
+    # width 0 by construction)
     bounds = {(r[0], r[3]): (r[8], r[10], r[11], r[12]) for r in body}
     points, low, high, stake = bounds[("H40", "DOSSIER_HANDLING_ON_TIME")]
     assert (low, high, stake) == pytest.approx((points - 0.40, points + 0.35, 0.75))
     points, low, high, stake = bounds[("H40", "ONLINE_DOSSIER_RATE")]
     assert (low, high, stake) == pytest.approx((points, points, 0))
-    assert bounds[("H40", "DOSSIER_SYNC")][1:] == (None, None, None)
+    sync = bounds[("H40", "DOSSIER_SYNC")]
+    assert sync[1:] == pytest.approx((sync[0], sync[0], 0))
     header_row = next(comp.iter_rows(min_row=header, max_row=header, values_only=True))
     assert "Điểm có thể sai lệch" in header_row and "Điểm thấp nhất" in header_row
     with zipfile.ZipFile(q1.folder / quarterly.SCORECARD_XLSX) as z:
