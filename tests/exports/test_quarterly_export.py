@@ -248,6 +248,8 @@ def test_html_is_offline_and_has_the_charts(q1):
     section = html.split("Điểm có thể sai lệch do lỗi nhập liệu")[1].split("<h2>")[0]
     assert "Thành phần DOSSIER_HANDLING_ON_TIME" in section and "0.75" in section
     assert "Thành phần DOSSIER_SYNC" not in section
+    # the province's own points at stake come first, broken down by component
+    assert section.index("<td>Toàn tỉnh</td>") < section.index("<td>Sở Tư pháp</td>")
     # the reconciliation's causes (read from their mart) and restatements, in Vietnamese
     for title in ("Nguyên nhân chênh lệch điểm 766 theo chỉ số (cả quý)",
                   "Quy tắc tính (Cổng tính đúng hạn theo tháng tiếp nhận)",

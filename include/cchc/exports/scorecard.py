@@ -211,6 +211,8 @@ def components_table(scores: Scores) -> Table:
     def cell(r: dict, key: str):
         if key == "is_estimate":
             return "Ước tính" if r[key] else ""
+        if key == "scope_name" and not r[key] and r["scope_kind"] == "province":
+            return "Toàn tỉnh"  # as the scorecard names it
         if key in r:
             return r[key]
         # the bounds (mart_qd766_bounds): empty when the component has none
