@@ -15,6 +15,7 @@ RELATIONS_VI = {
     "marts.mart_qd766_reconciliation": "đối chiếu điểm Chỉ số 766",
     "marts.mart_qd766_scores": "điểm Chỉ số 766",
     "marts.mart_qd766_bounds": "điểm Chỉ số 766 có thể sai lệch",
+    "marts.mart_qd766_reconciliation_causes": "nguyên nhân chênh lệch điểm Chỉ số 766",
     "marts.mart_form06_quarterly": "số liệu Biểu 06",
     "marts.fct_dossiers": "hồ sơ",
     "marts.dim_agencies": "danh mục đơn vị",

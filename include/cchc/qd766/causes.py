@@ -14,6 +14,9 @@ rule (`rules.points`); what a step changes is that cause's share of the differen
 6. residual: what is left between that and the portal's published score.
 
 The shares add up to `difference` = ours − official, as in mart_qd766_reconciliation.
+The warehouse's breakdown is the dbt mart mart_qd766_reconciliation_causes (what BI and the
+exports read); these are the same steps written in Python, to check the mart cell by cell
+(tests/qd766, bench.qd766_causes) and the synthetic portal against the records it serves.
 """
 
 from __future__ import annotations
