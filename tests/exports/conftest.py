@@ -59,7 +59,8 @@ create table marts.mart_qd766_reconciliation_causes (
     component_name text, our_points numeric, official_points numeric, difference numeric,
     has_portal_rule boolean, portal_rule_now_points numeric, counting_rule_points numeric,
     cutoff_timing_points numeric, not_synced_points numeric, status_mismatch_points numeric,
-    unit_mapping_points numeric, residual_points numeric);
+    unit_mapping_points numeric, residual_points numeric, dossiers_edited_after_snapshot int,
+    dossiers_not_synced int, dossiers_status_mismatch int, dossiers_unit_remapped int);
 create table marts.dim_administrative_units (province_code text, unit_code text,
     unit_name text, unit_level int, valid_from date, valid_to date);
 create table marts.fct_dossiers (dossier_code text primary key, agency_code text,

@@ -254,6 +254,7 @@ def test_html_is_offline_and_has_the_charts(q1):
     for title in ("Nguyên nhân chênh lệch điểm 766 theo chỉ số (cả quý)",
                   "Quy tắc tính (Cổng tính đúng hạn theo tháng tiếp nhận)",
                   "Hồ sơ chưa đồng bộ lên Cổng (hoặc chỉ có trên Cổng)",
+                  "Số hồ sơ chưa đồng bộ lên Cổng",
                   "Chênh lệch = điểm tính lại − điểm Cổng DVCQG chấm ngày công bố",
                   "Số liệu 766 đã điều chỉnh sau khi xuất/công bố"):  # fmt: skip
         assert title in html, title
@@ -266,6 +267,7 @@ def test_the_causes_are_the_marts_in_the_reconciliation_and_the_scorecard(q1):
     with open(q1.folder / "qd766_nguyen_nhan_lech.csv", encoding="utf-8-sig") as f:
         detail = list(csv.reader(f))
     rows = [r for r in detail[1:] if r and r[0].startswith("H40")]
+    assert "dossiers_not_synced" in detail[0]  # the dossiers behind the causes (CSV: keys)
     assert [(r[0], r[3]) for r in rows] == [("H40.12", "DOSSIER_HANDLING_ON_TIME"),
                                           ("H40.41", "DOSSIER_SYNC")]  # fmt: skip
     with open(q1.folder / "qd766_nguyen_nhan_tong_hop.csv", encoding="utf-8-sig") as f:

@@ -17,6 +17,13 @@ MART = "marts.mart_qd766_reconciliation_causes"
 CAUSE_COLUMNS = [Column(c, CAUSES_VI[c], c.replace("_", " ").capitalize(), POINTS)
                  for c in CAUSES]  # fmt: skip
 SHARES = ", ".join(f"{c}_points" for c in CAUSES)
+# the dossiers the warehouse counts behind the causes (mart column -> Vietnamese header)
+DOSSIER_COUNTS = {
+    "dossiers_edited_after_snapshot": "Số hồ sơ sửa sau ngày Cổng chốt",
+    "dossiers_not_synced": "Số hồ sơ chưa đồng bộ lên Cổng",
+    "dossiers_status_mismatch": "Số hồ sơ có trạng thái trên Cổng khác",
+    "dossiers_unit_remapped": "Số hồ sơ của đơn vị đã sáp nhập",
+}
 CAUSES_NOTE = (
     "Chênh lệch = điểm tính lại − điểm Cổng DVCQG chấm ngày công bố; mỗi cột nguyên nhân là"
     " phần chênh lệch do nguyên nhân đó (cộng các cột bằng chênh lệch). Cách tính chính thức"
@@ -31,7 +38,7 @@ SUMMARY = "qd766_nguyen_nhan_tong_hop"
 DETAIL_SQL = f"""
 select scope_code, scope_name, period_start, component_code, component_name, our_points,
     official_points,
-    portal_rule_now_points, difference, {SHARES}
+    portal_rule_now_points, difference, {SHARES}, {", ".join(DOSSIER_COUNTS)}
 from {MART}
 where province_code = %s and has_portal_rule and difference <> 0
     and period_start >= %s and period_start <= %s
@@ -67,6 +74,8 @@ def read_causes(conn: psycopg.Connection, quarter: Quarter, province: str) -> li
                "Portal's rule on the data now", POINTS),
         Column("difference", "Chênh lệch (tính lại − chính thức)", "Difference", POINTS),
         *CAUSE_COLUMNS,
+        *(Column(k, vi, k.replace("_", " ").capitalize(), "#,##0")
+          for k, vi in DOSSIER_COUNTS.items()),
     ]  # fmt: skip
     summary_columns = [
         Column("component_code", "Mã chỉ số", "Component", width=42),

@@ -188,6 +188,7 @@ pairs as (
         m.snapshot_stamp,
         held.dossier_code is not null as has_held,
         held.unit_code is not null and held.received_date is not null as held_countable,
+        held.updated_stamp as held_updated_stamp,
         copy.dossier_code is not null as has_copy,
         copy.unit_code is not null and copy.received_date is not null as copy_countable,
         coalesce(rated.is_dissatisfied, false) as is_dissatisfied,
@@ -449,6 +450,49 @@ step_cells as (
 
 ),
 
+dossier_counts as (
+
+    -- the dossiers behind the causes, per unit and month of receipt as the one-stop system
+    -- held them on the snapshot day
+    select
+        then_.province_code,
+        then_.held_unit_code as unit_code,
+        date_trunc('month', then_.held_received_date)::date as period_start,
+        count(*) filter (where now_.held_updated_stamp > then_.held_updated_stamp)
+            as edited_after_snapshot,
+        count(*) filter (where not then_.has_copy) as not_synced,
+        count(*) filter (where then_.has_copy and (then_.copy_unit_code, then_.copy_received_date,
+            then_.copy_due_date, then_.copy_ended_date, then_.copy_is_online)
+            is distinct from (then_.held_unit_code, then_.held_received_date,
+            then_.held_due_date, then_.held_ended_date, then_.held_is_online))
+            as status_mismatch
+    from pairs as then_
+    inner join pairs as now_
+        on then_.province_code = now_.province_code
+        and then_.dossier_code = now_.dossier_code
+        and now_.moment = 'now'
+    where then_.moment = 'then' and then_.has_held and then_.held_countable
+    group by 1, 2, 3
+
+),
+
+remapped_counts as (
+
+    -- dossiers of a merged unit the portal counted for this unit on the snapshot day
+    select steps.province_code, mapped.mapped_code as unit_code,
+        date_trunc('month', steps.received_date)::date as period_start,
+        count(*) as unit_remapped
+    from dossier_steps as steps
+    inner join mapped_units as mapped
+        on steps.province_code = mapped.province_code
+        and steps.unit_code = mapped.unit_code
+        and steps.snapshot_stamp = mapped.snapshot_stamp
+    where steps.step = 'portal_units' and steps.is_counted
+        and mapped.mapped_code <> steps.unit_code
+    group by 1, 2, 3
+
+),
+
 cells as (
 
     -- every agency × month × component both sides scored
@@ -485,9 +529,22 @@ chained as (
             as {{ step }}_points,
         {%- endfor %}
         counted.portal_units_numerator as recount_numerator,
-        counted.portal_units_denominator as recount_denominator
+        counted.portal_units_denominator as recount_denominator,
+        cells.component_code not like 'PETITION%' as counts_dossiers,
+        dossiers.edited_after_snapshot,
+        dossiers.not_synced,
+        dossiers.status_mismatch,
+        remapped.unit_remapped
     from cells
     inner join rules as rule on cells.component_code = rule.component_code
+    left join dossier_counts as dossiers
+        on cells.province_code = dossiers.province_code
+        and cells.scope_code = dossiers.unit_code
+        and cells.period_start = dossiers.period_start
+    left join remapped_counts as remapped
+        on cells.province_code = remapped.province_code
+        and cells.scope_code = remapped.unit_code
+        and cells.period_start = remapped.period_start
     left join step_cells as counted
         on cells.province_code = counted.province_code
         and cells.scope_code = counted.unit_code
@@ -530,6 +587,10 @@ final as (
         {%- endfor %}
         case when has_portal_rule then portal_units_points - official_points end
             as residual_points,
+        {%- for column in ['edited_after_snapshot', 'not_synced', 'status_mismatch', 'unit_remapped'] %}
+        case when has_portal_rule and counts_dossiers then coalesce({{ column }}, 0)::int end
+            as dossiers_{{ column }},
+        {%- endfor %}
         case
             when not has_portal_rule
                 then 'Chưa tách được nguyên nhân: chưa có cách tính của Cổng cho chỉ số này'
