@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from cchc.warning.choose import Rule
+from cchc.warning.choose import Rule, choose_rule
 from cchc.warning.compare import compare
 from cchc.warning.curve import (
     ceiling,
@@ -89,3 +89,19 @@ def test_the_comparison_reads_the_model_curve_at_each_naive_point() -> None:
     (naive,) = result.naive
     assert naive.model_precision_at_its_recall == pytest.approx(0.75)  # better than its 0.6
     assert naive.model_recall_at_its_precision == pytest.approx(2 / 3)  # the ceiling
+
+
+def test_the_rule_chosen_is_the_one_with_the_largest_worse_margin() -> None:
+    late = [_nights(f"late{i}", {4: 0.2, 3: 0.9, 2: 0.9, 1: 0.9}) for i in range(4)]
+    calm = [_nights(f"calm{i}", {4: 0.2, 3: 0.2, 2: 0.3, 1: 0.95}) for i in range(4)]
+    nights = [night for group in late + calm for night in group]
+    outcomes = {("H40", f"late{i}"): LATE for i in range(4)}
+    outcomes |= {("H40", f"calm{i}"): ON_TIME for i in range(4)}
+    rule = choose_rule(nights, outcomes, LAST_NIGHT, DATA_END)
+    # every late dossier warned 2+ days ahead and no calm one: both targets met in full
+    assert rule.margin == pytest.approx(min(1 - 0.6, 1 - 0.85))
+    result = score(
+        "m", model_rule(rule.threshold, rule.horizon, rule.last_chance), nights, outcomes,
+        LAST_NIGHT, DATA_END,
+    )  # fmt: skip
+    assert (result.precision, result.recall_in_time) == (1.0, 1.0)
