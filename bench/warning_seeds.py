@@ -52,8 +52,8 @@ def load(settings, seed: int, scale: float) -> None:
     from cchc.synthetic import generate
     from cchc.transform.dbt import dbt_build
 
-    store = generate(settings.data_dir / f"sim-s{seed}", START, END, seed=seed, scale=scale,
-                     clean=True)  # fmt: skip
+    # with the realistic data-entry errors, as `cchc simulate generate` makes them
+    store = generate(settings.data_dir / f"sim-s{seed}", START, END, seed=seed, scale=scale)
     server = warehouse.params(settings)
     with psycopg.connect(server.url(), autocommit=True) as conn:
         conn.execute(f"drop database if exists {_database(seed)} with (force)")

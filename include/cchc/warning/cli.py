@@ -15,9 +15,9 @@ warn_app = typer.Typer(help="Early warning of dossiers at risk of ending late.")
 # The nightly mart's defaults too (dbt vars warning_risk_threshold, warning_horizon_days).
 # Chosen on one replay (seed 42, Q2/2024; cchc.warning.choose), checked on two other seeds
 # and on July 2024 (docs/benchmarks.md, python -m bench.warning_seeds).
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = 0.42
 DEFAULT_HORIZON = 3  # working days
-DEFAULT_LAST_CHANCE = 0.24  # 2 working days before the due date: the last warning in time
+DEFAULT_LAST_CHANCE = 0.25  # 2 working days before the due date: the last warning in time
 
 
 @warn_app.callback()
