@@ -135,3 +135,27 @@ def test_a_dossier_warned_then_finished_late_is_a_true_positive(replayed) -> Non
     assert result.precision == result.true_positives / result.warned
     naive = score("naive", naive_rule(2), nights, outcomes, LAST_NIGHT, data_end)
     assert naive.dossiers == result.dossiers and naive.late == result.late
+
+
+def test_a_one_night_replay_says_what_that_nights_mart_said(replayed) -> None:
+    """Last in the module: it rebuilds the replay table for the mart's own night."""
+    with psycopg.connect(replayed.url()) as conn:
+        (as_of,) = conn.execute(
+            "select distinct as_of_date from marts.mart_dossiers_at_risk"
+        ).fetchone()
+        mart = conn.execute(
+            "select r.dossier_code, r.working_days_left, r.risk_probability"
+            " from marts.mart_dossiers_at_risk r"
+            " join marts.fct_dossiers d using (province_code, dossier_code)"
+            " where not d.is_ended order by r.dossier_code"
+        ).fetchall()
+    build_replay(replayed, as_of, as_of)
+    with psycopg.connect(replayed.url()) as conn:
+        replay = conn.execute(
+            "select r.dossier_code, r.working_days_left, r.risk_probability"
+            " from intermediate.int_warning_replay r"
+            " join marts.fct_dossiers d using (province_code, dossier_code)"
+            " where not d.is_ended order by r.dossier_code"
+        ).fetchall()
+    assert len(mart) > 10 and any(row[2] > 0 for row in mart)
+    assert replay == mart

@@ -1,7 +1,8 @@
 {#- The early-warning model replayed over past nights, for `cchc warn score`: one row per
     night × dossier open at its end, each night judged only from what was recorded by then,
-    the model trained once on the history before the first night. Built only when the
-    command asks for it (vars warning_replay_from / warning_replay_to), never nightly. -#}
+    the model trained once on the history known on the first night (as that night's mart
+    was). Built only when the command asks for it (vars warning_replay_from /
+    warning_replay_to), never nightly. -#}
 {{
     config(
         materialized='table',
@@ -17,7 +18,8 @@
     cross join generate_series('{{ first_night }}'::date, '{{ last_night }}'::date, interval '1 day') as night
 {%- endset %}
 {%- set training_sql -%}
-    select distinct province_code, '{{ first_night }}'::date - 1 as trained_through
+    -- what the nightly mart knew on the first night: a one-night replay is that night's mart
+    select distinct province_code, '{{ first_night }}'::date as trained_through
     from {{ ref('fct_dossiers') }}
 {%- endset %}
 

@@ -7,15 +7,15 @@ from typing import Annotated
 
 import typer
 
+from .choose import TARGET_PRECISION, TARGET_RECALL_IN_TIME
 from .score import MIN_LEAD_WORKING_DAYS, Score
 
 warn_app = typer.Typer(help="Early warning of dossiers at risk of ending late.")
 
-TARGET_RECALL_IN_TIME = 0.85
-TARGET_PRECISION = 0.6
 # The nightly mart's defaults too (dbt vars warning_risk_threshold, warning_horizon_days).
-# Chosen on the Q2/2024 replay, checked on July 2024 (docs/benchmarks.md).
-DEFAULT_THRESHOLD = 0.5
+# Chosen on one replay (seed 42, Q2/2024; cchc.warning.choose), checked on two other seeds
+# and on July 2024 (docs/benchmarks.md, python -m bench.warning_seeds).
+DEFAULT_THRESHOLD = 0.42
 DEFAULT_HORIZON = 3  # working days
 DEFAULT_LAST_CHANCE = 0.25  # 2 working days before the due date: the last warning in time
 
@@ -32,7 +32,7 @@ def format_score(result: Score) -> str:
         else "–"
     )
     return (
-        f"{result.rule:<24} {result.precision:>9.3f} {result.recall:>7.3f}"
+        f"{result.rule:<30} {result.precision:>9.3f} {result.recall:>7.3f}"
         f" {result.recall_in_time:>12.3f} {lead:>12} {result.warned:>7} {result.true_positives:>6}"
         f" {result.recall_in_time_warnable:>16.3f}"
     )
@@ -71,8 +71,9 @@ def score_command(
     from cchc import warehouse
     from cchc.config import load_settings
 
+    from .choose import Rule
+    from .compare import compare
     from .replay import build_replay, read_replay
-    from .score import model_rule, naive_rule, score
 
     if last < first:
         typer.secho("error: --to must not be before --from", fg=typer.colors.RED, err=True)
@@ -81,18 +82,12 @@ def score_command(
     pg = warehouse.params(settings)
     build_replay(pg, first.date(), last.date())  # the rules apply to its probabilities
     nights, outcomes, data_end = read_replay(pg)
-    rules = [
-        (
-            f"model p>={threshold:g}/{last_chance:g}",
-            model_rule(threshold, horizon, last_chance, min_lead),
-        )
-    ]
-    rules += [(f"naive (due <= {n} days)", naive_rule(n)) for n in (naive_days or [2, 3])]
-    results = [
-        score(name, warns, nights, outcomes, last.date(), data_end, min_lead)
-        for name, warns in rules
-    ]
-    model = results[0]
+    rule = Rule(threshold, horizon, last_chance)
+    comparison = compare(
+        rule, nights, outcomes, last.date(), data_end, naive_days or [1, 2, 3, 5], min_lead
+    )
+    model = comparison.model
+    results = [model] + [point.result for point in comparison.naive]
     typer.echo(
         f"nights {first:%Y-%m-%d} .. {last:%Y-%m-%d} ({len({n.as_of for n in nights})} nights,"
         f" {len(nights)} dossier-nights); outcomes known from the data up to {data_end}"
@@ -104,19 +99,21 @@ def score_command(
         else "dossiers judged: 0"
     )
     typer.echo(
-        f"{'rule':<24} {'precision':>9} {'recall':>7} {f'recall >={min_lead}d':>12}"
+        f"{'rule':<30} {'precision':>9} {'recall':>7} {f'recall >={min_lead}d':>12}"
         f" {'lead med/avg':>12} {'warned':>7} {'TP':>6} {'in time/warnable':>16}"
     )
     for result in results:
         typer.echo(format_score(result))
-    naive = results[1:]
     met = model.recall_in_time >= TARGET_RECALL_IN_TIME and model.precision >= TARGET_PRECISION
     typer.echo(
         f"targets (recall >={min_lead}d >= {TARGET_RECALL_IN_TIME}, precision >="
         f" {TARGET_PRECISION}): {'met' if met else 'NOT met'}"
     )
-    for other in naive:
+    for other in comparison.naive:
         typer.echo(
-            f"vs {other.rule}: precision {'better' if model.precision > other.precision else 'NOT better'},"
-            f" recall >={min_lead}d {'better' if model.recall_in_time > other.recall_in_time else 'NOT better'}"
+            f"vs {other.result.rule}: precision"
+            f" {'better' if model.precision > other.result.precision else 'NOT better'},"
+            f" recall >={min_lead}d"
+            f" {'better' if model.recall_in_time > other.result.recall_in_time else 'NOT better'}"
         )
+    typer.echo(comparison.text())

@@ -106,6 +106,20 @@ def naive_rule(days: int):
     return warns
 
 
+def judged_outcomes(
+    seen, outcomes: dict[tuple[str, str], Outcome], last_night: date, data_end: date
+) -> dict[tuple[str, str], bool]:
+    """Of the dossiers seen open before their due date, those due within the replayed nights
+    and of known outcome: whether each went late."""
+    return {
+        key: late
+        for key in seen
+        if key in outcomes
+        and outcomes[key].due_date <= last_night
+        and (late := outcomes[key].went_late(data_end)) is not None
+    }
+
+
 def score(
     rule: str,
     warns,
@@ -128,13 +142,7 @@ def score(
         if warns(night):
             lead = first_lead.get(night.dossier)
             first_lead[night.dossier] = max(lead or 0, night.working_days_left)
-    judged = {
-        key: late
-        for key in seen
-        if key in outcomes
-        and outcomes[key].due_date <= last_night
-        and (late := outcomes[key].went_late(data_end)) is not None
-    }
+    judged = judged_outcomes(seen, outcomes, last_night, data_end)
     late = {key for key, went in judged.items() if went}
     warned = {key for key in first_lead if key in judged}
     hits = warned & late

@@ -5,7 +5,7 @@
 {{ config(pre_hook="{{ warning_planner_settings() }}") }}
 {%- set tz = var('local_timezone') %}
 {#- chosen by replaying past nights (cchc warn score, docs/benchmarks.md) #}
-{%- set threshold = var('warning_risk_threshold', 0.5) %}
+{%- set threshold = var('warning_risk_threshold', 0.42) %}
 {%- set horizon = var('warning_horizon_days', 3) %}
 {%- set last_chance = var('warning_last_chance_threshold', 0.25) %}
 {%- set apology_lookback_days = var('warning_apology_lookback_days', 30) %}
