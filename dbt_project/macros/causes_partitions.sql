@@ -34,11 +34,15 @@
 {%- endmacro %}
 
 
-{#- A rating changed: the dossier it rates, as a change of that dossier. -#}
-{% macro causes_rating_changes() -%}
+{#- A rating changed: the months of the dossiers any of its versions rates (a rating that now
+    rates another dossier counts the old one again too). -#}
+{% macro causes_rating_months() -%}
     (
-        select province_code, payload ->> 'MaHoSo' as record_key, record_updated_at as updated_at
-        from {{ raw_or_empty(source('portal', 'ratings')) }} as raw_versions
+        select ratings.province_code, ratings.record_key, dossiers.period_key
+        from {{ raw_or_empty(source('portal', 'ratings')) }} as ratings
+        inner join {{ causes_dossier_months() }} as dossiers
+            on ratings.province_code = dossiers.province_code
+            and ratings.payload ->> 'MaHoSo' = dossiers.record_key
     )
 {%- endmacro %}
 
@@ -50,8 +54,9 @@
          'key': 'record_key', 'via': dossier_months},
         {'stream': 'syncs', 'relation': raw_changes(source('portal', 'dossier_syncs')),
          'key': 'record_key', 'via': dossier_months},
-        {'stream': 'ratings', 'relation': causes_rating_changes(), 'key': 'record_key',
-         'via': dossier_months},
+        {'stream': 'ratings', 'relation': raw_changes(source('portal', 'ratings')),
+         'key': 'record_key',
+         'via': {'relation': causes_rating_months(), 'from': 'record_key', 'key': 'period_key'}},
         {'stream': 'petitions', 'relation': raw_changes(source('portal', 'petitions')),
          'key': 'record_key',
          'via': {'relation': causes_version_months(source('portal', 'petitions'), 'MaPAKN'),
@@ -64,7 +69,7 @@
     {{ return(save_watermarks({
         'dossiers': raw_changes(source('onestop', 'dossiers')),
         'syncs': raw_changes(source('portal', 'dossier_syncs')),
-        'ratings': causes_rating_changes(),
+        'ratings': raw_changes(source('portal', 'ratings')),
         'petitions': raw_changes(source('portal', 'petitions'))})) }}
 {%- endmacro %}
 
