@@ -30,7 +30,7 @@ from cchc.qd766.causes_source import from_store, from_warehouse, ours_from_wareh
 from cchc.qd766.portal_rule import COMPONENTS
 from cchc.simulators.server import SimulatorProcess
 from cchc.synthetic import generate
-from cchc.transform.dbt import dbt_build
+from cchc.transform.dbt import dbt_build, run_dbt
 from tests.conftest import settings_using
 
 SCALE = 0.003
@@ -233,3 +233,78 @@ def test_a_late_edit_after_an_export_is_recorded_as_a_restatement(quarter_wareho
                    and r["taken_at"] == exported_at
                    and r["points_after"] == row["points_after"]
                    for r in again.records())  # fmt: skip
+
+
+def _causes_rows(conn: psycopg.Connection) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "select t::text from marts.mart_qd766_reconciliation_causes as t order by 1"
+        ).fetchall()
+    ]
+
+
+def _add_version(conn: psycopg.Connection, province: str, key: str, payload: dict, at: datetime):
+    text = json.dumps(payload)
+    conn.execute(
+        "insert into raw.onestop__dossiers select batch_id || '-' || %s, province_code, source,"
+        " entity, window_start, window_end, extracted_at, record_key, %s, md5(%s), %s"
+        " from raw.onestop__dossiers where record_key = %s and province_code = %s limit 1",
+        (payload["NgayCapNhat"], at, text, text, key, province),
+    )
+
+
+def test_the_causes_mart_built_night_by_night_equals_a_full_recount(quarter_warehouse):
+    """Two dossiers changed in July: one of April only stamped again (our scores do not move,
+    the mart's count of dossiers edited after the snapshot does), one whose receipt moves
+    from May to June. The nightly build counts again the months of all their versions (not
+    July's), and the mart is then exactly what a full rebuild gives."""
+    database, province = quarter_warehouse
+    april = date(2025, 4, 1)
+    with psycopg.connect(database.url()) as conn:
+        before = _causes_rows(conn)
+        # an April dossier last updated in April, of an agency with a cell that month
+        stamped = conn.execute(
+            "select raw.record_key, (array_agg(raw.payload order by raw.record_updated_at desc))[1]"
+            " from raw.onestop__dossiers as raw"
+            " where raw.province_code = %s and raw.payload ->> 'NgayTiepNhan' like '202504%%'"
+            " group by raw.record_key"
+            " having max(raw.payload ->> 'NgayCapNhat') < '20250501000000'"
+            " and bool_and(raw.payload ->> 'NgayTiepNhan' like '202504%%')"
+            " and exists (select 1 from marts.mart_qd766_reconciliation_causes as c"
+            "  where c.province_code = %s and c.period_start = %s and c.has_portal_rule"
+            "  and c.component_code = 'DOSSIER_HANDLING_ON_TIME' and c.scope_code ="
+            "  ((array_agg(raw.payload order by raw.record_updated_at desc))[1] ->> 'DonViXuLy'))"
+            " order by raw.record_key limit 1",
+            (province, province, april),
+        ).fetchone()
+        assert stamped, "no April dossier left untouched after April"
+        key, payload = stamped
+        cell = ("select dossiers_edited_after_snapshot from marts.mart_qd766_reconciliation_causes"
+                " where province_code = %s and scope_code = %s and period_start = %s"
+                " and component_code = 'DOSSIER_HANDLING_ON_TIME'")  # fmt: skip
+        cell_args = (province, payload["DonViXuLy"], april)
+        (edited_before,) = conn.execute(cell, cell_args).fetchone()
+        _add_version(conn, province, key, {**payload, "NgayCapNhat": "20250714090000"},
+                     datetime(2025, 7, 14, 9, 0, tzinfo=TZ))  # fmt: skip
+        moved = conn.execute(
+            "select record_key, payload from raw.onestop__dossiers"
+            " where province_code = %s and payload ->> 'NgayTiepNhan' like '202505%%'"
+            " and record_key <> %s and payload ->> 'DonViXuLy' is not null"
+            " order by record_key, record_updated_at desc limit 1",
+            (province, key),
+        ).fetchone()
+        assert moved, "no May dossier"
+        _add_version(conn, province, moved[0], {**moved[1], "NgayTiepNhan": "20250605080000",
+                     "NgayCapNhat": "20250714100000"}, datetime(2025, 7, 14, 10, 0, tzinfo=TZ))  # fmt: skip
+        conn.commit()
+    dbt_build(database)
+    with psycopg.connect(database.url()) as conn:
+        nightly = _causes_rows(conn)
+        (edited_after,) = conn.execute(cell, cell_args).fetchone()
+    run_dbt(["run", "--full-refresh", "--select", "mart_qd766_reconciliation_causes"], database)
+    with psycopg.connect(database.url()) as conn:
+        full = _causes_rows(conn)
+    assert edited_after == edited_before + 1
+    assert nightly != before
+    assert nightly == full

@@ -12,10 +12,31 @@
       5 unit_mapping    dossiers of merged units counted for the unit in force on that day;
       6 residual        what is left between that and the portal's published score.
     The shares add up to the difference exactly. Rule in _qd766_causes__models.yml; the same
-    steps as cchc.qd766.causes (kept to check this mart). A full rebuild each run: the steps
-    read every version of the month's records. -#}
-{{ config(materialized='table', pre_hook="set local enable_nestloop = off") }}
+    steps as cchc.qd766.causes (kept to check this mart). Incremental by province × month:
+    only the months whose inputs changed since the run before (macro causes_touched: months
+    logged by the scores and official marts, the months of receipt of every version of a
+    record changed since, the months linked to a changed publication, the whole province when
+    its unit register changed) are deleted and counted again, from the records having a
+    version received in them. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "set local enable_nestloop = off",
+            "{{ delete_partitions(causes_partitions()) }}",
+        ],
+        post_hook=[
+            "{{ save_consumer_state(fingerprints={'units': causes_unit_fingerprints()}) }}",
+            "{{ save_causes_watermarks() }}",
+        ],
+        indexes=[{'columns': ['province_code', 'period_start']}],
+    )
+}}
 {%- set tz = var('local_timezone') %}
+{%- set touched = causes_touched() %}
+{%- set in_touched = partition_filter(touched, none, 'period_start') %}
 {%- set dossier_components = [
     ('DOSSIER_HANDLING_ON_TIME', 'is_on_time'),
     ('ORIGINAL_RESULT_AVAILABLE', 'has_electronic_result'),
@@ -31,10 +52,16 @@
 
 with
 
-official as (
+official_all as (
 
     select * from {{ ref('mart_qd766_official') }}
     where scope_kind = 'agency' and not is_group_total
+
+),
+
+official as (
+
+    select * from official_all where {{ in_touched }}
 
 ),
 
@@ -42,8 +69,27 @@ ours as (
 
     select * from {{ ref('mart_qd766_scores') }}
     where period_grain = 'month' and scope_kind in ('agency', 'unregistered_code')
+        and {{ in_touched }}
 
 ),
+{%- if touched is not none %}
+
+touched_records as (
+
+    -- the records with a version received in a month counted again: all their versions are
+    -- read (their first dates the snapshot, the latest before it is counted)
+    select distinct province_code, family, record_code
+    from (
+        select province_code, 'dossier' as family, record_code, period_key
+        from {{ causes_dossier_months() }} as dossiers
+        union all
+        select province_code, 'petition', record_code, period_key
+        from {{ causes_version_months(source('portal', 'petitions'), 'MaPAKN') }} as petitions
+    ) as versions
+    where {{ partition_filter(touched, none, 'period_key::date') }}
+
+),
+{%- endif %}
 
 rules as (
 
@@ -56,15 +102,20 @@ published as (
     -- when the portal took each month's figures: its snapshot day, or its publication if earlier
     select province_code, period_start, min((published_at at time zone '{{ tz }}')::timestamp)
         as published_at
-    from official
+    from official_all
     group by province_code, period_start
 
 ),
 
 versions as (
-    {{ qd766_dossier_versions(source('onestop', 'dossiers'), 'onestop') }}
-    union all
-    {{ qd766_dossier_versions(source('portal', 'dossier_syncs'), 'copy') }}
+
+    select * from (
+        {{ qd766_dossier_versions(source('onestop', 'dossiers'), 'onestop') }}
+        union all
+        {{ qd766_dossier_versions(source('portal', 'dossier_syncs'), 'copy') }}
+    ) as every_version
+    {{ causes_touched_records('every_version', 'dossier', touched) }}
+
 ),
 
 ratings as (
@@ -79,6 +130,10 @@ ratings as (
         coalesce(raw.payload ->> 'MucDoHaiLong' = '3', false) as is_dissatisfied
     from {{ raw_or_empty(source('portal', 'ratings')) }} as raw
     where raw.payload ->> 'MaHoSo' is not null
+    {%- if touched is not none %}
+        and (raw.province_code, raw.payload ->> 'MaHoSo') in (
+            select province_code, record_code from touched_records where family = 'dossier')
+    {%- endif %}
 
 ),
 
@@ -102,6 +157,10 @@ petition_versions as (
         coalesce(raw.payload ->> 'MucDoHaiLong' not in ('1', '2'), true) as is_dissatisfied
     from {{ raw_or_empty(source('portal', 'petitions')) }} as raw
     where raw.payload ->> 'MaPAKN' is not null
+    {%- if touched is not none %}
+        and (raw.province_code, raw.payload ->> 'MaPAKN') in (
+            select province_code, record_code from touched_records where family = 'petition')
+    {%- endif %}
 
 ),
 
