@@ -260,8 +260,10 @@ def test_a_night_on_the_local_executor_fills_the_marts_for_bi_only(stack, local_
 
 
 # The Celery night passed outside the test (the same stack and commands, straight on the
-# CeleryExecutor: docs/benchmarks.md), and in the test's one run it stopped only at the
-# night's 1500 s bound at load average 11-15, every task so far successful on the workers.
+# CeleryExecutor: 1597 s at load average 9-14, docs/benchmarks.md), and in the test's one run
+# it stopped only at the night's 1500 s bound at load 11-15, every task so far successful on
+# the workers. Superset's checks, run by hand after the bi `up`, did not find the marts
+# connection in Superset's database list although superset-setup exited 0.
 CELERY_AND_BI_UNVERIFIED = pytest.mark.skip(
     reason="the Celery and bi half has not yet passed as a whole within its bounds"
     " (docs/benchmarks.md); unskip after one full run does"
