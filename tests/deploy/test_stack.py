@@ -263,7 +263,7 @@ def test_a_night_on_the_local_executor_fills_the_marts_for_bi_only(stack, local_
 # CeleryExecutor: 1597 s at load average 9-14, docs/benchmarks.md), and in the test's one run
 # it stopped only at the night's 1500 s bound at load 11-15, every task so far successful on
 # the workers. Superset's checks, run by hand after the bi `up`, did not find the marts
-# connection in Superset's database list although superset-setup exited 0.
+# connection: superset-setup was still provisioning (fixed below, not rerun since).
 CELERY_AND_BI_UNVERIFIED = pytest.mark.skip(
     reason="the Celery and bi half has not yet passed as a whole within its bounds"
     " (docs/benchmarks.md); unskip after one full run does"
@@ -324,9 +324,16 @@ def test_superset_offline_reads_the_marts_as_the_bi_login_only(celery_and_bi):
     """The bi profile on the offline Superset image: healthy (`up --wait`), provisioned by
     superset-setup, and its SQL Lab reads the marts as `cchc_bi` and is refused the raw layer."""
     stack = celery_and_bi
-    setup = stack.compose("--profile", "bi", "ps", "-a", "--format", "{{.ExitCode}}",
-                          "superset-setup").split()  # fmt: skip
-    assert setup == ["0"], setup
+    # `up --wait` does not wait for this one-shot (nothing depends on it), and a container
+    # still running reports exit code 0: wait until it has exited.
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        setup = stack.compose("--profile", "bi", "ps", "-a", "--format",
+                              "{{.State}} {{.ExitCode}}", "superset-setup").split()  # fmt: skip
+        if setup[0] == "exited" or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    assert setup == ["exited", "0"], f"{setup}\n{stack.logs()}"
     client = Superset(
         f"http://127.0.0.1:{stack.settings['SUPERSET_PORT']}",
         "admin", stack.settings["SUPERSET_ADMIN_PASSWORD"],
