@@ -408,15 +408,9 @@ def test_docker_compose_config_validates():
         assert offline.returncode == 0, offline.stderr
 
 
-# The BI tool has no offline image yet: its official image is still pulled (README).
-PULLED_EVEN_OFFLINE = {"superset"}
-
-
 def test_offline_override_builds_every_image_and_pulls_none(services):
     offline = yaml.safe_load((ROOT / "docker-compose.offline.yml").read_text(encoding="utf-8"))
     for name, service in services.items():
-        if name in PULLED_EVEN_OFFLINE:
-            continue
         build = offline["services"][name]["build"]
         assert "BASE_IMAGE" in build["args"], name
         if "image" in service and "build" not in service:
@@ -441,3 +435,12 @@ def test_tasks_connect_with_their_logins_never_as_the_owner(services):
 def test_airflow_ui_on_the_loopback_unless_configured(services):
     (port,) = services["airflow-apiserver"]["ports"]
     assert port.startswith("${AIRFLOW_UI_BIND_ADDRESS:-127.0.0.1}:"), port
+
+
+def test_offline_superset_is_the_bi_lock_from_wheels_only():
+    # The BI tool of `cchc bi start` exactly: its pins, and no index at build time.
+    dockerfile = (ROOT / "deploy/offline/superset/Dockerfile").read_text(encoding="utf-8")
+    assert "-c /app/superset-requirements.lock" in dockerfile
+    assert "--no-index" in dockerfile
+    wheels = (ROOT / "deploy/offline/wheelhouse.sh").read_text(encoding="utf-8")
+    assert "superset-requirements.lock" in wheels and "wheelhouse-superset" in wheels

@@ -1,11 +1,13 @@
 """The compose stack, started for real: the images built offline (Debian base image and
-wheelhouse, deploy/offline/), `docker compose up` with the dev profile, one night of
-`cchc_nightly` triggered through Airflow's REST API, the marts read as the BI login; then
-the same night again on two Celery workers; then `docker compose down -v`.
+wheelhouses, deploy/offline/), `docker compose up` with the dev profile, one night of
+`cchc_nightly` triggered through Airflow's REST API, the marts read as the BI login; then, in
+one `up` on the running stack, the CeleryExecutor with two workers and Superset (bi profile,
+offline image): the same night again on the workers, and Superset's SQL Lab reading the marts
+as the BI login; then `docker compose down -v`.
 
 Exactly the commands of the README's compose section, with a generated `.env` and free
 host ports. Skipped only where no Docker engine answers (CI starts one: .ci/run). Slow
-(about ten minutes with the images cached): `pytest -m "not stack"` leaves it out.
+(two nights; figures in docs/benchmarks.md): `pytest -m "not stack"` leaves it out.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ import pytest
 from cryptography.fernet import Fernet
 from psycopg import errors
 
+from cchc.bi.provision import DATABASE_NAME, Superset
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ["docker", "compose"]
 # The offline images, as the README's compose section selects them.
 COMPOSE_FILE = "docker-compose.yml:docker-compose.offline.yml"
 PROJECT = "cchc-stack-test"
+# Every profile the test starts: built first, removed at the end.
+PROFILES = ("--profile", "dev", "--profile", "celery", "--profile", "bi")
 DAG = "cchc_nightly"
 # The night of 2024-04-01: the run at 01:00 on the next day covers its 24 hours.
 LOGICAL_DATE = "2024-04-02T01:00:00+07:00"
@@ -96,8 +102,8 @@ class Stack:
 
     def logs(self) -> str:
         done = subprocess.run(
-            [*COMPOSE, "-p", PROJECT, "--env-file", str(self.env_file), "--profile", "dev",
-             "--profile", "celery", "logs", "--no-color", "--tail", "60"],
+            [*COMPOSE, "-p", PROJECT, "--env-file", str(self.env_file), *PROFILES,
+             "logs", "--no-color", "--tail", "60"],
             cwd=ROOT, env=_compose_env(self.settings), capture_output=True, text=True,
             check=False, timeout=120,
         )  # fmt: skip
@@ -184,11 +190,11 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         subprocess.run(["bash", script], cwd=ROOT, check=True, timeout=1800)
     try:
         started = time.monotonic()
-        stack.compose("--profile", "dev", "--profile", "celery", "build", timeout=2400)
+        stack.compose(*PROFILES, "build", timeout=2400)
         stack.timings["build"] = time.monotonic() - started
         yield stack
     finally:
-        stack.compose("--profile", "dev", "--profile", "celery", "down", "-v", "--remove-orphans")
+        stack.compose(*PROFILES, "down", "-v", "--remove-orphans")
         print(f"stack timings (s): { {k: round(v) for k, v in stack.timings.items()} }")
 
 
@@ -198,7 +204,7 @@ def _wait_for_run(api: httpx.Client, run_id: str, stack: Stack) -> dict:
         run = api.get(f"/dags/{DAG}/dagRuns/{run_id}").raise_for_status().json()
         if run["state"] in ("success", "failed"):
             break
-        time.sleep(10)
+        time.sleep(3)
     else:
         raise AssertionError(f"{run_id} still {run['state']} after {NIGHT_TIMEOUT}s")
     if run["state"] != "success":
@@ -235,7 +241,7 @@ def local_night(stack: Stack) -> dict:
         deadline = time.monotonic() + 300
         while api.get(f"/dags/{DAG}").status_code != 200:  # the DAG processor's first parse
             assert time.monotonic() < deadline, f"{DAG} never parsed\n{stack.logs()}"
-            time.sleep(5)
+            time.sleep(2)
         api.patch(f"/dags/{DAG}", json={"is_paused": False}).raise_for_status()
         started = time.monotonic()
         created = api.post(f"/dags/{DAG}/dagRuns", json={"logical_date": LOGICAL_DATE})
@@ -253,19 +259,36 @@ def test_a_night_on_the_local_executor_fills_the_marts_for_bi_only(stack, local_
     _assert_bi_reads_marts_only(stack)
 
 
-@pytest.mark.skip(
-    reason="not yet run through to the end: the Celery profile's night is unverified (README);"
-    " its first run stopped at a wrong `up` argument order, fixed since"
+# The Celery night passed outside the test (the same stack and commands, straight on the
+# CeleryExecutor: 1597 s at load average 9-14, docs/benchmarks.md), and in the test's one run
+# it stopped only at the night's 1500 s bound at load 11-15, every task so far successful on
+# the workers. Superset's checks, run by hand after the bi `up`, did not find the marts
+# connection: superset-setup was still provisioning (fixed below, not rerun since).
+CELERY_AND_BI_UNVERIFIED = pytest.mark.skip(
+    reason="the Celery and bi half has not yet passed as a whole within its bounds"
+    " (docs/benchmarks.md); unskip after one full run does"
 )
-def test_the_same_night_on_two_celery_workers(stack, local_night):
+
+
+@pytest.fixture(scope="module")
+def celery_and_bi(stack: Stack, local_night: dict) -> Stack:
+    """The running stack switched to the CeleryExecutor with two workers, and Superset (bi)
+    started beside it, in one `up`: only the Airflow containers, whose configuration changed,
+    are recreated; the warehouse, its marts and the simulators stay as the first night left
+    them, and Superset starts while Airflow restarts."""
     celery_env = _env_file(
         stack.workdir / ".env.celery", {**stack.settings, "AIRFLOW_EXECUTOR": "CeleryExecutor"}
     )
-    stack.timings["startup_celery"] = stack.up(
-        "--profile", "dev", "--profile", "celery", options=("--scale", "airflow-worker=2"),
-        env_file=celery_env,
-    )  # fmt: skip
+    stack.timings["startup_celery_bi"] = stack.up(
+        *PROFILES, options=("--scale", "airflow-worker=2"), env_file=celery_env
+    )
     stack.env_file = celery_env
+    return stack
+
+
+@CELERY_AND_BI_UNVERIFIED
+def test_the_same_night_on_two_celery_workers(celery_and_bi, local_night):
+    stack = celery_and_bi
     workers = {
         cid[:12]
         for cid in stack.compose("--profile", "celery", "ps", "-q", "airflow-worker").split()
@@ -287,3 +310,41 @@ def test_the_same_night_on_two_celery_workers(stack, local_night):
     # Every task ran on a worker; none in the scheduler.
     assert hosts <= workers, (hosts, workers)
     _assert_bi_reads_marts_only(stack)
+
+
+def _sql_lab(client: Superset, database_id: int, sql: str) -> httpx.Response:
+    return client.http.post(
+        "/api/v1/sqllab/execute/",
+        json={"database_id": database_id, "sql": sql, "schema": "marts", "runAsync": False},
+    )
+
+
+@CELERY_AND_BI_UNVERIFIED
+def test_superset_offline_reads_the_marts_as_the_bi_login_only(celery_and_bi):
+    """The bi profile on the offline Superset image: healthy (`up --wait`), provisioned by
+    superset-setup, and its SQL Lab reads the marts as `cchc_bi` and is refused the raw layer."""
+    stack = celery_and_bi
+    # `up --wait` does not wait for this one-shot (nothing depends on it), and a container
+    # still running reports exit code 0: wait until it has exited.
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        setup = stack.compose("--profile", "bi", "ps", "-a", "--format",
+                              "{{.State}} {{.ExitCode}}", "superset-setup").split()  # fmt: skip
+        if setup[0] == "exited" or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    assert setup == ["exited", "0"], f"{setup}\n{stack.logs()}"
+    client = Superset(
+        f"http://127.0.0.1:{stack.settings['SUPERSET_PORT']}",
+        "admin", stack.settings["SUPERSET_ADMIN_PASSWORD"],
+    )  # fmt: skip
+    assert client.http.get("/health").text == "OK"
+    databases = client.http.get("/api/v1/database/").raise_for_status().json()["result"]
+    marts = next(d for d in databases if d["database_name"] == DATABASE_NAME)
+    connection = client.http.get(f"/api/v1/database/{marts['id']}/connection")
+    assert connection.raise_for_status().json()["result"]["parameters"]["username"] == "cchc_bi"
+    counted = _sql_lab(client, marts["id"], "select count(*) as n from marts.fct_dossiers")
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["data"][0]["n"] > 0
+    refused = _sql_lab(client, marts["id"], "select count(*) from raw.onestop__dossiers")
+    assert refused.status_code >= 400 and "permission denied" in refused.text, refused.text
