@@ -115,21 +115,20 @@ def _layer(item) -> str:
     return "warehouse" if "pg" in getattr(item, "fixturenames", ()) else "unit"
 
 
-# The xdist group (`--dist loadgroup`) a test runs in: one worker runs a whole group. A folder
-# whose conftest.py builds session fixtures for several files is one group, so they are built
-# once, not on both workers; the compose stack test, mostly waiting on containers, is alone;
-# every other file is its own group.
+# The unit of work xdist hands a worker (`pytest_xdist_make_scheduler` below): a folder whose
+# conftest.py builds session fixtures for several files is one unit, so they are built once,
+# not on both workers; every other file is its own unit (the compose stack test, mostly
+# waiting on containers, among them).
 _FOLDERS_SHARING_FIXTURES = {"dbt", "exports", "extract", "quality", "simulators", "ui"}
 
 
-def _group(item) -> str:
-    path = Path(item.path).relative_to(Path(__file__).parent)
-    if item.get_closest_marker("stack") or path.parts[0] not in _FOLDERS_SHARING_FIXTURES:
-        return path.as_posix()
-    return path.parts[0]
+def _group(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0].removeprefix("tests/")
+    folder = path.split("/", 1)[0]
+    return folder if folder in _FOLDERS_SHARING_FIXTURES else path
 
 
-# The longest groups first (`--no-loadscope-reorder` keeps this order): a long group handed out
+# The longest units first (`--no-loadscope-reorder` keeps this order): a long group handed out
 # last would run on alone while the other worker sits idle. From a full run's durations.
 _LONGEST_FIRST = (
     "deploy/test_stack.py",
@@ -149,6 +148,17 @@ _LONGEST_FIRST = (
 def pytest_collection_modifyitems(config, items):
     for item in items:
         item.add_marker(_layer(item))
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
     rank = {group: i for i, group in enumerate(_LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: groups stay whole
+    items.sort(key=lambda item: rank.get(_group(item.nodeid), len(rank)))  # units stay whole
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scope scheduling with `_group` as the scope. (Its `loadgroup` marks cannot do
+    it: xdist 3.8 renames the test ids through an attribute pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return GroupScheduling(config, log)
