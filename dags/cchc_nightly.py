@@ -19,23 +19,19 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, CronTriggerTimetable, Param, TriggerRule, dag, task
 
-from cchc.alerts import on_failure_callback
 from cchc.config import load_settings
 from cchc.extract.entities import ENTITIES
+from cchc.orchestration import dag_defaults
 from cchc.orchestration.provinces import dag_id, provinces
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 WAREHOUSE_POOL = "cchc_warehouse_build"
 
-default_args = {
-    "owner": "cchc-data-platform",
-    "retries": 2,
+default_args = dag_defaults.default_args(
     # Configurable so tests of the failure path do not wait minutes; no I/O at parse time.
-    "retry_delay": timedelta(seconds=int(os.environ.get("CCHC_RETRY_DELAY_SECONDS", "60"))),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=15),
-    "on_failure_callback": on_failure_callback,  # webhook / e-mail, see docs/runbook.md
-}
+    retry_delay=timedelta(seconds=int(os.environ.get("CCHC_RETRY_DELAY_SECONDS", "60"))),
+    max_retry_delay=timedelta(minutes=15),
+)
 
 
 def _check(stage: str, run_id: str, mode: str = "full") -> dict:

@@ -19,7 +19,7 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, PokeReturnValue, TriggerRule, dag, task
 from dateutil.relativedelta import relativedelta
 
-from cchc.alerts import on_failure_callback
+from cchc.orchestration import dag_defaults
 from cchc.orchestration.provinces import dag_id, provinces
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
@@ -31,14 +31,7 @@ CRON = {
     "legal": "0 6 15 3,6,9,12 *",  # 15 Mar/Jun/Sep/Dec: legal quarter closed on the 14th
 }
 
-default_args = {
-    "owner": "cchc-data-platform",
-    "retries": 2,
-    "retry_delay": timedelta(minutes=5),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(hours=1),
-    "on_failure_callback": on_failure_callback,
-}
+default_args = dag_defaults.default_args()  # retries after 5 min, then up to 1 h apart
 
 
 def quarterly_dag(province: str):

@@ -17,19 +17,12 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from cchc.alerts import on_failure_callback
+from cchc.orchestration import dag_defaults
 from cchc.orchestration.provinces import dag_id, provinces
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
-default_args = {
-    "owner": "cchc-data-platform",
-    "retries": 2,
-    "retry_delay": timedelta(minutes=5),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(hours=1),
-    "on_failure_callback": on_failure_callback,
-}
+default_args = dag_defaults.default_args()  # retries after 5 min, then up to 1 h apart
 
 
 def weekly_digest_dag(province: str):

@@ -1,12 +1,15 @@
 """Test-wide setup: an isolated Airflow home and data folder, and one embedded warehouse.
 
 The environment is set before anything imports Airflow, so the tests never touch a
-developer's own `.data/` folder or warehouse.
+developer's own `.data/` folder or warehouse. The suite runs on two pytest-xdist workers
+(`addopts` in pyproject.toml); each worker imports this file, so each has its own folder,
+ports, warehouse, Airflow home, dbt target/ and GX project: nothing one writes is the other's.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -14,6 +17,14 @@ from pathlib import Path
 import pytest
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="cchc-tests-"))
+# The committed GX project, copied: the nights a test runs write their results and Data Docs
+# under the copy's uncommitted/, not into the checkout another worker writes too.
+_GX_PROJECT = _SESSION_DIR / "expectations"
+shutil.copytree(
+    Path(__file__).parents[1] / "expectations",
+    _GX_PROJECT,
+    ignore=shutil.ignore_patterns("uncommitted"),
+)
 
 
 def free_port() -> int:
@@ -30,6 +41,8 @@ os.environ.update(
         "CCHC_SIM_PORT": str(free_port()),
         # The named test-only mode: fsync off (a throw-away warehouse, never the default).
         "CCHC_PG_DURABILITY": "fast",
+        "CCHC_DBT_TARGET_DIR": str(_SESSION_DIR / "dbt-target"),
+        "CCHC_GX_PROJECT_DIR": str(_GX_PROJECT),
         "AIRFLOW_HOME": str(_SESSION_DIR / "airflow"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
@@ -102,6 +115,50 @@ def _layer(item) -> str:
     return "warehouse" if "pg" in getattr(item, "fixturenames", ()) else "unit"
 
 
+# The unit of work xdist hands a worker (`pytest_xdist_make_scheduler` below): a folder whose
+# conftest.py builds session fixtures for several files is one unit, so they are built once,
+# not on both workers; every other file is its own unit (the compose stack test, mostly
+# waiting on containers, among them).
+_FOLDERS_SHARING_FIXTURES = {"dbt", "exports", "extract", "quality", "simulators", "ui"}
+
+
+def _group(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0].removeprefix("tests/")
+    folder = path.split("/", 1)[0]
+    return folder if folder in _FOLDERS_SHARING_FIXTURES else path
+
+
+# The longest units first (`--no-loadscope-reorder` keeps this order): a long group handed out
+# last would run on alone while the other worker sits idle. From a full run's durations.
+_LONGEST_FIRST = (
+    "deploy/test_stack.py",
+    "e2e/test_nightly_pipeline.py",
+    "ui",
+    "quality",
+    "qd766/test_causes.py",
+    "indicators/test_indicators_match_truth.py",
+    "e2e/test_missed_night.py",
+    "e2e/test_failing_source.py",
+    "e2e/test_two_provinces.py",
+    "warning/test_replay.py",
+    "dbt",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         item.add_marker(_layer(item))
+    rank = {group: i for i, group in enumerate(_LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_group(item.nodeid), len(rank)))  # units stay whole
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scope scheduling with `_group` as the scope. (Its `loadgroup` marks cannot do
+    it: xdist 3.8 renames the test ids through an attribute pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return GroupScheduling(config, log)

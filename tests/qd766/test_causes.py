@@ -197,7 +197,11 @@ def test_a_late_edit_after_an_export_is_recorded_as_a_restatement(quarter_wareho
             (datetime(2025, 7, 12, 9, 0, tzinfo=TZ), json.dumps(edited), json.dumps(edited), key),
         )
         conn.commit()
-    dbt_build(database)
+    # Only what the edit can change: the models downstream of the dossiers, with their data
+    # tests. The rest, the seeds and the unit tests were built and passed on this very data by
+    # the fixture's build.
+    run_dbt(["build", "--select", "source:onestop.dossiers+", "--exclude", "test_type:unit"],
+            database)  # fmt: skip
     with psycopg.connect(database.url()) as conn:
         # the premise, by the warehouse's own rule: the dossier now ends late in June
         judged = conn.execute(

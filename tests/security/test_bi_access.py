@@ -15,8 +15,9 @@ from psycopg import errors
 
 from cchc.security.roles import BI_LOGIN, PRIVATE_SCHEMA, REVIEWER_LOGIN
 from cchc.security.scan import scan_for_personal_data
+from cchc.transform import dbt
 from tests.dbt.test_dbt_project import IOFFICE_PAYLOAD, ONESTOP_ROWS
-from tests.security.conftest import DBT_PROJECT_DIR, SALT, as_role
+from tests.security.conftest import SALT, as_role
 
 # Marts the BI role must read; any other table dbt puts in marts is read and scanned too.
 KNOWN_MARTS = {"dim_agencies", "dim_date", "fct_dossiers"}
@@ -132,7 +133,7 @@ def test_no_catalog_entry_or_compiled_file_contains_the_salt(secured):
         ]
     leaks = [(s, n) for s, n, d in definitions if d and SALT in d]
     assert not leaks, leaks
-    target = DBT_PROJECT_DIR / "target"
+    target = dbt.TARGET_DIR
     compiled = [p for p in target.rglob("*") if p.is_file() and p.suffix in (".sql", ".json")]
     assert compiled, "dbt wrote no compiled files"
     # The staging models hash by calling the function by name: the SQL that ran says so...

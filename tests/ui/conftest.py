@@ -4,6 +4,10 @@ One night runs through the scheduler (as `make demo` does), so the Airflow UI ha
 with task logs, the marts have data for the dashboards and the dbt docs site is written.
 The browser is Debian's chromium driven by Playwright; every request it makes is recorded
 so the tests can check that nothing leaves 127.0.0.1. Screenshots go to test-artifacts/ui/.
+
+The fixtures are the package's: the services, the browser and its Playwright loop end with the
+last test here, so the worker's next tests neither share the CPU with them nor find a running
+asyncio loop (Playwright's sync API refuses to start inside one: the offline-page tests).
 """
 
 from __future__ import annotations
@@ -26,14 +30,14 @@ NIGHT = date(2024, 4, 1)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def artifacts() -> Path:
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ui_settings(settings):
     """An embedded warehouse of its own (Airflow's metadata needs the embedded layout), in the
     session's folder: pytest's own temporary folders are pruned by other pytest runs on the
@@ -55,7 +59,7 @@ def ui_settings(settings):
     warehouse.stop_embedded(config)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def built(ui_settings):
     """History loaded, then one night through the scheduler; the Airflow services stay up."""
     from cchc.extract.run import load_history
@@ -77,7 +81,7 @@ def built(ui_settings):
     airflow_services.stop(ui_settings)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: apt-get install chromium (done by .ci/run)")

@@ -42,13 +42,13 @@ def marts_uri(settings: Settings) -> str:
 
 def column_descriptions(settings: Settings) -> dict[str, dict[str, str]]:
     """Column descriptions per mart from the dbt manifest (the docs site's, else dbt's own)."""
-    from cchc.transform.dbt import PROJECT_DIR
+    from cchc.transform.dbt import TARGET_DIR
     from cchc.transform.docs_site import docs_dir
 
     candidates = (
         docs_dir(settings) / "manifest.json",
-        PROJECT_DIR / "target" / "manifest.json",
-        PROJECT_DIR / "target" / "airflow" / "manifest.json",  # the Docker image's
+        TARGET_DIR / "manifest.json",
+        TARGET_DIR / "airflow" / "manifest.json",  # the Docker image's
     )
     for path in candidates:
         if path.exists():

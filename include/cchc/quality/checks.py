@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+# The GX project: suites, checkpoints and, under uncommitted/, each run's results and Data Docs.
+# `CCHC_GX_PROJECT_DIR` points at a copy elsewhere, so that processes checking different
+# warehouses at the same time (parallel test workers) never mix their results.
+EXPECTATIONS_DIR = Path(os.environ.get("CCHC_GX_PROJECT_DIR") or REPO_ROOT / "expectations")
 # One checkpoint per pipeline stage: after loading (raw + staging) and after the marts.
 STAGE_CHECKPOINTS = {"raw": "cchc_raw", "marts": "cchc_marts"}
 DEFAULT_CHECKPOINT = STAGE_CHECKPOINTS["raw"]

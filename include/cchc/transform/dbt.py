@@ -3,7 +3,7 @@
 The profile reads the connection from ``CCHC_PG_*`` variables; :func:`run_dbt` sets them from
 :class:`~cchc.config.PgParams` for the duration of the call, logs one line per node and raises
 :class:`DbtRunError` naming the failing nodes when anything fails. dbt's ``target/`` and
-``logs/`` stay inside ``dbt_project/`` (git-ignored).
+``logs/`` stay inside ``dbt_project/`` (git-ignored; ``CCHC_DBT_TARGET_DIR`` moves target/).
 
 :func:`dbt_parse` writes the manifest the per-model nightly DAG is rendered from
 (``CCHC_DBT_TASKS=per_model``, :mod:`cchc.transform.dbt_tasks`): ``dbt parse`` needs no warehouse.
@@ -28,9 +28,13 @@ from cchc.config import REPO_ROOT, PgParams
 log = logging.getLogger(__name__)
 
 PROJECT_DIR = REPO_ROOT / "dbt_project"
+# dbt's target/ (manifests, compiled SQL, run results, the docs build): `CCHC_DBT_TARGET_DIR`
+# moves it, so that processes building different warehouses at the same time (parallel test
+# workers) never rewrite each other's files.
+TARGET_DIR = Path(os.environ.get("CCHC_DBT_TARGET_DIR") or PROJECT_DIR / "target")
 # The precompiled manifest of the per-model DAG. Kept apart from target/manifest.json, which every
 # dbt command rewrites in place: a DAG parsed meanwhile could read half a file.
-MANIFEST_PATH = PROJECT_DIR / "target" / "airflow" / "manifest.json"
+MANIFEST_PATH = TARGET_DIR / "airflow" / "manifest.json"
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -94,7 +98,9 @@ def _project_environment(project_dir: Path) -> dict[str, str]:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_PROJECT_DIR": str(project_dir),
         "DBT_PROFILES_DIR": str(project_dir),
-        "DBT_TARGET_PATH": str(project_dir / "target"),
+        "DBT_TARGET_PATH": str(
+            TARGET_DIR if project_dir == PROJECT_DIR else project_dir / "target"
+        ),
         "DBT_LOG_PATH": str(project_dir / "logs"),
     }
 

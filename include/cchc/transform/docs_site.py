@@ -14,10 +14,10 @@ import shutil
 from pathlib import Path
 
 from cchc.config import PgParams, Settings, load_settings
-from cchc.transform.dbt import PROJECT_DIR, run_dbt
+from cchc.transform.dbt import TARGET_DIR, run_dbt
 
 # Apart from target/, which the night's `dbt build` rewrites: a docs run never clobbers it.
-DOCS_TARGET = PROJECT_DIR / "target" / "docs"
+DOCS_TARGET = TARGET_DIR / "docs"
 SITE_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json",
               "catalog.json": "catalog.json"}  # fmt: skip
 
