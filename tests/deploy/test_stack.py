@@ -259,17 +259,6 @@ def test_a_night_on_the_local_executor_fills_the_marts_for_bi_only(stack, local_
     _assert_bi_reads_marts_only(stack)
 
 
-# The Celery night passed outside the test (the same stack and commands, straight on the
-# CeleryExecutor: 1597 s at load average 9-14, docs/benchmarks.md), and in the test's one run
-# it stopped only at the night's 1500 s bound at load 11-15, every task so far successful on
-# the workers. Superset's checks, run by hand after the bi `up`, did not find the marts
-# connection: superset-setup was still provisioning (fixed below, not rerun since).
-CELERY_AND_BI_UNVERIFIED = pytest.mark.skip(
-    reason="the Celery and bi half has not yet passed as a whole within its bounds"
-    " (docs/benchmarks.md); unskip after one full run does"
-)
-
-
 @pytest.fixture(scope="module")
 def celery_and_bi(stack: Stack, local_night: dict) -> Stack:
     """The running stack switched to the CeleryExecutor with two workers, and Superset (bi)
@@ -286,7 +275,6 @@ def celery_and_bi(stack: Stack, local_night: dict) -> Stack:
     return stack
 
 
-@CELERY_AND_BI_UNVERIFIED
 def test_the_same_night_on_two_celery_workers(celery_and_bi, local_night):
     stack = celery_and_bi
     workers = {
@@ -319,7 +307,6 @@ def _sql_lab(client: Superset, database_id: int, sql: str) -> httpx.Response:
     )
 
 
-@CELERY_AND_BI_UNVERIFIED
 def test_superset_offline_reads_the_marts_as_the_bi_login_only(celery_and_bi):
     """The bi profile on the offline Superset image: healthy (`up --wait`), provisioned by
     superset-setup, and its SQL Lab reads the marts as `cchc_bi` and is refused the raw layer."""
