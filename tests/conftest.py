@@ -59,6 +59,16 @@ from cchc.config import load_settings  # noqa: E402 - only after the environment
 _SESSION_SETTINGS = load_settings()
 
 
+def pytest_unconfigure(config):
+    """The session's folder (warehouse cluster, data, exports: gigabytes after a full run) is
+    removed when the session ends, once its servers are down; `CCHC_KEEP_TEST_DATA=1` keeps it
+    for a post-mortem."""
+    if os.environ.get("CCHC_KEEP_TEST_DATA") == "1":
+        print(f"\nkept the test session's folder: {_SESSION_DIR}")
+        return
+    shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def settings():
     """The session's settings, read once from the environment set above. Tests that need
