@@ -375,7 +375,7 @@ judged as (
     dossiers (the broadest against `start`, as half a dossier). A group with few similar
     dossiers stays near its parent's figure; a well-filled one speaks for itself. -#}
 {% macro warning_blend(column, start) -%}
-    {%- set weight = var('warning_prior_weight', 20) %}
+    {%- set weight = var('warning_prior_weight', 50) %}  {#- chosen on one replay: docs/benchmarks.md #}
     {%- set ns = namespace(estimate=start, weight=0.5) %}
     {%- for level in warning_group_keys() | reverse %}
         {%- if loop.first and start == 'null' %}

@@ -105,3 +105,37 @@ def test_the_rule_chosen_is_the_one_with_the_largest_worse_margin() -> None:
         LAST_NIGHT, DATA_END,
     )  # fmt: skip
     assert (result.precision, result.recall_in_time) == (1.0, 1.0)
+
+
+def test_the_curve_keeps_the_too_late_threshold_fixed_and_equals_the_scorer() -> None:
+    # with a too-late threshold of 0.92: C's 0.95 on its last night still warns at every
+    # scale, D's 0.8 never; A and B are warned by their nights in time
+    curve = operating_curve(NIGHTS, OUTCOMES, LAST_NIGHT, DATA_END, None, 1.0, too_late=0.92)
+    for point in curve:
+        direct = score(
+            "m", model_rule(point.threshold, too_late_threshold=0.92), NIGHTS, OUTCOMES,
+            LAST_NIGHT, DATA_END,
+        )  # fmt: skip
+        assert (point.warned, point.true_positives, point.warned_in_time) == (
+            direct.warned,
+            direct.true_positives,
+            direct.warned_in_time,
+        )
+    assert [(p.threshold, p.warned, p.true_positives) for p in curve][:2] == [
+        (1.0, 1, 1),
+        (0.9, 2, 2),
+    ]
+
+
+def test_the_chosen_too_late_threshold_drops_the_late_false_alarms() -> None:
+    # the late ones show only 0.5, 3 days ahead; the calm ones 0.95 on their last night, when a
+    # warning no longer counts in time: only a too-late threshold above it keeps them out
+    late = [_nights(f"late{i}", {4: 0.2, 3: 0.5, 2: 0.2, 1: 0.9}) for i in range(4)]
+    calm = [_nights(f"calm{i}", {4: 0.1, 3: 0.1, 2: 0.1, 1: 0.95}) for i in range(4)]
+    nights = [night for group in late + calm for night in group]
+    outcomes = {("H40", f"late{i}"): LATE for i in range(4)}
+    outcomes |= {("H40", f"calm{i}"): ON_TIME for i in range(4)}
+    rule = choose_rule(nights, outcomes, LAST_NIGHT, DATA_END)
+    assert rule.too_late == 1.0
+    result = score("m", rule.warns(), nights, outcomes, LAST_NIGHT, DATA_END)
+    assert (result.precision, result.recall_in_time) == (1.0, 1.0)

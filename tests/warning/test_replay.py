@@ -19,8 +19,15 @@ from cchc.extract.window import Window, local_midnight
 from cchc.simulators.server import SimulatorProcess
 from cchc.synthetic import generate
 from cchc.transform.dbt import dbt_build
+from cchc.warning.choose import Rule
+from cchc.warning.cli import (
+    DEFAULT_HORIZON,
+    DEFAULT_LAST_CHANCE,
+    DEFAULT_THRESHOLD,
+    DEFAULT_TOO_LATE,
+)
 from cchc.warning.replay import build_replay, read_replay
-from cchc.warning.score import model_rule, naive_rule, score
+from cchc.warning.score import Night, model_rule, naive_rule, score
 from tests.conftest import settings_using
 
 START, END = date(2025, 1, 1), date(2025, 5, 1)
@@ -159,3 +166,21 @@ def test_a_one_night_replay_says_what_that_nights_mart_said(replayed) -> None:
         ).fetchall()
     assert len(mart) > 10 and any(row[2] > 0 for row in mart)
     assert replay == mart
+
+
+def test_the_marts_flag_is_the_rule_the_command_scores(replayed) -> None:
+    """The mart's is_at_risk (dbt vars' defaults) and `cchc warn score`'s default rule agree
+    on every open dossier a warning could concern, whatever its days left."""
+    rule = Rule(DEFAULT_THRESHOLD, DEFAULT_HORIZON, DEFAULT_LAST_CHANCE, DEFAULT_TOO_LATE)
+    warns = rule.warns()
+    with psycopg.connect(replayed.url()) as conn:
+        rows = conn.execute(
+            "select r.working_days_left, r.risk_probability, r.is_at_risk"
+            " from marts.mart_dossiers_at_risk r"
+            " join marts.fct_dossiers d using (province_code, dossier_code)"
+            " where not d.is_ended and not r.is_late"
+        ).fetchall()
+    assert {left for left, _, _ in rows} >= {1, 2, 3}
+    for left, probability, at_risk in rows:
+        night = Night(("H40", "x"), FIRST_NIGHT, left, float(probability))
+        assert at_risk == warns(night), (left, probability)

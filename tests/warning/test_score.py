@@ -94,3 +94,15 @@ def test_the_model_rule_keeps_to_its_horizon_and_gives_a_last_chance() -> None:
     assert rule(Night(key, DUE, 2, 0.3))  # the last night a warning is 2 days ahead
     assert not rule(Night(key, DUE, 1, 0.3))
     assert not rule(Night(key, DUE, 2, 0.2))
+
+
+def test_a_warning_too_late_to_count_is_raised_only_when_nearly_sure() -> None:
+    rule = model_rule(0.5, horizon=3, last_chance_threshold=0.25, too_late_threshold=0.85)
+    key = ("H40", "x")
+    assert not rule(Night(key, DUE, 1, 0.8))  # one day ahead: above the threshold, not enough
+    assert rule(Night(key, DUE, 1, 0.85))
+    assert rule(Night(key, DUE, 2, 0.3))  # the nights in time keep their thresholds
+    assert rule(Night(key, DUE, 3, 0.5)) and not rule(Night(key, DUE, 3, 0.4))
+    nights = [Night(key, DUE - timedelta(days=1), 1, 0.8)]
+    result = score("m", rule, nights, {key: Outcome(DUE, DUE)}, LAST_NIGHT, DATA_END)
+    assert result.warned == 0  # the on-time dossier is no longer a false alarm

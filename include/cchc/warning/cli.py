@@ -12,12 +12,14 @@ from .score import MIN_LEAD_WORKING_DAYS, Score
 
 warn_app = typer.Typer(help="Early warning of dossiers at risk of ending late.")
 
-# The nightly mart's defaults too (dbt vars warning_risk_threshold, warning_horizon_days).
+# The nightly mart's defaults too (dbt vars warning_risk_threshold, warning_horizon_days,
+# warning_last_chance_threshold, warning_too_late_threshold).
 # Chosen on one replay (seed 42, Q2/2024; cchc.warning.choose), checked on two other seeds
 # and on July 2024 (docs/benchmarks.md, python -m bench.warning_seeds).
-DEFAULT_THRESHOLD = 0.42
+DEFAULT_THRESHOLD = 0.38
 DEFAULT_HORIZON = 3  # working days
-DEFAULT_LAST_CHANCE = 0.25  # 2 working days before the due date: the last warning in time
+DEFAULT_LAST_CHANCE = 0.26  # 2 working days before the due date: the last warning in time
+DEFAULT_TOO_LATE = 0.8  # 1 working day before it: too late to count; only when nearly sure
 
 
 @warn_app.callback()
@@ -55,6 +57,12 @@ def score_command(
             help="Lower threshold on the last night a warning is still --min-lead days ahead"
         ),
     ] = DEFAULT_LAST_CHANCE,
+    too_late: Annotated[
+        float,
+        typer.Option(
+            help="Threshold on the nights fewer than --min-lead days ahead (too late to count)"
+        ),
+    ] = DEFAULT_TOO_LATE,
     horizon: Annotated[
         int, typer.Option(help="The model warns only of dossiers due within this many working days")
     ] = DEFAULT_HORIZON,
@@ -82,7 +90,7 @@ def score_command(
     pg = warehouse.params(settings)
     build_replay(pg, first.date(), last.date())  # the rules apply to its probabilities
     nights, outcomes, data_end = read_replay(pg)
-    rule = Rule(threshold, horizon, last_chance)
+    rule = Rule(threshold, horizon, last_chance, too_late)
     comparison = compare(
         rule, nights, outcomes, last.date(), data_end, naive_days or [1, 2, 3, 5], min_lead
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .curve import ceiling, operating_curve, precision_at_recall, recall_at_precision
-from .score import MIN_LEAD_WORKING_DAYS, Night, Outcome, Score, model_rule, naive_rule, score
+from .score import MIN_LEAD_WORKING_DAYS, Night, Outcome, Score, naive_rule, score
 
 CURVE_HORIZONS = (2, 3, 4, 5, None)  # working days; None: any
 
@@ -17,6 +17,11 @@ class NaivePoint:
     result: Score
     model_recall_at_its_precision: float  # the model's recall in time at >= its precision
     model_precision_at_its_recall: float  # the model's precision at >= its recall in time
+
+
+def warnings_per_caught(result: Score) -> float | None:
+    """Dossiers warned for each late dossier warned in time: the officers' reading load."""
+    return result.warned / result.warned_in_time if result.warned_in_time else None
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class Comparison:
                 "true_positives": result.true_positives,
                 "lead_median": result.lead_median,
                 "lead_mean": round(result.lead_mean, 2) if result.lead_mean else None,
+                "warned_per_late_warned_in_time": (
+                    round(per, 2) if (per := warnings_per_caught(result)) else None
+                ),
             }
 
         return {
@@ -67,15 +75,23 @@ class Comparison:
             f"ceiling (late dossiers open >= {lead} working days before their due date: any"
             f" rule's best recall >={lead}d): {self.ceiling:.3f}; the model reaches"
             f" {self.share_of_ceiling:.1%} of it",
-            f"{'naive rule':<24} {'precision':>9} {f'recall >={lead}d':>12}"
-            f" {'model recall at its precision':>30} {'model precision at its recall':>30}",
+            f"{'rule':<24} {'precision':>9} {'recall':>7} {f'recall >={lead}d':>12}"
+            f" {'warned/caught':>13} {f'model recall >={lead}d at its precision':>38}"
+            f" {f'model precision at its recall >={lead}d':>38}",
         ]
+        per = warnings_per_caught(self.model)
+        lines.append(
+            f"{'model':<24} {self.model.precision:>9.3f} {self.model.recall:>7.3f}"
+            f" {self.model.recall_in_time:>12.3f} {per or 0:>13.2f}"
+        )
         for point in self.naive:
+            per = warnings_per_caught(point.result)
             lines.append(
                 f"{point.result.rule:<24} {point.result.precision:>9.3f}"
-                f" {point.result.recall_in_time:>12.3f}"
-                f" {point.model_recall_at_its_precision:>30.3f}"
-                f" {point.model_precision_at_its_recall:>30.3f}"
+                f" {point.result.recall:>7.3f} {point.result.recall_in_time:>12.3f}"
+                f" {per or 0:>13.2f}"
+                f" {point.model_recall_at_its_precision:>38.3f}"
+                f" {point.model_precision_at_its_recall:>38.3f}"
             )
         return "\n".join(lines)
 
@@ -89,20 +105,20 @@ def compare(
     naive_days=(1, 2, 3, 5),
     min_lead: int = MIN_LEAD_WORKING_DAYS,
 ) -> Comparison:
-    """`rule`: anything with threshold, horizon and last_chance (choose.Rule)."""
+    """`rule`: a choose.Rule (threshold, horizon, last_chance, too_late)."""
+    too_late = "" if rule.too_late is None else f"/{rule.too_late:g}"
     model = score(
-        f"model p>={rule.threshold:g}/{rule.last_chance:g} due<={rule.horizon}",
-        model_rule(rule.threshold, rule.horizon, rule.last_chance, min_lead),
-        nights, outcomes, last_night, data_end, min_lead,
+        f"model p>={rule.threshold:g}/{rule.last_chance:g}{too_late} due<={rule.horizon}",
+        rule.warns(min_lead), nights, outcomes, last_night, data_end, min_lead,
     )  # fmt: skip
     ratio = rule.last_chance / rule.threshold if rule.threshold else 1.0
     # the model's curve: its probabilities under every threshold and horizon (at the rule's
-    # ratio of the last chance), so the naive rule is matched by the best of them
+    # ratio of the last chance, its too-late threshold), so the naive rule meets the best
     curve = [
         point
         for horizon in CURVE_HORIZONS
         for point in operating_curve(
-            nights, outcomes, last_night, data_end, horizon, ratio, min_lead
+            nights, outcomes, last_night, data_end, horizon, ratio, min_lead, rule.too_late
         )
     ]
     naive = []

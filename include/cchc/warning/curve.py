@@ -8,7 +8,7 @@ min_lead, flags every dossier on such a night: its recall in time is (nearly) th
 and no rule can beat it on that count, only match it with fewer warnings.
 
 A curve scales both of the model rule's thresholds together (keeping their ratio and the
-horizon): each dossier's warning score is the lowest scale at which some night would warn
+horizon; the too-late threshold, when the rule has one, stays as it is): each dossier's warning score is the lowest scale at which some night would warn
 it, so one sort gives precision and recall in time at every scale.
 """
 
@@ -41,11 +41,14 @@ def night_score(
     horizon: int | None,
     last_chance_ratio: float,
     min_lead: int = MIN_LEAD_WORKING_DAYS,
+    too_late: float | None = None,
 ) -> float:
-    """The highest threshold at which the model rule (threshold t, last chance t × ratio)
-    warns on this night; 0 when it never does."""
+    """The highest threshold at which the model rule (threshold t, last chance t × ratio; too
+    late: a fixed threshold, not scaled) warns on this night; 0 when it never does."""
     if horizon is not None and night.working_days_left > horizon:
         return 0.0
+    if too_late is not None and night.working_days_left < min_lead:
+        return 1.0 if night.risk_probability >= too_late else 0.0
     if night.working_days_left == min_lead and 0 < last_chance_ratio < 1:
         return min(1.0, night.risk_probability / last_chance_ratio)
     return night.risk_probability
@@ -59,6 +62,7 @@ def operating_curve(
     horizon: int | None,
     last_chance_ratio: float,
     min_lead: int = MIN_LEAD_WORKING_DAYS,
+    too_late: float | None = None,
 ) -> list[Point]:
     """Precision and recall in time of the model rule at every threshold that changes them,
     from the most selective to the least."""
@@ -67,7 +71,7 @@ def operating_curve(
     for night in nights:
         if night.working_days_left < 1 or night.waiting_supplement:
             continue
-        value = night_score(night, horizon, last_chance_ratio, min_lead)
+        value = night_score(night, horizon, last_chance_ratio, min_lead, too_late)
         best[night.dossier] = max(best.get(night.dossier, 0.0), value)
         if night.working_days_left >= min_lead:
             best_in_time[night.dossier] = max(best_in_time.get(night.dossier, 0.0), value)

@@ -80,14 +80,20 @@ def model_rule(
     horizon: int | None = None,
     last_chance_threshold: float | None = None,
     min_lead: int = MIN_LEAD_WORKING_DAYS,
+    too_late_threshold: float | None = None,
 ):
     """The mart's is_at_risk: due within the horizon (working days; None: any) and a
     probability at or above the threshold, or, on the last night a warning still comes
-    min_lead working days ahead, at or above the (lower) last-chance threshold."""
+    min_lead working days ahead, at or above the (lower) last-chance threshold. On the nights
+    after it (fewer than min_lead working days left: a warning no longer comes in time), at or
+    above `too_late_threshold` when given: such a warning can only be right or a false alarm,
+    so it is raised when the dossier is nearly sure to end late."""
 
     def warns(night: Night) -> bool:
         if horizon is not None and night.working_days_left > horizon:
             return False
+        if too_late_threshold is not None and night.working_days_left < min_lead:
+            return night.risk_probability >= too_late_threshold
         if night.risk_probability >= threshold:
             return True
         return (

@@ -5,9 +5,10 @@
 {{ config(pre_hook="{{ warning_planner_settings() }}") }}
 {%- set tz = var('local_timezone') %}
 {#- chosen by replaying past nights (cchc warn score, docs/benchmarks.md) #}
-{%- set threshold = var('warning_risk_threshold', 0.42) %}
+{%- set threshold = var('warning_risk_threshold', 0.38) %}
 {%- set horizon = var('warning_horizon_days', 3) %}
-{%- set last_chance = var('warning_last_chance_threshold', 0.25) %}
+{%- set last_chance = var('warning_last_chance_threshold', 0.26) %}
+{%- set too_late = var('warning_too_late_threshold', 0.8) %}
 {%- set apology_lookback_days = var('warning_apology_lookback_days', 30) %}
 {%- set as_of_sql -%}
     select province_code, (latest at time zone '{{ tz }}')::date as as_of_date
@@ -101,11 +102,13 @@ flagged as (
         not all_rows.is_late
             and not all_rows.is_waiting_supplement
             and all_rows.working_days_left <= {{ horizon }}
-            and (
-                all_rows.risk_probability >= {{ threshold }}
-                -- the last night a warning still comes 2 working days ahead
-                or (all_rows.working_days_left = 2 and all_rows.risk_probability >= {{ last_chance }})
-            ) as is_at_risk,
+            and case
+                -- too late for a warning in time: raised only when nearly sure to end late
+                when all_rows.working_days_left < 2 then all_rows.risk_probability >= {{ too_late }}
+                else all_rows.risk_probability >= {{ threshold }}
+                    -- the last night a warning still comes 2 working days ahead
+                    or (all_rows.working_days_left = 2 and all_rows.risk_probability >= {{ last_chance }})
+            end as is_at_risk,
         apologies.dossier_code is not null as has_apology_letter
     from all_rows
     left join apologies
