@@ -359,7 +359,11 @@ def main() -> None:
     try:
         if args.store:
             store = args.store / "store.sqlite" if args.store.is_dir() else args.store
-            results["scale"] = float(SimStore(store).meta().get("scale", "nan"))
+            meta = SimStore(store).meta()
+            results["scale"] = float(meta.get("scale", "nan"))
+            begins = date.fromisoformat(meta.get("start", "1990-01-01"))
+            if args.night - timedelta(days=max(histories)) < begins:
+                print(f"the store begins on {begins}: the longest history is shorter than asked")
         else:
             first = args.night - timedelta(days=max(histories))
             store = generate(work / "sim", first, args.night + timedelta(days=2), seed=42,
