@@ -19,9 +19,9 @@ from cchc.extract.entities import ENTITIES
 CHUNK = 1 << 20
 
 
-def copy_json(database, batch_ids: list[str], scratch: Path) -> float:
-    """Extract's limit: the night's JSON (every entity's versions loaded by the night's
-    batches, as a JSON-lines file written beforehand, untimed: the bytes the sources sent)
+def copy_json(database, province: str, since, scratch: Path) -> float:
+    """Extract's limit: the night's JSON (every entity's versions the night stored, extracted
+    at `since` or later, found through the `(province_code, extracted_at)` index, as a file written beforehand, untimed: the bytes the sources sent)
     copied into a bare scratch table `(entity, record_key, payload jsonb)`: parsing the JSON
     and writing it, with no paging, validation, hashing or publishing. Returns the COPY's
     seconds."""
@@ -31,8 +31,8 @@ def copy_json(database, batch_ids: list[str], scratch: Path) -> float:
             for entity in ENTITIES:
                 with conn.cursor().copy(
                     f"copy (select entity, record_key, payload from {entity.table}"
-                    " where batch_id::text = any(%s)) to stdout",
-                    [batch_ids],
+                    " where province_code = %s and extracted_at >= %s) to stdout",
+                    [province, since],
                 ) as copy:
                     for block in copy:
                         out.write(block)
@@ -72,17 +72,18 @@ def raw_rules(database, suites: list[dict]) -> int:
 # text; the as-of is the latest change loaded.
 PROGRESS_766 = """
 with changed as (
-    select distinct record_key from raw.onestop__dossiers where batch_id::text = any(%(batches)s)
+    select distinct record_key from raw.onestop__dossiers
+    where province_code = %(province)s and extracted_at >= %(since)s
 ),
 as_of as (
     select to_char(max(record_updated_at) at time zone 'Asia/Ho_Chi_Minh', 'YYYYMMDDHH24MISS')
         as stamp
-    from raw.onestop__dossiers
+    from raw.onestop__dossiers where province_code = %(province)s
 ),
 latest as (
     select distinct on (d.record_key) d.payload
     from raw.onestop__dossiers as d
-    where d.record_key in (select record_key from changed)
+    where d.province_code = %(province)s and d.record_key in (select record_key from changed)
     order by d.record_key, d.record_updated_at desc nulls last, d.extracted_at desc
 ),
 dossiers as (
@@ -101,19 +102,20 @@ group by grouping sets ((agency, month), (month))
 """
 
 
-def progress_766(database, batch_ids: list[str]) -> int:
+def progress_766(database, province: str, since) -> int:
     """dbt's limit: the 766 progress component's plain aggregate over the night's changed
     dossiers (the part of the nightly build a night's changes oblige). Returns its rows."""
     with psycopg.connect(database.url()) as conn:
-        return len(conn.execute(PROGRESS_766, {"batches": batch_ids}).fetchall())
+        rows = conn.execute(PROGRESS_766, {"province": province, "since": since}).fetchall()
+        return len(rows)
 
 
-def changed_dossiers(database, batch_ids: list[str]) -> int:
+def changed_dossiers(database, province: str, since) -> int:
     with psycopg.connect(database.url()) as conn:
         return conn.execute(
             "select count(distinct record_key) from raw.onestop__dossiers"
-            " where batch_id::text = any(%s)",
-            [batch_ids],
+            " where province_code = %s and extracted_at >= %s",
+            [province, since],
         ).fetchone()[0]
 
 
