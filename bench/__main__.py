@@ -48,26 +48,28 @@ def main() -> None:
     first_night = date(2024, 4, 1)
     history_start = first_night - timedelta(days=args.days)
     results: dict = {"scale": args.scale, "days": args.days}
-    try:
-        import time
+    try:  # the data folder is deleted whatever fails (hundreds of MB at larger scales)
+        try:
+            import time
 
-        started = time.perf_counter()
-        store = generate(
-            settings.data_dir / "sim",
-            history_start,
-            first_night + timedelta(days=2),
-            seed=42,
-            scale=args.scale,
-        )
-        results["generate_seconds"] = round(time.perf_counter() - started, 2)
-        pg = warehouse.params(settings)
-        results["loader"] = loader.run(store, history_start, args.days, pg.url())
-        with SimulatorProcess(store, port=settings.sim_port, token=settings.sim_token):
-            results["stages"] = stages.run(settings, first_night)
-        results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    finally:
-        warehouse.stop_embedded(settings)
-    try:
+            started = time.perf_counter()
+            store = generate(
+                settings.data_dir / "sim",
+                history_start,
+                first_night + timedelta(days=2),
+                seed=42,
+                scale=args.scale,
+            )
+            results["generate_seconds"] = round(time.perf_counter() - started, 2)
+            pg = warehouse.params(settings)
+            results["loader"] = loader.run(store, history_start, args.days, pg.url())
+            with SimulatorProcess(store, port=settings.sim_port, token=settings.sim_token):
+                results["stages"] = stages.run(settings, first_night)
+            results["peak_rss_mb"] = round(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            )
+        finally:
+            warehouse.stop_embedded(settings)
         # fsync on vs off, each on a server of its own in the same data folder
         results["durability"] = durability.run(
             settings, store, first_night, history_start, args.days
@@ -77,7 +79,6 @@ def main() -> None:
         if args.keep:
             console.print(f"data folder kept: {work}")
         else:
-            # The warehouse and the generated store take hundreds of MB at larger scales.
             shutil.rmtree(work, ignore_errors=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))

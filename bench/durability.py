@@ -23,7 +23,7 @@ MODES = ("durable", "fast")
 COMPARED = (
     "initial load (history)",
     "extract one night (10 entities)",
-    "GX raw checkpoint",
+    "GX raw checkpoint (night check)",
     "dbt build (nightly: no unit tests)",
     "GX marts checkpoint",
     "one night, stages called directly",
