@@ -80,11 +80,12 @@
             union
             select changed.province_code, rated.dossier_code
             from changed
+            cross join unnest(changed.rating_keys) as rating (record_key)
             cross join lateral (
                 select ratings.payload ->> 'MaHoSo' as dossier_code
                 from {{ raw_or_empty(source('portal', 'ratings')) }} as ratings
                 where ratings.province_code = changed.province_code
-                    and ratings.record_key = any(changed.rating_keys)
+                    and ratings.record_key = rating.record_key
             ) as rated
         ),
 
@@ -105,11 +106,12 @@
             union all
             select changed.province_code, petitions.period_key
             from changed
+            cross join unnest(changed.petition_keys) as petition (record_key)
             cross join lateral (
                 select petitions.period_key
                 from {{ causes_version_months(source('portal', 'petitions'), 'MaPAKN') }} as petitions
                 where petitions.province_code = changed.province_code
-                    and petitions.record_key = any(changed.petition_keys)
+                    and petitions.record_key = petition.record_key
             ) as petitions
         )
 

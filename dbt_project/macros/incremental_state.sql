@@ -79,15 +79,15 @@
 
 {#- On-run-start: this invocation's load mark, the load clock's time before which every
     loaded row is committed. The exclusive lock waits for the loads publishing now (they
-    hold it shared until they commit) and is released at once: loads wait for an instant,
-    never for the build. Same key as cchc.extract.loader.LOAD_CLOCK_LOCK. -#}
+    hold it shared until they commit); it is released when the hook's transaction commits,
+    an instant later (also if it fails): loads wait for an instant, never for the build.
+    Same key as cchc.extract.loader.LOAD_CLOCK_LOCK. -#}
 {% macro take_load_mark() -%}
     do $$ begin
-        perform pg_advisory_lock(hashtext('cchc:raw-load-clock'));
+        perform pg_advisory_xact_lock(hashtext('cchc:raw-load-clock'));
         insert into {{ load_runs_relation() }} (invocation_id, load_mark)
         values ('{{ invocation_id }}', clock_timestamp())
         on conflict (invocation_id) do nothing;
-        perform pg_advisory_unlock(hashtext('cchc:raw-load-clock'));
         delete from {{ load_runs_relation() }} where taken_at < now() - interval '31 days';
     end $$
 {%- endmacro %}
