@@ -18,24 +18,15 @@ import dataclasses
 import json
 import os
 import shutil
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench import data_folder
+
 RESULTS = Path(__file__).with_name("results")
 START, NIGHT = date(2025, 7, 1), date(2025, 9, 10)
 SCHEMAS = ["staging", "intermediate", "marts", "restricted"]
-
-
-def _load(config, since: date, until: date, monthly: bool) -> None:
-    from cchc.extract.entities import ENTITIES
-    from cchc.extract.run import extract_entity
-    from cchc.extract.window import Window, local_midnight
-
-    for entity in ENTITIES:
-        if (entity.kind == "monthly") == monthly:
-            extract_entity(entity, Window(local_midnight(since), local_midnight(until)), config)
 
 
 def _written(pg) -> dict[str, int]:
@@ -71,6 +62,7 @@ def run_variant(
 ) -> dict:
     import psycopg
 
+    from bench.dbt_build import load_span
     from cchc.security.roles import bootstrap_roles
     from cchc.simulators.server import SimulatorProcess
     from cchc.transform.dbt import run_dbt
@@ -84,11 +76,11 @@ def run_variant(
     with psycopg.connect(pg.url(), autocommit=True) as conn:
         bootstrap_roles(conn, pii_salt="bench-salt-0123456789abcdef")
     with SimulatorProcess(store, port=settings.sim_port, token=settings.sim_token):
-        _load(config, date(1990, 1, 1), NIGHT, monthly=False)
-        _load(config, START, NIGHT, monthly=True)
+        load_span(config, date(1990, 1, 1), NIGHT, monthly=False)
+        load_span(config, START, NIGHT, monthly=True)
         run_dbt(["build", "--full-refresh", "--exclude", "test_type:unit"], pg,
                 project_dir=project_dir)  # fmt: skip
-        _load(config, NIGHT, NIGHT + timedelta(days=1), monthly=False)
+        load_span(config, NIGHT, NIGHT + timedelta(days=1), monthly=False)
     normal = _timed_build(pg, project_dir)
     quiet = _timed_build(pg, project_dir)
     with psycopg.connect(pg.url()) as conn:
@@ -109,10 +101,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="another copy of the dbt project")
     parser.add_argument("--keep", action="store_true", help="keep the warehouse and its server")
     args = parser.parse_args()
-    temporary = not os.environ.get("CCHC_DATA_DIR")
-    work = Path(os.environ.get("CCHC_DATA_DIR") or tempfile.mkdtemp(prefix="cchc-bench-"))
-    os.environ["CCHC_DATA_DIR"] = str(work)
-    os.environ.setdefault("CCHC_PG_DURABILITY", "fast")
+    work, temporary = data_folder()
     from cchc import warehouse
     from cchc.config import load_settings
     from cchc.synthetic import generate
