@@ -94,11 +94,21 @@
 
 
 {#- Post-hook of every model: an incremental model built by this invocation has read
-    everything loaded up to the invocation's mark. -#}
+    everything loaded up to the invocation's mark, or up to the mark of an incremental model
+    it reads if that one is behind (not built by this invocation: `dbt build --select`), so
+    the rows that model writes later, stamped before this mark, are still read. -#}
 {% macro save_load_mark() -%}
     {%- if config.get('materialized') == 'incremental' -%}
+    {%- set upstream = [] -%}
+    {%- for node in model.depends_on.nodes if node.startswith('model.') -%}
+        {%- do upstream.append("'" ~ node.split('.')[-1] ~ "'") -%}
+    {%- endfor %}
     insert into {{ load_marks_relation() }} as marks (model, invocation_id, loaded_through)
-    select '{{ this.identifier }}', runs.invocation_id, runs.load_mark
+    select '{{ this.identifier }}', runs.invocation_id, least(runs.load_mark
+        {%- if upstream %}, (
+            select min(read.loaded_through) from {{ load_marks_relation() }} as read
+            where read.model in ({{ upstream | join(', ') }}))
+        {%- endif %})
     from {{ load_runs_relation() }} as runs
     where runs.invocation_id = '{{ invocation_id }}'
     on conflict (model) do update
