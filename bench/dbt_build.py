@@ -27,15 +27,13 @@ RESULTS = Path(__file__).with_name("results")
 PROVINCE_YEAR_DOSSIERS = 2_000_000  # domain.md §5: a large province
 
 
-def _load(settings, since: date, until: date, monthly: bool) -> None:
-    from cchc.extract.entities import ENTITIES
-    from cchc.extract.run import extract_entity
+def load_span(settings, since: date, until: date, monthly: bool) -> None:
+    """The windowed entities (or the monthly ones) for one window [since, until)."""
+    from cchc.extract.run import extract_windows
     from cchc.extract.window import Window, local_midnight
 
-    for entity in ENTITIES:
-        if (entity.kind == "monthly") != monthly:
-            continue
-        extract_entity(entity, Window(local_midnight(since), local_midnight(until)), settings)
+    window = Window(local_midnight(since), local_midnight(until))
+    extract_windows(settings, [window], kind="monthly" if monthly else "window")
 
 
 # Every yyyyMMddHHmmss date of a payload shifted back by whole months (a value that is no
@@ -206,18 +204,18 @@ def main() -> None:
                 config = dataclasses.replace(settings, warehouse_url=pg.url())
                 with psycopg.connect(pg.url(), autocommit=True) as conn:
                     bootstrap_roles(conn, pii_salt="bench-salt-0123456789abcdef")
-                _load(config, date(1990, 1, 1), last_night, monthly=False)
-                _load(config, start, last_night, monthly=True)
+                load_span(config, date(1990, 1, 1), last_night, monthly=False)
+                load_span(config, start, last_night, monthly=True)
                 if name == "long_history":
                     results["inflated_versions"] = _inflate(pg, args.history_months)
                 seconds, nodes = _timed_build(pg, ["build", "--full-refresh"])
                 dossiers = _count(pg, "select count(*) from marts.fct_dossiers")
                 results[name] = {"full_build_seconds": round(seconds, 2), "nodes": nodes,
                                  "dossiers": dossiers}  # fmt: skip
-                _load(config, last_night, last_night + timedelta(days=1), monthly=False)
+                load_span(config, last_night, last_night + timedelta(days=1), monthly=False)
                 seconds, _ = _timed_build(pg, ["build"])
                 results[name]["nightly_build_seconds"] = round(seconds, 2)
-                _load(config, last_night, last_night + timedelta(days=1), monthly=False)
+                load_span(config, last_night, last_night + timedelta(days=1), monthly=False)
                 seconds, _ = _timed_build(pg, ["build", "-s", "fct_dossiers", "fct_handling_steps"])
                 results[name]["nightly_facts_seconds"] = round(seconds, 2)
     finally:

@@ -17,9 +17,10 @@ import dataclasses
 import json
 import os
 import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
+
+from bench import data_folder
 
 RESULTS = Path(__file__).with_name("results")
 START, END = date(2025, 4, 1), date(2025, 7, 1)  # the quarter reconciled
@@ -30,8 +31,7 @@ TARGET = 0.10
 def load_nightly(config, start: date, horizon: date) -> None:
     """Every source entity, in windows that end on each portal snapshot day (and at the
     horizon); the portal's monthly evaluations once, at the horizon."""
-    from cchc.extract.entities import ENTITIES
-    from cchc.extract.run import extract_entity
+    from cchc.extract.run import extract_windows
     from cchc.extract.window import Window, local_midnight
     from cchc.qd766.portal_rule import next_month, snapshot_at
 
@@ -39,14 +39,9 @@ def load_nightly(config, start: date, horizon: date) -> None:
     while snapshot_at(month).date() < horizon:
         cuts.append(snapshot_at(month).date())
         month = next_month(month)
-    bounds = [date(1990, 1, 1), *cuts, horizon]
-    for since, until in zip(bounds, bounds[1:], strict=False):
-        for entity in ENTITIES:
-            if entity.kind != "monthly":
-                extract_entity(entity, Window(local_midnight(since), local_midnight(until)), config)
-    for entity in ENTITIES:
-        if entity.kind == "monthly":
-            extract_entity(entity, Window(local_midnight(start), local_midnight(horizon)), config)
+    bounds = [local_midnight(day) for day in (date(1990, 1, 1), *cuts, horizon)]
+    extract_windows(config, [Window(a, b) for a, b in zip(bounds, bounds[1:], strict=False)])
+    extract_windows(config, [Window(local_midnight(start), bounds[-1])], kind="monthly")
 
 
 def measure(pg_url: str, province: str, start: date = START, end: date = END) -> dict:
@@ -96,10 +91,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.005, help="province size (1.0 = large)")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    temporary = not os.environ.get("CCHC_DATA_DIR")
-    work = Path(os.environ.get("CCHC_DATA_DIR") or tempfile.mkdtemp(prefix="cchc-bench-"))
-    os.environ["CCHC_DATA_DIR"] = str(work)
-    os.environ.setdefault("CCHC_PG_DURABILITY", "fast")
+    work, temporary = data_folder()
     import psycopg
 
     from cchc import warehouse

@@ -44,8 +44,7 @@ def load(settings, seed: int, scale: float) -> None:
     import psycopg
 
     from cchc import warehouse
-    from cchc.extract.entities import ENTITIES
-    from cchc.extract.run import extract_entity
+    from cchc.extract.run import extract_windows
     from cchc.extract.window import Window, local_midnight
     from cchc.security.roles import bootstrap_roles
     from cchc.simulators.server import SimulatorProcess
@@ -62,11 +61,10 @@ def load(settings, seed: int, scale: float) -> None:
     config = dataclasses.replace(settings, warehouse_url=pg.url())
     with psycopg.connect(pg.url(), autocommit=True) as conn:
         bootstrap_roles(conn, pii_salt="bench-salt-0123456789abcdef")
+    end = local_midnight(END) + timedelta(hours=1)
     with SimulatorProcess(store, port=settings.sim_port, token=settings.sim_token):
-        for entity in ENTITIES:
-            since = START if entity.kind == "monthly" else date(1990, 1, 1)
-            window = Window(local_midnight(since), local_midnight(END) + timedelta(hours=1))
-            extract_entity(entity, window, config)
+        extract_windows(config, [Window(local_midnight(date(1990, 1, 1)), end)])
+        extract_windows(config, [Window(local_midnight(START), end)], kind="monthly")
     dbt_build(pg, full_refresh=True, unit_tests=False)
 
 

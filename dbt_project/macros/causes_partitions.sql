@@ -34,34 +34,98 @@
 {%- endmacro %}
 
 
-{#- A rating changed: the months of the dossiers any of its versions rates (a rating that now
-    rates another dossier counts the old one again too). -#}
-{% macro causes_rating_months() -%}
-    (
-        select ratings.province_code, ratings.record_key, dossiers.period_key
-        from {{ raw_or_empty(source('portal', 'ratings')) }} as ratings
-        inner join {{ causes_dossier_months() }} as dossiers
-            on ratings.province_code = dossiers.province_code
-            and ratings.payload ->> 'MaHoSo' = dossiers.record_key
-    )
-{%- endmacro %}
+{#- The months of receipt of every version of the records loaded since the run before (a
+    record changed in April may belong to January, and one whose receipt date was edited
+    leaves its old month too), as rebuild_keys returns them ({'province', 'whole', 'keys':
+    a text[] literal of months}), or none outside an incremental run. Proportionate to the
+    night: the changed keys come from raw's index on (province_code, extracted_at)
+    (rebuild_keys), and only their versions are read, through raw's index on
+    (province_code, record_key), never every version's receipt date. A rating's versions
+    give the dossiers they rate (a rating that now rates another dossier counts the old one
+    again too), whose versions give the months. -#}
+{% macro causes_changed_months() -%}
+    {%- set changed = {
+        'dossiers': rebuild_keys([
+            {'stream': 'dossiers', 'relation': raw_changes(source('onestop', 'dossiers')), 'key': 'record_key'},
+            {'stream': 'syncs', 'relation': raw_changes(source('portal', 'dossier_syncs')), 'key': 'record_key'}]),
+        'ratings': rebuild_keys([
+            {'stream': 'ratings', 'relation': raw_changes(source('portal', 'ratings')), 'key': 'record_key'}]),
+        'petitions': rebuild_keys([
+            {'stream': 'petitions', 'relation': raw_changes(source('portal', 'petitions')), 'key': 'record_key'}]),
+    } -%}
+    {%- if changed['dossiers'] is none -%}{{ return(none) }}{%- endif -%}
+    {%- set keys = {} -%}
+    {%- for family, parts in changed.items() -%}
+        {%- for part in parts if part['keys'] != '{}' -%}
+            {%- do keys.setdefault(part['province'], {}).update({family: part['keys']}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- if not keys -%}{{ return([]) }}{%- endif -%}
+    {%- set rows = [] -%}
+    {%- for province, families in keys.items() -%}
+        {%- do rows.append("('" ~ (province | replace("'", "''")) ~ "', '"
+            ~ (families.get('dossiers', '{}') | replace("'", "''")) ~ "'::text[], '"
+            ~ (families.get('ratings', '{}') | replace("'", "''")) ~ "'::text[], '"
+            ~ (families.get('petitions', '{}') | replace("'", "''")) ~ "'::text[])") -%}
+    {%- endfor -%}
+    {%- set query -%}
+        with changed (province_code, dossier_keys, rating_keys, petition_keys) as (
+            values {{ rows | join(', ') }}
+        ),
 
+        dossier_keys as (
+            select changed.province_code, dossier.record_key
+            from changed
+            cross join unnest(changed.dossier_keys) as dossier (record_key)
+            union
+            select changed.province_code, rated.dossier_code
+            from changed
+            cross join unnest(changed.rating_keys) as rating (record_key)
+            cross join lateral (
+                select ratings.payload ->> 'MaHoSo' as dossier_code
+                from {{ raw_or_empty(source('portal', 'ratings')) }} as ratings
+                where ratings.province_code = changed.province_code
+                    and ratings.record_key = rating.record_key
+            ) as rated
+        ),
 
-{% macro causes_rebuild_sources() -%}
-    {%- set dossier_months = {'relation': causes_dossier_months(), 'from': 'record_key', 'key': 'period_key'} -%}
-    {{ return([
-        {'stream': 'dossiers', 'relation': raw_changes(source('onestop', 'dossiers')),
-         'key': 'record_key', 'via': dossier_months},
-        {'stream': 'syncs', 'relation': raw_changes(source('portal', 'dossier_syncs')),
-         'key': 'record_key', 'via': dossier_months},
-        {'stream': 'ratings', 'relation': raw_changes(source('portal', 'ratings')),
-         'key': 'record_key',
-         'via': {'relation': causes_rating_months(), 'from': 'record_key', 'key': 'period_key'}},
-        {'stream': 'petitions', 'relation': raw_changes(source('portal', 'petitions')),
-         'key': 'record_key',
-         'via': {'relation': causes_version_months(source('portal', 'petitions'), 'MaPAKN'),
-                 'from': 'record_key', 'key': 'period_key'}},
-    ]) }}
+        months as (
+            select dossier_keys.province_code, versions.period_key
+            from dossier_keys
+            cross join lateral (
+                select onestop.period_key
+                from {{ causes_version_months(source('onestop', 'dossiers'), 'MaHoSo') }} as onestop
+                where onestop.province_code = dossier_keys.province_code
+                    and onestop.record_key = dossier_keys.record_key
+                union all
+                select copies.period_key
+                from {{ causes_version_months(source('portal', 'dossier_syncs'), 'MaHoSo') }} as copies
+                where copies.province_code = dossier_keys.province_code
+                    and copies.record_key = dossier_keys.record_key
+            ) as versions
+            union all
+            select changed.province_code, petitions.period_key
+            from changed
+            cross join unnest(changed.petition_keys) as petition (record_key)
+            cross join lateral (
+                select petitions.period_key
+                from {{ causes_version_months(source('portal', 'petitions'), 'MaPAKN') }} as petitions
+                where petitions.province_code = changed.province_code
+                    and petitions.record_key = petition.record_key
+            ) as petitions
+        )
+
+        select province_code, coalesce(array_agg(distinct period_key)
+            filter (where period_key is not null), '{}')::text
+        from months
+        group by province_code
+        order by province_code
+    {%- endset -%}
+    {%- set result = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do result.append({'province': row[0], 'whole': false, 'keys': row[1]}) -%}
+    {%- endfor -%}
+    {{ return(result) }}
 {%- endmacro %}
 
 
@@ -139,7 +203,7 @@
         fingerprints={'units': causes_unit_fingerprints()}) -%}
     {%- if marts is none -%}{{ return(none) }}{%- endif -%}
     {%- set official = touched_partitions(['mart_qd766_official'], ['month']) -%}
-    {%- set records = rebuild_keys(causes_rebuild_sources()) -%}
+    {%- set records = causes_changed_months() or [] -%}
     {%- set whole = [] -%}
     {%- set months = {} -%}
     {%- for part in marts + records -%}

@@ -1,8 +1,9 @@
 {#- A predicate selecting the records changed since the incremental model `this` last ran,
-    per province: the records of `changes_relation` (a staging view or table with
-    province_code, `key_column` and updated_at) updated after the latest `watermark_column`
-    of that province in `this`, minus the look-back (versions written late, caught by the
-    extraction's overlap). A province `this` does not hold yet is read whole.
+    per province: the records of `changes_relation` (raw_changes: province_code, `key_column`
+    and extracted_at) loaded after the load mark the previous build of `this` saved
+    (load_mark_since, macros/incremental_state.sql): a version written late at the source is
+    loaded late, so it is read whatever its update time. A province `this` does not hold yet
+    is read whole. (`watermark_column` is no longer read: the load clock is raw's.)
 
     Rendered as literal key lists, one per province:
       ((province_code = 'H40' and <key> = any('{…}'::text[])) or (province_code = 'H45' and …))
@@ -11,7 +12,7 @@
     reads the day's records, not the whole history. `false` when nothing changed.
 
     The provinces present in the changes are found with a loose index scan (one index probe
-    per province), the watermarks through `this`'s index on (province_code, watermark). -#}
+    per province), the night's loads through raw's index on (province_code, extracted_at). -#}
 {% macro changed_records(changes_relation, key_column, watermark_column, key_expr=none) -%}
     {%- set key_expr = key_expr or key_column -%}
     {%- if execute and this is not none and is_incremental() -%}
@@ -30,13 +31,13 @@
             since as (
                 select
                     provinces.province_code,
-                    coalesce(
-                        (
-                            select max(done.{{ watermark_column }}) from {{ this }} as done
+                    case
+                        when exists (
+                            select from {{ this }} as done
                             where done.province_code = provinces.province_code
-                        ) - interval '{{ var("incremental_lookback_hours") }} hours',
-                        '-infinity'::timestamptz
-                    ) as since
+                        ) then {{ load_mark_since() }}
+                        else '-infinity'::timestamptz
+                    end as since
                 from provinces
                 where provinces.province_code is not null
             )
@@ -48,7 +49,7 @@
                         select array_agg(distinct changes.{{ key_column }})
                         from {{ changes_relation }} as changes
                         where changes.province_code = since.province_code
-                            and changes.updated_at > since.since
+                            and changes.extracted_at > since.since
                             and changes.{{ key_column }} is not null
                     ),
                     '{}'

@@ -1,11 +1,27 @@
-{#- Incremental models remember, per province and per input stream, how far the data they
-    were built from reached: intermediate.incremental_watermarks (model, province_code,
-    stream, watermark). A model's post-hook saves the latest update of each stream it read
-    (save_watermarks); its next incremental run rebuilds what changed after that, minus the
-    look-back (rebuild_keys). A stream is its own clock: a source that loads late (its
-    extraction failed for a few nights) is caught up on its own watermark, not behind the
-    others'. A model without saved watermarks (first run, new province, state lost)
-    rebuilds everything: safe. The table is created by the on-run-start hook. -#}
+{#- Incremental models remember what they have read.
+
+    Which records changed is decided on our own load clock, raw's extracted_at (stamped by
+    the loader when it publishes a window, indexed on (province_code, extracted_at)), never
+    on the sources' update times: a version written late at the source is loaded late, so
+    it is read by the next run whatever its record_updated_at, and a night that loaded
+    nothing reads nothing again. Each dbt invocation takes one load mark before any model
+    reads (take_load_mark, on-run-start); an incremental model that succeeds saves that mark
+    (save_load_mark, a post-hook of every model) and its next run reads what was loaded
+    after it (load_mark_since). The mark is exact without a safety margin: the loader stamps
+    rows while holding the load-clock lock shared, and take_load_mark takes it exclusively
+    for an instant, so a load that began before the mark commits before the mark is taken
+    (its rows are read by this invocation) and a load that commits after it is stamped
+    after it (read by the next). A margin of hours or days (the former 48-hour look-back)
+    would make every night read again the nights before it; a margin of minutes would
+    still make a quiet night read again the night before when dbt runs minutes after the
+    load, as it does in the nightly DAG. Both stamps come from the server's clock.
+
+    Besides the load clock, per province and per input stream,
+    intermediate.incremental_watermarks (model, province_code, stream, watermark) keeps the
+    data's time: the latest update of each stream the model read (save_watermarks), which
+    the models judged at the data's "as of" compare with (open_until in rebuild_keys, the
+    as-of of partition_changes); a stream a model has no saved row for is read whole (a new
+    stream, a new province, state lost). The tables are created by the on-run-start hook. -#}
 
 {% macro incremental_state_relation() -%}
     {{ return(api.Relation.create(
@@ -30,7 +46,95 @@
         saved_at timestamptz not null default now(),
         primary key (model, province_code, stream)
     );
-    alter table {{ incremental_state_relation() }} add column if not exists fingerprint text
+    alter table {{ incremental_state_relation() }} add column if not exists fingerprint text;
+    -- the load mark each dbt invocation took (take_load_mark), kept a month for inquiry
+    create table if not exists {{ load_runs_relation() }} (
+        invocation_id text primary key,
+        load_mark timestamptz not null,
+        taken_at timestamptz not null default now()
+    );
+    -- per model, the load mark of the invocation that last built it, and the one before (what
+    -- that invocation's own hooks read after the model saved its new mark)
+    create table if not exists {{ load_marks_relation() }} (
+        model text primary key,
+        invocation_id text not null,
+        loaded_through timestamptz not null,
+        previous_loaded_through timestamptz,
+        saved_at timestamptz not null default now()
+    )
+{%- endmacro %}
+
+
+{% macro load_runs_relation() -%}
+    {{ return(api.Relation.create(
+        database=target.database, schema='intermediate', identifier='incremental_load_runs')) }}
+{%- endmacro %}
+
+
+{% macro load_marks_relation() -%}
+    {{ return(api.Relation.create(
+        database=target.database, schema='intermediate', identifier='incremental_load_marks')) }}
+{%- endmacro %}
+
+
+{#- On-run-start: this invocation's load mark, the load clock's time before which every
+    loaded row is committed. The exclusive lock waits for the loads publishing now (they
+    hold it shared until they commit); it is released when the hook's transaction commits,
+    an instant later (also if it fails): loads wait for an instant, never for the build.
+    Same key as cchc.extract.loader.LOAD_CLOCK_LOCK. -#}
+{% macro take_load_mark() -%}
+    do $$ begin
+        perform pg_advisory_xact_lock(hashtext('cchc:raw-load-clock'));
+        insert into {{ load_runs_relation() }} (invocation_id, load_mark)
+        values ('{{ invocation_id }}', clock_timestamp())
+        on conflict (invocation_id) do nothing;
+        delete from {{ load_runs_relation() }} where taken_at < now() - interval '31 days';
+    end $$
+{%- endmacro %}
+
+
+{#- Post-hook of every model: an incremental model built by this invocation has read
+    everything loaded up to the invocation's mark, or up to the mark of an incremental model
+    it reads if that one is behind (not built by this invocation: `dbt build --select`), so
+    the rows that model writes later, stamped before this mark, are still read. -#}
+{% macro save_load_mark() -%}
+    {%- if config.get('materialized') == 'incremental' -%}
+    {%- set upstream = [] -%}
+    {%- for node in model.depends_on.nodes if node.startswith('model.') -%}
+        {%- do upstream.append("'" ~ node.split('.')[-1] ~ "'") -%}
+    {%- endfor %}
+    insert into {{ load_marks_relation() }} as marks (model, invocation_id, loaded_through)
+    select '{{ this.identifier }}', runs.invocation_id, least(runs.load_mark
+        {%- if upstream %}, (
+            select min(read.loaded_through) from {{ load_marks_relation() }} as read
+            where read.model in ({{ upstream | join(', ') }}))
+        {%- endif %})
+    from {{ load_runs_relation() }} as runs
+    where runs.invocation_id = '{{ invocation_id }}'
+    on conflict (model) do update
+        set previous_loaded_through = marks.loaded_through,
+            loaded_through = excluded.loaded_through,
+            invocation_id = excluded.invocation_id, saved_at = now()
+        where marks.invocation_id <> excluded.invocation_id
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The load-clock time after which an incremental run of `this` reads what was loaded: the
+    mark saved by the previous invocation that built it ('-infinity' if none). The same
+    value before and after this invocation saves its own mark (its post-hooks may ask). -#}
+{% macro load_mark_since() -%}
+    coalesce(
+        (
+            select case when marks.invocation_id = '{{ invocation_id }}'
+                then marks.previous_loaded_through else marks.loaded_through end
+            from {{ load_marks_relation() }} as marks
+            where marks.model = '{{ this.identifier }}'
+        ),
+        '-infinity'::timestamptz
+    )
 {%- endmacro %}
 
 
@@ -98,20 +202,21 @@
 
 {#- The records an incremental run rebuilds, per province, from `sources` (a list of dicts):
       {'stream': s, 'relation': r, 'key': k}
-          the rows of r (province_code, updated_at) updated after the watermark of stream s
-          give their key k (or 'key_expr': an expression of the row `changed`);
+          the rows of r (province_code, extracted_at: raw_changes or a staging table) loaded
+          after the model's previous load mark give their key k (or 'key_expr': an
+          expression of the row `changed`); a stream without a saved row: all of r;
       {'stream': s, 'relation': r, 'key': k, 'open_until': e}
           the rows of r whose e (when the record stopped changing with "as of": its end, or
-          'infinity' while open) is after the watermark of s: records judged at the data's
-          as-of, which moves every night;
+          'infinity' while open) is at or after the data's time saved for s (watermark):
+          records judged at the data's as-of, which moves every night;
       {'stream': s, 'relation': r, 'key': k, 'via': {'relation': v, 'from': f, 'key': kv}}
-          the keys k of r changed after s's watermark, mapped to the keys kv of the rows of v
+          the keys k of r loaded after the mark, mapped to the keys kv of the rows of v
           whose f is one of them (e.g. the payments of a changed dossier; v is read through
           its index on (province_code, f));
       {'stream': s, 'fingerprint': q, 'whole_province': true}
           q (a query of (province_code, fingerprint)) differing from the fingerprint saved
           by the run before rebuilds the whole province (a change of the procedure catalogue
-          re-judges every dossier). A state, not a date: no look-back makes it fire twice.
+          re-judges every dossier). A state, not a date.
     Returns a list of {'province': p, 'whole': bool, 'keys': '{…}' (a text[] literal)},
     rendered as a filter by rebuild_filter. Outside an incremental run: none (no filter). -#}
 {% macro rebuild_keys(sources) -%}
@@ -122,7 +227,6 @@
     {%- set state = adapter.get_relation(
         database=target.database, schema=incremental_state_relation().schema,
         identifier=incremental_state_relation().identifier) -%}
-    {%- set lookback = "interval '" ~ var('incremental_lookback_hours') ~ " hours'" -%}
     {%- set streams = [] -%}
     {%- for source in sources if source['stream'] not in streams and not source.get('fingerprint') -%}
         {%- do streams.append(source['stream']) -%}
@@ -142,20 +246,26 @@
                 provinces.province_code
                 {%- for stream in streams %},
                 {%- if state is none %}
-                '-infinity'::timestamptz as since_{{ loop.index }}
+                '-infinity'::timestamptz as since_{{ loop.index }},
+                '-infinity'::timestamptz as asof_{{ loop.index }}
                 {%- else %}
-                coalesce(
-                    (
-                        select saved.watermark from {{ state }} as saved
-                        where saved.model = '{{ this.identifier }}'
-                            and saved.stream = '{{ stream }}'
-                            and saved.province_code = provinces.province_code
-                    ) - {{ lookback }},
-                    '-infinity'::timestamptz
-                ) as since_{{ loop.index }}
+                -- the load clock: what was loaded after the previous run, for a stream it read
+                case when saved_{{ loop.index }}.stream is null then '-infinity'::timestamptz
+                    else {{ load_mark_since() }} end as since_{{ loop.index }},
+                -- the data's time the previous run reached (records open then are judged again)
+                coalesce(saved_{{ loop.index }}.watermark, '-infinity'::timestamptz)
+                    as asof_{{ loop.index }}
                 {%- endif %}
                 {%- endfor %}
             from provinces
+            {%- if state is not none %}
+            {%- for stream in streams %}
+            left join {{ state }} as saved_{{ loop.index }}
+                on saved_{{ loop.index }}.model = '{{ this.identifier }}'
+                and saved_{{ loop.index }}.stream = '{{ stream }}'
+                and saved_{{ loop.index }}.province_code = provinces.province_code
+            {%- endfor %}
+            {%- endif %}
         )
 
         select
@@ -183,6 +293,7 @@
                         select null::text as record_key where false
                         {%- for source in sources if not source.get('whole_province') %}
                         {%- set since = 'since.since_' ~ (streams.index(source['stream']) + 1) %}
+                        {%- set asof = 'since.asof_' ~ (streams.index(source['stream']) + 1) %}
                         union all
                         {%- if source.get('via') %}
                         select mapped.{{ source['via']['key'] }}
@@ -192,18 +303,18 @@
                                 select {{ source.get('key_expr', 'changed.' ~ source.get('key')) }}
                                 from {{ source['relation'] }} as changed
                                 where changed.province_code = since.province_code
-                                    and changed.updated_at > {{ since }}
+                                    and changed.extracted_at > {{ since }}
                             )
                         {%- elif source.get('open_until') %}
                         select {{ source.get('key_expr', 'changed.' ~ source.get('key')) }}
                         from {{ source['relation'] }} as changed
                         where changed.province_code = since.province_code
-                            and {{ source['open_until'] }} >= {{ since }}
+                            and {{ source['open_until'] }} >= {{ asof }}
                         {%- else %}
                         select {{ source.get('key_expr', 'changed.' ~ source.get('key')) }}
                         from {{ source['relation'] }} as changed
                         where changed.province_code = since.province_code
-                            and changed.updated_at > {{ since }}
+                            and changed.extracted_at > {{ since }}
                         {%- endif %}
                         {%- endfor %}
                     ) as rebuilt
@@ -255,5 +366,20 @@
         select 1
     {%- else -%}
         delete from {{ this }} where {{ rebuild_filter(rebuild, key_column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook of the staging models: the index on the load clock of an incremental table
+    holding extracted_at, through which the models downstream find the records it rewrote
+    since their previous run (rebuild_keys). `if not exists`: warehouses built before it get
+    it at their next run. -#}
+{% macro load_clock_index() -%}
+    {%- if execute and config.get('materialized') == 'incremental'
+            and 'extracted_at' in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    create index if not exists {{ this.identifier }}__extracted_ix
+        on {{ this }} (province_code, extracted_at)
+    {%- else -%}
+    select 1
     {%- endif -%}
 {%- endmacro %}

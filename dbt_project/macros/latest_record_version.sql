@@ -5,9 +5,10 @@
     instead of a handful, and does not pick nested loops that rescan the view.
 
     changed_only (incremental models): on an incremental run, only the records with a version
-    updated since the model's own watermark of their province (`watermark_column` of `this`,
-    minus the look-back; macro changed_records), every version of them read through raw's
-    index on (province_code, record_key). -#}
+    loaded since the model's previous build (macro changed_records: raw's extracted_at, our
+    load clock), every version of them read through raw's index on (province_code,
+    record_key). Which version wins is unchanged: a version loaded late but older at the
+    source is read, and loses. -#}
 {% macro latest_record_version(source_relation, changed_only=false, watermark_column='updated_at') -%}
     select distinct on (province_code, record_key)
         *,
@@ -21,12 +22,13 @@
 {%- endmacro %}
 
 
-{#- Every version of a raw table as (province_code, record_key, updated_at): what
-    changed_records reads to find the records changed since a watermark (raw's index on
-    record_updated_at). -#}
+{#- Every version of a raw table as (province_code, record_key, extracted_at, updated_at):
+    what changed_records and rebuild_keys read to find the records loaded since a load mark
+    (raw's index on (province_code, extracted_at)); updated_at, the source's time, is what
+    save_watermarks keeps as the data's time. -#}
 {% macro raw_changes(source_relation) -%}
     (
-        select province_code, record_key, record_updated_at as updated_at
+        select province_code, record_key, extracted_at, record_updated_at as updated_at
         from {{ raw_or_empty(source_relation) }} as raw_versions
     )
 {%- endmacro %}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -260,3 +261,35 @@ def test_windows_start_at_the_watermark_in_bounded_chunks():
         timedelta(hours=7),
         timedelta(hours=25),
     ]
+
+
+def test_rows_are_stamped_on_the_load_clock_when_published(make_database):
+    """The loader stamps raw's extracted_at at publish, under the load-clock lock held shared:
+    while a dbt run holds it exclusively (taking its load mark), a publish waits, and its rows
+    are stamped after the mark, so the next run reads them (dbt's macro take_load_mark)."""
+    from cchc.extract.loader import LOAD_CLOCK_LOCK
+
+    url = make_database("extract_load_clock").url()
+    with psycopg.connect(url) as first:
+        load(first, GOOD)  # the tables exist
+    published: list = []
+
+    def publish() -> None:
+        with psycopg.connect(url) as loader:
+            published.append(load(loader, GOOD))  # the window again: all three rows anew
+
+    with psycopg.connect(url, autocommit=True) as dbt:
+        dbt.execute(f"select pg_advisory_lock({LOAD_CLOCK_LOCK})")
+        thread = threading.Thread(target=publish, daemon=True)
+        thread.start()
+        thread.join(timeout=1.0)
+        assert thread.is_alive(), "the publish did not wait for the load-clock lock"
+        (mark,) = dbt.execute("select clock_timestamp()").fetchone()
+        dbt.execute(f"select pg_advisory_unlock({LOAD_CLOCK_LOCK})")
+        thread.join(timeout=30)
+        assert published and published[0].loaded == 3
+        (stamped,) = dbt.execute(
+            "select min(extracted_at) from raw.onestop__dossiers where batch_id = %s",
+            [published[0].batch_id],
+        ).fetchone()
+    assert stamped > mark

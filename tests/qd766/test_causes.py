@@ -192,7 +192,7 @@ def test_a_late_edit_after_an_export_is_recorded_as_a_restatement(quarter_wareho
                   **({"NgayTra": ended} if payload.get("NgayTra") else {})}  # fmt: skip
         conn.execute(
             "insert into raw.onestop__dossiers select batch_id || '-late', province_code,"
-            " source, entity, window_start, window_end, extracted_at, record_key,"
+            " source, entity, window_start, window_end, clock_timestamp(), record_key,"
             " %s, md5(%s), %s from raw.onestop__dossiers where record_key = %s limit 1",
             (datetime(2025, 7, 12, 9, 0, tzinfo=TZ), json.dumps(edited), json.dumps(edited), key),
         )
@@ -252,7 +252,7 @@ def _add_version(conn: psycopg.Connection, province: str, key: str, payload: dic
     text = json.dumps(payload)
     conn.execute(
         "insert into raw.onestop__dossiers select batch_id || '-' || %s, province_code, source,"
-        " entity, window_start, window_end, extracted_at, record_key, %s, md5(%s), %s"
+        " entity, window_start, window_end, clock_timestamp(), record_key, %s, md5(%s), %s"
         " from raw.onestop__dossiers where record_key = %s and province_code = %s limit 1",
         (payload["NgayCapNhat"], at, text, text, key, province),
     )

@@ -13,8 +13,7 @@ from datetime import date, timedelta
 import psycopg
 import pytest
 
-from cchc.extract.entities import ENTITIES
-from cchc.extract.run import extract_entity
+from cchc.extract.run import extract_windows
 from cchc.extract.window import Window, local_midnight
 from cchc.simulators.server import SimulatorProcess
 from cchc.synthetic import generate
@@ -72,11 +71,10 @@ def replayed(settings, make_database):
     pg = warehouse.params(config)
     with psycopg.connect(pg.url(), autocommit=True) as conn:
         bootstrap_roles(conn, pii_salt="warning-test-salt-0123456789")
+    end = local_midnight(END) + timedelta(hours=1)
     with SimulatorProcess(store, port=config.sim_port, token=config.sim_token):
-        for entity in ENTITIES:
-            since = START if entity.kind == "monthly" else date(1990, 1, 1)
-            window = Window(local_midnight(since), local_midnight(END) + timedelta(hours=1))
-            extract_entity(entity, window, config)
+        extract_windows(config, [Window(local_midnight(date(1990, 1, 1)), end)])
+        extract_windows(config, [Window(local_midnight(START), end)], kind="monthly")
     dbt_build(pg, full_refresh=True, unit_tests=False)
     build_replay(pg, FIRST_NIGHT, LAST_NIGHT)
     return pg

@@ -126,7 +126,7 @@ class _Batch:
     def __init__(self, province: str, entity: Entity, window: Window, known: set[str]):
         self.entity, self.window, self.known_fields = entity, window, known
         self.result = BatchResult(uuid.uuid4().hex, province, entity.source, entity.name, window)
-        self.extracted_at = datetime.now(UTC)
+        self.started_at = datetime.now(UTC)
         self.quarantine: list[tuple[str | None, str, str]] = []
         self.reported_total: int | None = None
         # Hashes of the distinct valid records received (the payload holds the key), to
@@ -282,13 +282,17 @@ def _record_failure(conn: psycopg.Connection, batch: _Batch, error: Exception) -
             values (%s, %s, %s, %s, %s, %s, %s, now(), %s, 'failed', %s)
             """,
             [result.batch_id, result.province, result.source, result.entity,
-             batch.window.start, batch.window.end, batch.extracted_at, result.pages,
+             batch.window.start, batch.window.end, batch.started_at, result.pages,
              printable(f"{type(error).__name__}: {error}")[:4000]],
         )  # fmt: skip
         conn.commit()
     except psycopg.Error as audit_error:  # the warehouse itself may be what failed
         conn.rollback()
         log.error("could not record the failed attempt %s: %s", result.batch_id, audit_error)
+
+
+# The advisory lock of the load clock (the same key in dbt's macro take_load_mark).
+LOAD_CLOCK_LOCK = "hashtext('cchc:raw-load-clock')"
 
 
 def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
@@ -301,6 +305,11 @@ def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
                 f"{entity.table}|{result.province}|{window.start.isoformat()}|{window.end.isoformat()}"
             ],
         )
+        # The load clock dbt's incremental models follow: rows are stamped here, at publish,
+        # while holding this lock shared; a dbt run takes it exclusively for an instant
+        # before it reads (macro take_load_mark), so every row stamped before that instant
+        # is committed by then, and every row committed later is stamped later.
+        conn.execute(f"select pg_advisory_xact_lock_shared({LOAD_CLOCK_LOCK})")
         same_window = (
             "province_code = %s and source = %s and entity = %s"
             " and window_start = %s and window_end = %s"
@@ -318,12 +327,13 @@ def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
             f"""
             insert into {entity.table} (batch_id, province_code, source, entity, window_start, window_end,
                 extracted_at, record_key, record_updated_at, payload_hash, payload)
-            select %s, %s, %s, %s, %s, %s, %s, record_key, record_updated_at, payload_hash, payload
+            select %s, %s, %s, %s, %s, %s, clock_timestamp(), record_key, record_updated_at,
+                payload_hash, payload
             from pg_temp.incoming
             -- also skips a version repeated inside this batch
             on conflict (province_code, record_key, payload_hash) do nothing
             """,
-            [result.batch_id, *ident, batch.extracted_at],
+            [result.batch_id, *ident],
         ).rowcount
         valid = result.fetched - result.quarantined
         result.loaded, result.duplicates = inserted, valid - inserted
@@ -341,7 +351,7 @@ def _publish(conn: psycopg.Connection, batch: _Batch) -> None:
                 duplicates, quarantined, unknown_fields, status)
             values (%s, %s, %s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s)
             """,
-            [result.batch_id, *ident, batch.extracted_at, result.pages, result.fetched,
+            [result.batch_id, *ident, batch.started_at, result.pages, result.fetched,
              result.loaded, result.duplicates, result.quarantined,
              sorted(result.unknown_fields), "loaded" if result.reconciles else "unreconciled"],
         )  # fmt: skip

@@ -53,6 +53,21 @@ def extract_entity(
         )
 
 
+def extract_windows(
+    settings: Settings, windows: list[Window], kind: str = "window"
+) -> list[BatchResult]:
+    """Every entity of `kind` ("window": the dated entities; "monthly": the portal's monthly
+    reports) for each of `windows` in turn, all entities of one window before the next: how
+    benchmarks and tests load a generated store served by the simulator, each with its own
+    windows (unlike load_history's calendar years)."""
+    return [
+        extract_entity(entity, window, settings)
+        for window in windows
+        for entity in ENTITIES
+        if entity.kind == kind
+    ]
+
+
 def extract(
     start: datetime,
     end: datetime,

@@ -1,7 +1,7 @@
 {#- One row per dossier (hồ sơ TTHC): the latest version of the one-stop system, typed and
     renamed, personal data dropped or salted-hashed. Incremental: each run re-reads only the
-    dossiers with a version updated since the table's latest update of their province (minus
-    the look-back), every version of them through raw's index. -#}
+    dossiers with a version loaded since the table's previous build (the load clock: macro
+    changed_records), every version of them through raw's index. -#}
 {{
     config(
         materialized='incremental',
