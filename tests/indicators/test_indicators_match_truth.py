@@ -47,6 +47,9 @@ INCREMENTAL_MODELS = tuple(
     )
 )
 SCALE = 0.003
+# Models that judge open dossiers at the as-of and rebuild only those whose judgement its move
+# can change (macro open_dossier_events).
+JUDGED_AT_THE_AS_OF = ("int_dossier_periods_judged", "int_dossier_form06_quarters")
 # truth column -> mart_cchc_indicators column
 ADDITIVE = {
     "dossiers_received": "dossiers_received",
@@ -289,8 +292,9 @@ def test_incremental_build_equals_a_full_refresh(clean_province):
 
 def test_a_night_without_changes_rebuilds_almost_nothing(clean_province):
     """A nightly build after a night that loaded nothing changes no relation, logs no changed
-    period (so no period mart is re-aggregated), reads no record again, and rewrites only the
-    rows judged at the data's as-of (the dossiers still open), not the history."""
+    period (so no period mart is re-aggregated), reads no record again, and rewrites only
+    rows judged at the data's as-of, not the history: none where only the as-of's move can
+    change an open dossier's judgement."""
     incremental, _ = clean_province["relations"]
     quiet = clean_province["quiet"]
     assert quiet["relations"] == incremental
@@ -303,6 +307,10 @@ def test_a_night_without_changes_rebuilds_almost_nothing(clean_province):
     staging = {name: rows for name, rows in written.items() if name.startswith("stg_")}
     assert not any(staging.values()), staging
     assert sum(written.values()) < held / 10, written
+    # the as-of did not move: no open dossier's judgement can have changed, so the models
+    # that judge open dossiers at the as-of rewrite none (they follow the as-of's events)
+    judged = {name: written.get(name, 0) for name in JUDGED_AT_THE_AS_OF}
+    assert not any(judged.values()), judged
 
 
 def test_clean_province_quarters_and_province_add_up(clean_province):

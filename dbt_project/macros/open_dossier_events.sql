@@ -1,0 +1,84 @@
+{#- When an open dossier's stored judgement can change with the data's as-of alone. A model that
+    judges open dossiers at the as-of (which moves every night) need not judge every open
+    dossier again every night: its rows of a dossier that did not change only change when the
+    as-of crosses one of the dossier's events. Each event is a moment `updated_at` such that the
+    stored rows judged at an as-of T depend only on whether T >= updated_at; a run rebuilds the
+    dossiers with an event after the previous run's as-of (the dossiers stream's watermark,
+    minus the look-back: rebuild_keys) and at or before today's. As a source of rebuild_keys:
+    {'stream': 'dossiers', 'relation': open_dossier_events(kind), 'key': 'dossier_code'}.
+    Events of a dossier ended before them are dropped: its ended rows no longer move. -#}
+
+{#- The moment the as-of's local day reaches `day_expr` (a date): a judgement on the day before
+    the as-of (the last whole microsecond of it) reaches that day once the as-of is after its
+    midnight. -#}
+{% macro judged_day_reaches(day_expr) -%}
+    (({{ day_expr }})::timestamp at time zone '{{ var('local_timezone') }}' + interval '1 microsecond')
+{%- endmacro %}
+
+
+{#- kind 'periods_judged' (int_dossier_periods_judged): a new month (every quarter and year
+    starts a month) adds rows and closes the last month's at its end; "open on time" (working
+    days since receipt, supplement waiting subtracted, within the allowance) flips only on the
+    working day after the deadline, on the supplement's request or resubmission day, or on the
+    deadline pushed back by a resubmitted supplement's waiting days: the net days grow
+    with the judged day between those (a waiting supplement holds them still), so a flip
+    happens at one of them.
+    kind 'form06' (int_dossier_form06_quarters): a new calendar or legal quarter, and the
+    appointment passing ("within the deadline" is due_at >= the as-of). -#}
+{% macro open_dossier_events(kind) -%}
+    {%- set tz = var('local_timezone') -%}
+    {%- set asof_day = "(asof.latest at time zone '" ~ tz ~ "')::date" -%}
+    {%- if kind == 'periods_judged' -%}
+    (
+        select dossiers.province_code, dossiers.dossier_code, event.updated_at
+        from {{ ref('int_dossier_deadlines') }} as dossiers
+        inner join {{ latest_per_province(ref('int_dossiers_lifecycle')) }} as asof
+            on dossiers.province_code = asof.province_code
+        left join {{ ref('dim_date') }} as deadline_day
+            on dossiers.deadline_date = deadline_day.date_day
+        left join {{ ref('stg_onestop__dossier_supplements') }} as supplements
+            on dossiers.province_code = supplements.province_code
+            and dossiers.dossier_code = supplements.dossier_code
+            and supplements.requested_at is not null
+        left join {{ ref('dim_date') }} as requested_day
+            on (supplements.requested_at at time zone '{{ tz }}')::date = requested_day.date_day
+        left join {{ ref('dim_date') }} as resubmitted_day
+            on (supplements.resubmitted_at at time zone '{{ tz }}')::date = resubmitted_day.date_day
+        left join {{ ref('dim_date') }} as overdue_day
+            on overdue_day.working_day_number = deadline_day.working_day_number + 1
+            and overdue_day.is_working_day
+        left join {{ ref('dim_date') }} as pushed_overdue_day
+            on pushed_overdue_day.working_day_number = deadline_day.working_day_number + 1
+                + resubmitted_day.working_day_number - requested_day.working_day_number
+            and pushed_overdue_day.is_working_day
+        cross join lateral (
+            values
+                ((date_trunc('month', {{ asof_day }}))::timestamp at time zone '{{ tz }}'),
+                ({{ judged_day_reaches('overdue_day.date_day') }}),
+                ({{ judged_day_reaches('requested_day.date_day') }}),
+                ({{ judged_day_reaches('resubmitted_day.date_day') }}),
+                ({{ judged_day_reaches('pushed_overdue_day.date_day') }})
+        ) as event (updated_at)
+        where event.updated_at <= asof.latest
+            and coalesce(dossiers.ended_at, 'infinity'::timestamptz) >= event.updated_at
+    )
+    {%- elif kind == 'form06' -%}
+    (
+        select dossiers.province_code, dossiers.dossier_code, event.updated_at
+        from {{ ref('int_dossiers_lifecycle') }} as dossiers
+        inner join {{ latest_per_province(ref('int_dossiers_lifecycle')) }} as asof
+            on dossiers.province_code = asof.province_code
+        cross join lateral (
+            values
+                ({{ period_containing('quarter', asof_day) }}::timestamp at time zone '{{ tz }}'),
+                ({{ period_containing('legal_quarter', asof_day) }}::timestamp at time zone '{{ tz }}'),
+                (dossiers.due_at + interval '1 microsecond')
+        ) as event (updated_at)
+        where dossiers.received_at is not null
+            and event.updated_at <= asof.latest
+            and coalesce(dossiers.ended_at, 'infinity'::timestamptz) >= event.updated_at
+    )
+    {%- else -%}
+        {{ exceptions.raise_compiler_error('open_dossier_events: unknown kind ' ~ kind) }}
+    {%- endif -%}
+{%- endmacro %}
