@@ -172,6 +172,41 @@ def _incremental_writes(pg) -> tuple[dict[str, int], int]:
     return written, seq
 
 
+def _touch_one_open_dossier(pg) -> dict:
+    """Store a new version of one open dossier (same payload), updated a microsecond after the
+    latest version of the province: one change, and an as-of that crosses no day. Returns
+    the number of open dossiers and the dossier's rows in the as-of-judged models."""
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        code, open_dossiers = conn.execute(
+            "select min(dossier_code), count(*) from intermediate.int_dossiers_lifecycle"
+            " where ended_at is null and received_at is not null"
+        ).fetchone()
+        conn.execute(
+            """
+            insert into raw.onestop__dossiers (batch_id, province_code, source, entity,
+                window_start, window_end, extracted_at, record_key, record_updated_at,
+                payload_hash, payload)
+            select batch_id, province_code, source, entity, window_start, window_end, now(),
+                record_key,
+                (select max(record_updated_at) from raw.onestop__dossiers)
+                    + interval '1 microsecond',
+                md5(payload_hash || ' again'), payload
+            from raw.onestop__dossiers
+            where record_key = %s
+            order by record_updated_at desc nulls last, extracted_at desc
+            limit 1
+            """,
+            (code,),
+        )
+        rows = {
+            name: conn.execute(
+                f"select count(*) from intermediate.{name} where dossier_code = %s", (code,)
+            ).fetchone()[0]
+            for name in JUDGED_AT_THE_AS_OF
+        }
+    return {"open_dossiers": open_dossiers, "rows": rows}
+
+
 def _province(name: str, settings, make_database, clean: bool) -> dict:
     config = settings_using(settings, make_database(f"indicators_{name}"))
     out = config.data_dir / f"sim-indicators-{name}"
@@ -206,7 +241,18 @@ def _province(name: str, settings, make_database, clean: bool) -> dict:
             ["build", "--exclude", "test_type:unit", "--vars", "{incremental_lookback_hours: 0}"],
             pg,
         )
-        quiet = {"before": before, "after": _incremental_writes(pg), "relations": _checksums(pg)}
+        quiet = {"before": before, "after": _incremental_writes(pg), "relations": _checksums(pg),
+                 "relations_before": incremental}  # fmt: skip
+        # A night that changed one open dossier and moved the as-of by a microsecond: only
+        # that dossier is judged again (its rows deleted and inserted), no other open one.
+        touched = _touch_one_open_dossier(pg)
+        before = _incremental_writes(pg)
+        run_dbt(
+            ["build", "--exclude", "test_type:unit", "--vars", "{incremental_lookback_hours: 0}"],
+            pg,
+        )
+        quiet["one_change"] = {"before": before, "after": _incremental_writes(pg), **touched}
+        incremental = _checksums(pg)
         dbt_build(pg, full_refresh=True)
         full_refresh = _checksums(pg)
     with psycopg.connect(pg.url()) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
@@ -297,7 +343,7 @@ def test_a_night_without_changes_rebuilds_almost_nothing(clean_province):
     change an open dossier's judgement."""
     incremental, _ = clean_province["relations"]
     quiet = clean_province["quiet"]
-    assert quiet["relations"] == incremental
+    assert quiet["relations"] == quiet["relations_before"]
     (before, seq_before), (after, seq_after) = quiet["before"], quiet["after"]
     assert seq_after == seq_before
     written = {name: after.get(name, 0) - before.get(name, 0) for name in after}
@@ -311,6 +357,18 @@ def test_a_night_without_changes_rebuilds_almost_nothing(clean_province):
     # that judge open dossiers at the as-of rewrite none (they follow the as-of's events)
     judged = {name: written.get(name, 0) for name in JUDGED_AT_THE_AS_OF}
     assert not any(judged.values()), judged
+
+
+def test_a_night_with_one_change_judges_again_only_that_dossier(clean_province):
+    """One open dossier changed and the as-of moved past it: the models judging open dossiers
+    at the as-of rewrite that dossier's rows only, not every open dossier's."""
+    change = clean_province["quiet"]["one_change"]
+    (before, _), (after, _) = change["before"], change["after"]
+    assert change["open_dossiers"] > 10
+    for name in JUDGED_AT_THE_AS_OF:
+        assert change["rows"][name] > 0, name
+        # deleted and inserted again: twice its rows
+        assert after.get(name, 0) - before.get(name, 0) == 2 * change["rows"][name], name
 
 
 def test_clean_province_quarters_and_province_add_up(clean_province):
