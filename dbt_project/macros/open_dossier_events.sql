@@ -16,6 +16,37 @@
 {%- endmacro %}
 
 
+{#- The dossiers that can have an event a run needs: open after the previous build's as-of
+    (the model's saved watermark of the dossiers stream; an event before it is not read again,
+    one after a dossier's end does not move it). Read through staging's index on (province,
+    end), so the run reads the open backlog, not every dossier. The bound is the watermark
+    less the look-back rebuild_keys reads back by (var incremental_lookback_hours) and a day
+    more; no watermark saved: every dossier. -#}
+{% macro open_since_previous_build() -%}
+    (
+        select candidates.province_code, candidates.dossier_code, candidates.open_until
+        from {{ provinces_in(ref('stg_onestop__dossiers')) }} as provinces
+        cross join lateral (
+            select coalesce(
+                min(saved.watermark)
+                    - interval '{{ var('incremental_lookback_hours') }} hours' - interval '1 day',
+                '-infinity'::timestamptz
+            ) as since
+            from {{ incremental_state_relation() }} as saved
+            where saved.model = '{{ this.identifier if this is not none }}' and saved.stream = 'dossiers'
+                and saved.province_code = provinces.province_code
+        ) as previous
+        cross join lateral (
+            select staged.province_code, staged.dossier_code,
+                {{ dossier_open_until('staged') }} as open_until
+            from {{ ref('stg_onestop__dossiers') }} as staged
+            where staged.province_code = provinces.province_code
+                and {{ dossier_open_until('staged') }} >= previous.since
+        ) as candidates
+    )
+{%- endmacro %}
+
+
 {#- kind 'periods_judged' (int_dossier_periods_judged): a new month (every quarter and year
     starts a month) adds rows and closes the last month's at its end; "open on time" (working
     days since receipt, supplement waiting subtracted, within the allowance) flips only on the
@@ -31,7 +62,10 @@
     {%- if kind == 'periods_judged' -%}
     (
         select dossiers.province_code, dossiers.dossier_code, event.updated_at
-        from {{ ref('int_dossier_deadlines') }} as dossiers
+        from {{ open_since_previous_build() }} as candidates
+        inner join {{ ref('int_dossier_deadlines') }} as dossiers
+            on candidates.province_code = dossiers.province_code
+            and candidates.dossier_code = dossiers.dossier_code
         inner join {{ latest_per_province(ref('int_dossiers_lifecycle')) }} as asof
             on dossiers.province_code = asof.province_code
         left join {{ ref('dim_date') }} as deadline_day
@@ -60,12 +94,15 @@
                 ({{ judged_day_reaches('pushed_overdue_day.date_day') }})
         ) as event (updated_at)
         where event.updated_at <= asof.latest
-            and coalesce(dossiers.ended_at, 'infinity'::timestamptz) >= event.updated_at
+            and candidates.open_until >= event.updated_at
     )
     {%- elif kind == 'form06' -%}
     (
         select dossiers.province_code, dossiers.dossier_code, event.updated_at
-        from {{ ref('int_dossiers_lifecycle') }} as dossiers
+        from {{ open_since_previous_build() }} as candidates
+        inner join {{ ref('stg_onestop__dossiers') }} as dossiers
+            on candidates.province_code = dossiers.province_code
+            and candidates.dossier_code = dossiers.dossier_code
         inner join {{ latest_per_province(ref('int_dossiers_lifecycle')) }} as asof
             on dossiers.province_code = asof.province_code
         cross join lateral (
@@ -76,7 +113,7 @@
         ) as event (updated_at)
         where dossiers.received_at is not null
             and event.updated_at <= asof.latest
-            and coalesce(dossiers.ended_at, 'infinity'::timestamptz) >= event.updated_at
+            and candidates.open_until >= event.updated_at
     )
     {%- else -%}
         {{ exceptions.raise_compiler_error('open_dossier_events: unknown kind ' ~ kind) }}
