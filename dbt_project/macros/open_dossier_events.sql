@@ -55,7 +55,9 @@
     with the judged day between those (a waiting supplement holds them still), so a flip
     happens at one of them.
     kind 'form06' (int_dossier_form06_quarters): a new calendar or legal quarter, and the
-    appointment passing ("within the deadline" is due_at >= the as-of). -#}
+    appointment passing ("within the deadline" is due_at >= the as-of).
+    kind 'months_judged' (int_dossier_months_judged): a new month, and the appointment
+    passing (on time while due_at >= the as-of). -#}
 {% macro open_dossier_events(kind) -%}
     {%- set tz = var('local_timezone') -%}
     {%- set asof_day = "(asof.latest at time zone '" ~ tz ~ "')::date" -%}
@@ -96,7 +98,8 @@
         where event.updated_at <= asof.latest
             and candidates.open_until >= event.updated_at
     )
-    {%- elif kind == 'form06' -%}
+    {%- elif kind in ('form06', 'months_judged') -%}
+    {%- set grains = ['quarter', 'legal_quarter'] if kind == 'form06' else ['month'] -%}
     (
         select dossiers.province_code, dossiers.dossier_code, event.updated_at
         from {{ open_since_previous_build() }} as candidates
@@ -107,8 +110,9 @@
             on dossiers.province_code = asof.province_code
         cross join lateral (
             values
-                ({{ period_containing('quarter', asof_day) }}::timestamp at time zone '{{ tz }}'),
-                ({{ period_containing('legal_quarter', asof_day) }}::timestamp at time zone '{{ tz }}'),
+                {%- for grain in grains %}
+                ({{ period_containing(grain, asof_day) }}::timestamp at time zone '{{ tz }}'),
+                {%- endfor %}
                 (dossiers.due_at + interval '1 microsecond')
         ) as event (updated_at)
         where dossiers.received_at is not null

@@ -49,7 +49,11 @@ INCREMENTAL_MODELS = tuple(
 SCALE = 0.003
 # Models that judge open dossiers at the as-of and rebuild only those whose judgement its move
 # can change (macro open_dossier_events).
-JUDGED_AT_THE_AS_OF = ("int_dossier_periods_judged", "int_dossier_form06_quarters")
+JUDGED_AT_THE_AS_OF = (
+    "int_dossier_periods_judged",
+    "int_dossier_form06_quarters",
+    "int_dossier_months_judged",
+)
 # truth column -> mart_cchc_indicators column
 ADDITIVE = {
     "dossiers_received": "dossiers_received",
