@@ -209,6 +209,11 @@
           the rows of r whose e (when the record stopped changing with "as of": its end, or
           'infinity' while open) is at or after the data's time saved for s (watermark):
           records judged at the data's as-of, which moves every night;
+      {'stream': s, 'relation': r, 'key': k, 'event': c}
+          the rows of r whose moment c (an event of a record judged at the data's as-of, at or
+          before today's as-of: open_dossier_events) is after the data's time saved for s,
+          the as-of the previous run judged at: the records whose judgement the as-of's move
+          can change;
       {'stream': s, 'relation': r, 'key': k, 'via': {'relation': v, 'from': f, 'key': kv}}
           the keys k of r loaded after the mark, mapped to the keys kv of the rows of v
           whose f is one of them (e.g. the payments of a changed dossier; v is read through
@@ -305,6 +310,11 @@
                                 where changed.province_code = since.province_code
                                     and changed.extracted_at > {{ since }}
                             )
+                        {%- elif source.get('event') %}
+                        select {{ source.get('key_expr', 'changed.' ~ source.get('key')) }}
+                        from {{ source['relation'] }} as changed
+                        where changed.province_code = since.province_code
+                            and changed.{{ source['event'] }} > {{ asof }}
                         {%- elif source.get('open_until') %}
                         select {{ source.get('key_expr', 'changed.' ~ source.get('key')) }}
                         from {{ source['relation'] }} as changed

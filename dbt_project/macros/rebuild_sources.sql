@@ -36,12 +36,17 @@
 
 
 {#- open: also the dossiers still open at the previous build's as-of (judged at the data's
-    as-of, which moves every night); catalogue: a change of the statutory working days of the
-    province (its catalogue or the national seed) rebuilds all its dossiers. -#}
+    as-of, which moves every night); or, the name of a kind of open_dossier_events, only the
+    open dossiers whose judgement can change between the previous build's as-of and
+    today's; catalogue: a change of the statutory working days of the province (its
+    catalogue or the national seed) rebuilds all its dossiers. -#}
 {% macro dossier_rebuild_sources(open=false, catalogue=false) -%}
     {%- set sources = [
         {'stream': 'dossiers', 'relation': ref('stg_onestop__dossiers'), 'key': 'dossier_code'}] -%}
-    {%- if open -%}
+    {%- if open is string -%}
+        {%- do sources.append({'stream': 'dossiers', 'relation': open_dossier_events(open),
+            'key': 'dossier_code', 'event': 'updated_at'}) -%}
+    {%- elif open -%}
         {%- do sources.append({'stream': 'dossiers', 'relation': ref('stg_onestop__dossiers'),
             'key': 'dossier_code', 'open_until': dossier_open_until()}) -%}
     {%- endif -%}

@@ -47,6 +47,13 @@ INCREMENTAL_MODELS = tuple(
     )
 )
 SCALE = 0.003
+# Models that judge open dossiers at the as-of and rebuild only those whose judgement its move
+# can change (macro open_dossier_events).
+JUDGED_AT_THE_AS_OF = (
+    "int_dossier_periods_judged",
+    "int_dossier_form06_quarters",
+    "int_dossier_months_judged",
+)
 # truth column -> mart_cchc_indicators column
 ADDITIVE = {
     "dossiers_received": "dossiers_received",
@@ -170,6 +177,41 @@ def _incremental_writes(pg) -> tuple[dict[str, int], int]:
     return written, seq
 
 
+def _touch_one_open_dossier(pg) -> dict:
+    """Store a new version of one open dossier (same payload), updated a microsecond after the
+    latest version of the province: one change, and an as-of that crosses no day. Returns
+    the number of open dossiers and the dossier's rows in the as-of-judged models."""
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        code, open_dossiers = conn.execute(
+            "select min(dossier_code), count(*) from intermediate.int_dossiers_lifecycle"
+            " where ended_at is null and received_at is not null"
+        ).fetchone()
+        conn.execute(
+            """
+            insert into raw.onestop__dossiers (batch_id, province_code, source, entity,
+                window_start, window_end, extracted_at, record_key, record_updated_at,
+                payload_hash, payload)
+            select batch_id, province_code, source, entity, window_start, window_end, now(),
+                record_key,
+                (select max(record_updated_at) from raw.onestop__dossiers)
+                    + interval '1 microsecond',
+                md5(payload_hash || ' again'), payload
+            from raw.onestop__dossiers
+            where record_key = %s
+            order by record_updated_at desc nulls last, extracted_at desc
+            limit 1
+            """,
+            (code,),
+        )
+        rows = {
+            name: conn.execute(
+                f"select count(*) from intermediate.{name} where dossier_code = %s", (code,)
+            ).fetchone()[0]
+            for name in JUDGED_AT_THE_AS_OF
+        }
+    return {"open_dossiers": open_dossiers, "rows": rows}
+
+
 def _province(name: str, settings, make_database, clean: bool) -> dict:
     config = settings_using(settings, make_database(f"indicators_{name}"))
     out = config.data_dir / f"sim-indicators-{name}"
@@ -203,6 +245,12 @@ def _province(name: str, settings, make_database, clean: bool) -> dict:
         run_dbt(["build", "--exclude", "test_type:unit"], pg)
         quiet = {"before": before, "after": _incremental_writes(pg), "relations": _checksums(pg),
                  "previous": incremental}  # fmt: skip
+        # A night that changed one open dossier and moved the as-of by a microsecond: only
+        # that dossier is judged again (its rows deleted and inserted), no other open one.
+        touched = _touch_one_open_dossier(pg)
+        before = _incremental_writes(pg)
+        run_dbt(["build", "--exclude", "test_type:unit"], pg)
+        quiet["one_change"] = {"before": before, "after": _incremental_writes(pg), **touched}
         # A night that loaded only a version written late at the source, days before the
         # data's latest update: the nightly build must pick it up.
         late = {"version": _load_late_version(pg)}
@@ -341,8 +389,9 @@ def test_incremental_build_equals_a_full_refresh(clean_province):
 
 def test_a_night_without_changes_rebuilds_almost_nothing(clean_province):
     """A nightly build after a night that loaded nothing changes no relation, logs no changed
-    period (so no period mart is re-aggregated), reads no record again, and rewrites only the
-    rows judged at the data's as-of (the dossiers still open), not the history."""
+    period (so no period mart is re-aggregated), reads no record again, and rewrites only
+    rows judged at the data's as-of, not the history: none where only the as-of's move can
+    change an open dossier's judgement."""
     incremental, _ = clean_province["relations"]
     quiet = clean_province["quiet"]
     assert quiet["relations"] == quiet["previous"]
@@ -358,6 +407,22 @@ def test_a_night_without_changes_rebuilds_almost_nothing(clean_province):
     # nothing loaded after the previous build is read again
     assert not written.get("mart_qd766_official"), written
     assert sum(written.values()) < held / 20, written
+    # the as-of did not move: no open dossier's judgement can have changed, so the models
+    # that judge open dossiers at the as-of rewrite none (they follow the as-of's events)
+    judged = {name: written.get(name, 0) for name in JUDGED_AT_THE_AS_OF}
+    assert not any(judged.values()), judged
+
+
+def test_a_night_with_one_change_judges_again_only_that_dossier(clean_province):
+    """One open dossier changed and the as-of moved past it: the models judging open dossiers
+    at the as-of rewrite that dossier's rows only, not every open dossier's."""
+    change = clean_province["quiet"]["one_change"]
+    (before, _), (after, _) = change["before"], change["after"]
+    assert change["open_dossiers"] > 10
+    for name in JUDGED_AT_THE_AS_OF:
+        assert change["rows"][name] > 0, name
+        # deleted and inserted again: twice its rows
+        assert after.get(name, 0) - before.get(name, 0) == 2 * change["rows"][name], name
 
 
 def test_a_version_loaded_late_with_an_old_update_time_is_picked_up(clean_province):

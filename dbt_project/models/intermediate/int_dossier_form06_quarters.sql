@@ -4,7 +4,9 @@
     the period, resolved before, on or after the appointment date, or in progress within the
     deadline or overdue at the period's end (or at the province's as-of while it runs). A
     dossier's quarters run from its receipt to its end, or to the as-of's quarter while open.
-    Incremental like int_dossier_months_judged; logs the quarters whose rows changed for
+    Incremental: the dossiers changed since the run before, and the open ones whose
+    classification the as-of's move can change (a new quarter, the appointment passed:
+    open_dossier_events), are deleted and inserted again; logs the quarters whose rows changed for
     mart_form06_quarterly (period_grain 'quarter' for calendar, 'legal_quarter' for legal). -#}
 {{
     config(
@@ -12,11 +14,11 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook=[
-            "{{ snapshot_rebuilt_rows(rebuilt_dossiers(open=true), form06_periods()) }}",
-            "{{ delete_rebuilt_rows(dossier_rebuild_sources(open=true), 'dossier_code') }}",
+            "{{ snapshot_rebuilt_rows(rebuilt_dossiers(open='form06'), form06_periods()) }}",
+            "{{ delete_rebuilt_rows(dossier_rebuild_sources(open='form06'), 'dossier_code') }}",
         ],
         post_hook=[
-            "{{ log_changed_periods(rebuilt_dossiers(open=true), form06_periods()) }}",
+            "{{ log_changed_periods(rebuilt_dossiers(open='form06'), form06_periods()) }}",
             "{{ save_dossier_watermarks() }}",
         ],
         indexes=[
@@ -32,7 +34,7 @@ with
 dossiers as (
 
     select * from {{ ref('int_dossiers_lifecycle') }}
-    where received_at is not null and {{ rebuilt_dossiers(open=true) }}
+    where received_at is not null and {{ rebuilt_dossiers(open='form06') }}
 
 ),
 

@@ -1,8 +1,9 @@
 {#- One row per dossier and calendar month in which it is in scope of the Decision 766
     progress indicator, judged on time or late for that month (rule in _intermediate.yml).
     A dossier's months run from its receipt to its end, or to the month of its province's
-    latest data ("as of") while open. Incremental: the dossiers changed since the run before
-    and those still open at its as-of are deleted and inserted again; the months whose rows
+    latest data ("as of") while open. Incremental: the dossiers changed since the run before,
+    and the open ones whose judgement the as-of's move can change (a new month, the
+    appointment passed: open_dossier_events), are deleted and inserted again; the months whose rows
     changed are logged for mart_dossier_progress_monthly (macro log_changed_periods). -#}
 {{
     config(
@@ -10,11 +11,11 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook=[
-            "{{ snapshot_rebuilt_rows(rebuilt_dossiers(open=true), periods_by_month('month_start')) }}",
-            "{{ delete_rebuilt_rows(dossier_rebuild_sources(open=true), 'dossier_code') }}",
+            "{{ snapshot_rebuilt_rows(rebuilt_dossiers(open='months_judged'), periods_by_month('month_start')) }}",
+            "{{ delete_rebuilt_rows(dossier_rebuild_sources(open='months_judged'), 'dossier_code') }}",
         ],
         post_hook=[
-            "{{ log_changed_periods(rebuilt_dossiers(open=true), periods_by_month('month_start')) }}",
+            "{{ log_changed_periods(rebuilt_dossiers(open='months_judged'), periods_by_month('month_start')) }}",
             "{{ save_dossier_watermarks() }}",
         ],
         indexes=[
@@ -31,7 +32,7 @@ dossiers as (
 
     select * from {{ ref('int_dossiers_lifecycle') }}
     where received_at is not null
-        and {{ rebuilt_dossiers(open=true) }}
+        and {{ rebuilt_dossiers(open='months_judged') }}
 
 ),
 

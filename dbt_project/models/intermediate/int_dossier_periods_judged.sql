@@ -2,9 +2,10 @@
     the Decision 766 progress indicator, judged with the refined rule: working days, supplement
     waiting time subtracted (rule in _intermediate.yml). A dossier's periods run from its
     receipt to its end, or to the period of its province's latest data ("as of") while open.
-    Incremental like int_dossier_deadlines: the dossiers changed since the run before and
-    those still open at its as-of are deleted and inserted again; a change of the province's
-    procedure catalogue rebuilds the whole province. Logs the periods whose rows changed for
+    Incremental: the dossiers changed since the run before, and the open ones whose
+    judgement the as-of's move can change (a new month, the working day after the deadline,
+    a supplement's days: open_dossier_events), are deleted and inserted again; a change of
+    the province's procedure catalogue rebuilds the whole province. Logs the periods whose rows changed for
     the period marts (macro log_changed_periods). -#}
 {{
     config(
@@ -12,11 +13,11 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook=[
-            "{{ snapshot_rebuilt_rows(rebuilt_dossiers(open=true, catalogue=true), periods_by_grain('t.period_grain', 'period_start')) }}",
-            "{{ delete_rebuilt_rows(dossier_rebuild_sources(open=true, catalogue=true), 'dossier_code') }}",
+            "{{ snapshot_rebuilt_rows(rebuilt_dossiers(open='periods_judged', catalogue=true), periods_by_grain('t.period_grain', 'period_start')) }}",
+            "{{ delete_rebuilt_rows(dossier_rebuild_sources(open='periods_judged', catalogue=true), 'dossier_code') }}",
         ],
         post_hook=[
-            "{{ log_changed_periods(rebuilt_dossiers(open=true, catalogue=true), periods_by_grain('t.period_grain', 'period_start')) }}",
+            "{{ log_changed_periods(rebuilt_dossiers(open='periods_judged', catalogue=true), periods_by_grain('t.period_grain', 'period_start')) }}",
             "{{ save_dossier_watermarks(catalogue=true) }}",
         ],
         indexes=[
@@ -26,7 +27,7 @@
     )
 }}
 {%- set tz = var('local_timezone') %}
-{%- set rebuilt = rebuilt_dossiers(open=true, catalogue=true) %}
+{%- set rebuilt = rebuilt_dossiers(open='periods_judged', catalogue=true) %}
 {%- set steps = {'month': '1 month', 'quarter': '3 months', 'year': '1 year'} %}
 
 with
