@@ -177,7 +177,7 @@ def measure(server, settings, night: date, history_days: int, project: Path, scr
         with back.stage("raw_checks_full"):
             run_checks(pg, "bench-history", stage="raw", project_dir=project, mode="full")
         with back.stage("dbt_build_full"):
-            dbt_build(pg, full_refresh=True, unit_tests=False)
+            full_nodes = dbt_build(pg, full_refresh=True, unit_tests=False)
         with back.stage("marts_checks"):
             run_checks(pg, "bench-history", stage="marts", project_dir=project)
         result["backfill"] = {"seconds": back.seconds, "peak_rss_mb": back.peak_rss_mb}
@@ -198,7 +198,7 @@ def measure(server, settings, night: date, history_days: int, project: Path, scr
         with ours.stage("raw_checks_night"):
             run_checks(pg, f"bench-{night}", stage="raw", project_dir=project, mode="night")
         with ours.stage("dbt_build_nightly"):
-            dbt_build(pg, unit_tests=False)
+            nightly_nodes = dbt_build(pg, unit_tests=False)
         with limits.stage("dbt_build_nightly"):
             night_limits.progress_766(database, province, since)
         result["night_dossiers"] = night_limits.changed_dossiers(database, province, since)
@@ -212,9 +212,22 @@ def measure(server, settings, night: date, history_days: int, project: Path, scr
             night_limits.export_csv(database, config.province_code, scratch)
         result["night"] = {"seconds": ours.seconds, "peak_rss_mb": ours.peak_rss_mb}
         result["limits"] = {"seconds": limits.seconds}
+        result["dbt_nodes"] = {"full": node_times(full_nodes), "nightly": node_times(nightly_nodes)}
         result["dossiers_after"] = _count(database, "select count(*) from marts.fct_dossiers")
     result["load_average_after"] = round(os.getloadavg()[0], 2)
     return summarize_history(result)
+
+
+def node_times(nodes, top: int = 15) -> dict:
+    """Where a dbt build's time went: the slowest nodes (dbt's own execution time, hooks
+    included), and the sum over all of them (the rest of the wall time is dbt's start-up and
+    graph walk)."""
+    slowest = sorted(nodes, key=lambda node: node.execution_time, reverse=True)[:top]
+    return {
+        "nodes": len(nodes),
+        "sum_seconds": round(sum(node.execution_time for node in nodes), 2),
+        "slowest": {node.name: round(node.execution_time, 2) for node in slowest},
+    }
 
 
 def summarize_history(result: dict) -> dict:
@@ -303,6 +316,18 @@ def _print(results: dict) -> None:
         for stage in NIGHT:
             console.print(f"  limit of {stage}: {LIMITS[stage]}")
         console.print(f"nightly dbt build ÷ full build: {run['nightly_over_full_build']:.2f}")
+        table = Table(title="The slowest dbt nodes, seconds (nightly build beside the full build)")
+        for column in ("node", "nightly", "full"):
+            table.add_column(column, justify="left" if column == "node" else "right")
+        full, nightly = run["dbt_nodes"]["full"], run["dbt_nodes"]["nightly"]
+        for name, seconds in nightly["slowest"].items():
+            table.add_row(name, f"{seconds:.2f}", f"{full['slowest'].get(name, 0):.2f}")
+        table.add_row(
+            f"all {nightly['nodes']} nodes",
+            f"{nightly['sum_seconds']:.2f}",
+            f"{full['sum_seconds']:.2f}",
+        )
+        console.print(table)
     if len(runs) > 1:
         history = results["history"]
         table = Table(title="The same night, by history length (seconds)")

@@ -55,6 +55,10 @@ def test_every_stage_and_limit_is_measured(measured):
     assert measured["backfill_versions"] > 0 and measured["backfill"]["versions_per_second"] > 0
     assert measured["night_versions"] > 0 and measured["night_dossiers"] > 0
     assert measured["nightly_over_full_build"] > 0
+    for build in ("full", "nightly"):  # where each build's time went, model by model
+        nodes = measured["dbt_nodes"][build]
+        assert nodes["nodes"] > 50 and nodes["sum_seconds"] > 0
+        assert len(nodes["slowest"]) == 15 and all(s >= 0 for s in nodes["slowest"].values())
     # the night's dossiers joined the history's in the marts
     assert measured["dossiers_after"] > measured["dossiers_before"] > 0
 
