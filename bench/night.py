@@ -89,32 +89,14 @@ class Stages:
 
 
 def backfill(config, night: date, history_days: int) -> list:
-    """The history before the night's data interval through the HTTP simulator: data entities
-    from `history_days` before the night, reference data from its beginning; the monthly
-    reports once (as `load_history` does, one window per calendar year)."""
-    from cchc import warehouse
-    from cchc.config import SOURCES
-    from cchc.extract.connector import SourceClient
-    from cchc.extract.entities import ENTITIES
-    from cchc.extract.loader import load_window
-    from cchc.extract.raw_store import ensure_raw_tables
-    from cchc.extract.run import BEGINNING, connection_for, history_windows
+    """The history before the night's data interval through the HTTP simulator, by the
+    initial load itself: data entities from `history_days` before the night, reference data
+    from its beginning, the monthly reports once."""
+    from cchc.extract.run import load_history
 
-    recent = history_windows(night, night - timedelta(days=history_days))
-    everything = history_windows(night, BEGINNING)
-    results = []
-    with warehouse.connect_as("loader", config) as conn:
-        ensure_raw_tables(conn, config.province_code)
-        for source in SOURCES:
-            with SourceClient(source, connection_for(source, config)) as client:
-                for entity in (e for e in ENTITIES if e.source == source):
-                    windows = everything if entity.name in REFERENCE else recent
-                    for window in windows if entity.kind == "window" else windows[-1:]:
-                        results.append(
-                            load_window(conn, client, entity, window, config.page_size,
-                                        ensure=False, province=config.province_code)
-                        )  # fmt: skip
-    return results
+    return load_history(
+        night, config, since=night - timedelta(days=history_days), from_beginning=REFERENCE
+    )
 
 
 @contextmanager

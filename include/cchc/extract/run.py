@@ -125,16 +125,21 @@ BEGINNING = date(1990, 1, 1)
 
 
 def load_history(
-    first_night: date, settings: Settings | None = None, since: date = BEGINNING
+    first_night: date,
+    settings: Settings | None = None,
+    since: date = BEGINNING,
+    from_beginning: tuple[str, ...] = (),
 ) -> list[BatchResult]:
     """A first deployment's initial load: everything updated before the first night's data
-    interval (01:00 local on `first_night`), from `since`.
+    interval (01:00 local on `first_night`), from `since`; the entities named in
+    `from_beginning` (reference data a shorter history still needs) from BEGINNING.
 
     One window per calendar year: a window returns each record's latest version in it, so a
     single window would keep only the latest state and lose history such as the 2025 unit
     mergers. The portal's monthly reports are fetched once, for the months before the night."""
     settings = settings or load_settings()
     windows = history_windows(first_night, since)
+    everything = history_windows(first_night, BEGINNING) if from_beginning else windows
     results = []
     # One connection and one client per source for the ~35 windows of each entity.
     with warehouse.connect_as("loader", settings) as conn:
@@ -142,7 +147,8 @@ def load_history(
         for source in SOURCES:
             with SourceClient(source, connection_for(source, settings)) as client:
                 for entity in (e for e in ENTITIES if e.source == source):
-                    for window in windows if entity.kind == "window" else windows[-1:]:
+                    chosen = everything if entity.name in from_beginning else windows
+                    for window in chosen if entity.kind == "window" else chosen[-1:]:
                         results.append(
                             load_window(
                                 conn,
