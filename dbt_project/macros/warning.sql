@@ -9,20 +9,25 @@
               handled by it. Nothing after it is read, so a replay never peeks at the future.
 
     The model, per handling state (the last step recorded: "received", "forwarded to the
-    department", "sent for another agency's opinion", "reviewed", …): R = working days from
-    the day that step was recorded to the dossier's end, as a share of the procedure's
-    statutory days (so a 5-day and a 20-day procedure of the same agency pool together),
-    counted over history as a histogram per group. A dossier that has spent e working days
-    in its state and has L working days left ends late when R > e + L, and it is still
-    open, so R > e: P(late) = #(R > e + L) / #(R > e): a stall in progress (e already long)
-    shows as the few similar dossiers that waited that long and what happened to them.
+    department", "sent for another agency's opinion", "reviewed", …): R = the deadline's
+    working days from the day that step was recorded to the dossier's end (the supplement
+    waits after it left out: the due date moves by them, so they are no time lost; counted
+    in, a two-day procedure that once waited a week for a supplement looked like a dossier
+    that took a week), as a share of the procedure's statutory days (so a 5-day and a
+    20-day procedure of the same agency pool together), counted over history as a histogram
+    per group. A dossier that has spent e working days in its state and has L working days
+    left ends late when R > e + L, and it is still open, so R > e:
+    P(late) = #(R > e + L) / #(R > e): a stall in progress (e already long) shows as the few
+    similar dossiers that waited that long and what happened to them.
     The counts come from five groups, from the broadest: all, field × level, agency,
     procedure, procedure × agency (the first three apart for procedures of three days or
     less), blended (warning_blend): a group's similar dossiers weigh against its parent's
     estimate, which counts as `warning_prior_weight` dossiers. So a procedure with little
     history leans on its agency and field, and a well-filled one speaks for itself.
     Each row reads two rows of each group's cumulated histogram: the cost grows with the
-    open dossiers, plus one pass over the history window per run. -#}
+    open dossiers, plus one pass over the history window per run.
+    L counts to the due date in force that night: in a replay, a supplement requested later
+    moved it afterwards, which that night did not know yet. -#}
 {% macro warning_rows(nights, training) -%}
 {%- set tz = var('local_timezone') %}
 {%- set history_days = var('warning_history_days', 240) %}
@@ -80,34 +85,90 @@ history_dossiers as (
 
 ),
 
+history_suspensions as (
+
+    -- the supplement waits of the history: working days the deadline stood still
+    select
+        supplements.province_code,
+        supplements.dossier_code,
+        supplements.requested_at,
+        least(resumed_day.working_day_number, history_dossiers.end_number)
+            - requested_day.working_day_number as suspended_working_days
+    from {{ ref('stg_onestop__dossier_supplements') }} as supplements
+    inner join history_dossiers
+        on supplements.province_code = history_dossiers.province_code
+        and supplements.dossier_code = history_dossiers.dossier_code
+    inner join calendar as requested_day
+        on (supplements.requested_at at time zone '{{ tz }}')::date = requested_day.date_day
+    inner join calendar as resumed_day
+        on coalesce(
+            (supplements.resubmitted_at at time zone '{{ tz }}')::date,
+            (history_dossiers.handling_ended_at at time zone '{{ tz }}')::date
+        ) = resumed_day.date_day
+
+),
+
+history_all_steps as (
+
+    select
+        history_dossiers.*,
+        steps.step_number,
+        steps.action as state,
+        steps.handled_at,
+        step_day.working_day_number as step_day_number,
+        lead(steps.action) over (
+            partition by steps.province_code, steps.dossier_code order by steps.step_number
+        ) as next_action
+    from history_dossiers
+    inner join {{ ref('fct_handling_steps') }} as steps
+        on history_dossiers.province_code = steps.province_code
+        and history_dossiers.dossier_code = steps.dossier_code
+    inner join calendar as step_day
+        on (steps.handled_at at time zone '{{ tz }}')::date = step_day.date_day
+
+),
+
+history_steps_suspended as (
+
+    -- the supplement waits after each step: they move the due date, so they are not time lost
+    select
+        history_all_steps.province_code,
+        history_all_steps.dossier_code,
+        history_all_steps.step_number,
+        sum(history_suspensions.suspended_working_days) as suspended_working_days
+    from history_all_steps
+    inner join history_suspensions
+        on history_all_steps.province_code = history_suspensions.province_code
+        and history_all_steps.dossier_code = history_suspensions.dossier_code
+        and history_suspensions.requested_at >= history_all_steps.handled_at
+    group by history_all_steps.province_code, history_all_steps.dossier_code, history_all_steps.step_number
+
+),
+
 history_steps as (
 
-    select *
-    from (
-        select
-            history_dossiers.*,
-            steps.action as state,
-            steps.handled_at,
-            lead(steps.action) over (
-                partition by steps.province_code, steps.dossier_code order by steps.step_number
-            ) as next_action,
-            -- in fiftieths of the statutory period, so procedures of any length pool together
-            least(
-                floor(
-                    (history_dossiers.end_number - step_day.working_day_number) * {{ per_allowed }}
-                    / history_dossiers.allowed_working_days::numeric
-                ),
-                {{ cap }}
-            )::int as remaining
-        from history_dossiers
-        inner join {{ ref('fct_handling_steps') }} as steps
-            on history_dossiers.province_code = steps.province_code
-            and history_dossiers.dossier_code = steps.dossier_code
-        inner join calendar as step_day
-            on (steps.handled_at at time zone '{{ tz }}')::date = step_day.date_day
-    ) as all_steps
+    select
+        history_all_steps.*,
+        -- the deadline's working days from the step to the end (the supplement waits after
+        -- it left out, as the due date moves by them), in fiftieths of the statutory period,
+        -- so procedures of any length pool together
+        least(
+            floor(
+                greatest(
+                    history_all_steps.end_number - history_all_steps.step_day_number
+                        - coalesce(suspended.suspended_working_days, 0),
+                    0
+                ) * {{ per_allowed }} / history_all_steps.allowed_working_days::numeric
+            ),
+            {{ cap }}
+        )::int as remaining
+    from history_all_steps
+    left join history_steps_suspended as suspended
+        on history_all_steps.province_code = suspended.province_code
+        and history_all_steps.dossier_code = suspended.dossier_code
+        and history_all_steps.step_number = suspended.step_number
     -- the states a dossier waits in: the steps recorded before its end
-    where handled_at < handling_ended_at
+    where history_all_steps.handled_at < history_all_steps.handling_ended_at
 
 ),
 
@@ -205,10 +266,30 @@ waiting as (
 
 ),
 
+due_then as (
+
+    -- the due date in force that night: a supplement requested later moved it afterwards
+    -- (none in the nightly mart, whose night is the data's last; in a replay, many)
+    select distinct on (states.as_of_date, states.province_code, states.dossier_code)
+        states.as_of_date,
+        states.province_code,
+        states.dossier_code,
+        (supplements.previous_due_at at time zone '{{ tz }}')::date as due_date_then
+    from states
+    inner join {{ ref('stg_onestop__dossier_supplements') }} as supplements
+        on states.province_code = supplements.province_code
+        and states.dossier_code = supplements.dossier_code
+        and (supplements.requested_at at time zone '{{ tz }}')::date > states.as_of_date
+    where supplements.previous_due_at is not null
+    order by states.as_of_date, states.province_code, states.dossier_code, supplements.requested_at
+
+),
+
 measured as (
 
     select
         states.*,
+        due_day.date_day as due_date_then,
         waiting.dossier_code is not null as is_waiting_supplement,
         due_day.working_day_number - night_day.working_day_number as working_days_left,
         coalesce(night_day.working_day_number - state_day.working_day_number, 0)
@@ -224,7 +305,12 @@ measured as (
         and states.province_code = waiting.province_code
         and states.dossier_code = waiting.dossier_code
     inner join calendar as night_day on states.as_of_date = night_day.date_day
-    inner join calendar as due_day on states.due_date = due_day.date_day
+    left join due_then
+        on states.as_of_date = due_then.as_of_date
+        and states.province_code = due_then.province_code
+        and states.dossier_code = due_then.dossier_code
+    inner join calendar as due_day
+        on coalesce(due_then.due_date_then, states.due_date) = due_day.date_day
     left join calendar as state_day on states.state_date = state_day.date_day
 
 ),

@@ -32,8 +32,16 @@ select
     province_code,
     dossier_code,
     due_date,
+    due_date_then,
     working_days_left,
     is_waiting_supplement,
     group_level,
-    coalesce(risk_probability, 0) as risk_probability
+    coalesce(risk_probability, 0) as risk_probability,
+    -- what the model read, to look at its misses and false alarms
+    state,
+    elapsed_working_days,
+    allowed_working_days,
+    agency_code,
+    procedure_code,
+    holding_agency_code
 from judged

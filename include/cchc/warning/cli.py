@@ -16,10 +16,10 @@ warn_app = typer.Typer(help="Early warning of dossiers at risk of ending late.")
 # warning_last_chance_threshold, warning_too_late_threshold).
 # Chosen on one replay (seed 42, Q2/2024; cchc.warning.choose), checked on two other seeds
 # and on July 2024 (docs/benchmarks.md, python -m bench.warning_seeds).
-DEFAULT_THRESHOLD = 0.38
-DEFAULT_HORIZON = 3  # working days
-DEFAULT_LAST_CHANCE = 0.26  # 2 working days before the due date: the last warning in time
-DEFAULT_TOO_LATE = 0.8  # 1 working day before it: too late to count; only when nearly sure
+DEFAULT_THRESHOLD = 0.39
+DEFAULT_HORIZON = 2  # working days
+DEFAULT_LAST_CHANCE = 0.15  # 2 working days before the due date: the last warning in time
+DEFAULT_TOO_LATE = 0.7  # 1 working day before it: too late to count; only when nearly sure
 
 
 @warn_app.callback()

@@ -5,10 +5,10 @@
 {{ config(pre_hook="{{ warning_planner_settings() }}") }}
 {%- set tz = var('local_timezone') %}
 {#- chosen by replaying past nights (cchc warn score, docs/benchmarks.md) #}
-{%- set threshold = var('warning_risk_threshold', 0.38) %}
-{%- set horizon = var('warning_horizon_days', 3) %}
-{%- set last_chance = var('warning_last_chance_threshold', 0.26) %}
-{%- set too_late = var('warning_too_late_threshold', 0.8) %}
+{%- set threshold = var('warning_risk_threshold', 0.39) %}
+{%- set horizon = var('warning_horizon_days', 2) %}
+{%- set last_chance = var('warning_last_chance_threshold', 0.15) %}
+{%- set too_late = var('warning_too_late_threshold', 0.7) %}
 {%- set apology_lookback_days = var('warning_apology_lookback_days', 30) %}
 {%- set as_of_sql -%}
     select province_code, (latest at time zone '{{ tz }}')::date as as_of_date
