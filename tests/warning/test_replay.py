@@ -142,6 +142,33 @@ def test_a_dossier_warned_then_finished_late_is_a_true_positive(replayed) -> Non
     assert naive.dossiers == result.dossiers and naive.late == result.late
 
 
+def test_a_night_before_a_supplement_request_counts_to_the_due_date_it_had_then(replayed) -> None:
+    """A supplement request moves the due date afterwards: the nights before it count their
+    working days left to the due date the dossier had then, as that night's mart did."""
+    with psycopg.connect(replayed.url()) as conn:
+        rows = conn.execute(
+            """
+            select r.due_date, r.due_date_then, s.previous_due_at, r.working_days_left,
+                then_day.working_day_number - night.working_day_number
+            from intermediate.int_warning_replay r
+            join lateral (
+                select (previous_due_at at time zone 'Asia/Ho_Chi_Minh')::date as previous_due_at
+                from staging.stg_onestop__dossier_supplements s
+                where s.province_code = r.province_code and s.dossier_code = r.dossier_code
+                    and (s.requested_at at time zone 'Asia/Ho_Chi_Minh')::date > r.as_of_date
+                    and s.previous_due_at is not null
+                order by s.requested_at limit 1
+            ) s on true
+            join marts.dim_date night on night.date_day = r.as_of_date
+            join marts.dim_date then_day on then_day.date_day = r.due_date_then
+            """
+        ).fetchall()
+    assert rows, "no night before a supplement request in the replay"
+    assert any(due_then < final for final, due_then, *_ in rows)  # the request moved it later
+    for _final, due_then, previous, left, counted in rows:
+        assert due_then == previous and left == counted
+
+
 def test_a_one_night_replay_says_what_that_nights_mart_said(replayed) -> None:
     """Last in the module: it rebuilds the replay table for the mart's own night."""
     with psycopg.connect(replayed.url()) as conn:
