@@ -183,3 +183,25 @@ def test_the_loaders_fast_date_parsing_agrees_with_the_windows(text):
             _source_date(text)
     else:
         assert _source_date(text) == expected
+
+
+def test_a_batch_that_grows_its_table_enough_refreshes_the_statistics(conn, monkeypatch):
+    from cchc.extract import loader
+
+    def planned_rows() -> float:
+        query = "select reltuples from pg_class where oid = 'raw.onestop__dossiers'::regclass"
+        return conn.execute(query).fetchone()[0]
+
+    load(conn, {1: page([dossier("A-1"), dossier("A-2")], 1, 1)})
+    assert planned_rows() == 2  # a table never analyzed: the planner sees its rows at once
+    # A batch adding less than ANALYZE_SHARE of the rows leaves the statistics to autovacuum.
+    monkeypatch.setattr(loader, "ANALYZE_SHARE", 10.0)
+    later = Window(WINDOW.end, datetime(2024, 4, 3, tzinfo=TZ))
+    client = SourceClient("onestop", SourceConnection("http://source", "t"),
+                          transport=serve({1: page([dossier("B-1")], 1, 1)}))  # fmt: skip
+    with client:
+        load_window(conn, client, DOSSIERS, later, page_size=2, province="H40")
+    assert planned_rows() == 2
+    monkeypatch.setattr(loader, "ANALYZE_SHARE", 0.01)
+    load(conn, {1: page([dossier("A-1"), dossier("A-3")], 1, 1)})  # the window again: +1 row
+    assert planned_rows() == 3

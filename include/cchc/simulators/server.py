@@ -90,17 +90,21 @@ class SimulatorProcess:
         assert self._process is not None
         deadline = time.monotonic() + self.startup_timeout
         health = f"{self.base_url}/onestop/health"
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                stderr = self._stderr_text()
-                self.stop()
-                raise RuntimeError(f"simulator exited with code {self._process_code}:\n{stderr}")
-            try:
-                if httpx.get(health, timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+        # One client for every poll: each new client loads the TLS bundle again (~50 ms).
+        with httpx.Client(timeout=1.0) as http:
+            while time.monotonic() < deadline:
+                if self._process.poll() is not None:
+                    stderr = self._stderr_text()
+                    self.stop()
+                    raise RuntimeError(
+                        f"simulator exited with code {self._process_code}:\n{stderr}"
+                    )
+                try:
+                    if http.get(health).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
         stderr = self._stderr_text()
         self.stop()
         raise TimeoutError(
