@@ -171,4 +171,18 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return _group(nodeid)
 
+        def _reschedule(self, node) -> None:
+            # xdist hands a worker its next unit once two of its tests are left; a worker
+            # runs a test only once it knows the next one, so one left is enough. With two,
+            # the unit handed to the stack test's worker after its first night waited the
+            # whole Celery night idle while the other worker ran out of work.
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+                return
+            if self._pending_of(self.assigned_work[node]) > 1:
+                return
+            self._assign_work_unit(node)
+
     return GroupScheduling(config, log)
