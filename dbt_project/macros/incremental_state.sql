@@ -213,7 +213,8 @@
           the rows of r whose moment c (an event of a record judged at the data's as-of, at or
           before today's as-of: open_dossier_events) is after the data's time saved for s,
           the as-of the previous run judged at: the records whose judgement the as-of's move
-          can change;
+          can change ('provinces': a relation to find its provinces in instead of r, which
+          would be computed whole for that);
       {'stream': s, 'relation': r, 'key': k, 'via': {'relation': v, 'from': f, 'key': kv}}
           the keys k of r loaded after the mark, mapped to the keys kv of the rows of v
           whose f is one of them (e.g. the payments of a changed dossier; v is read through
@@ -241,7 +242,8 @@
 
         provinces as (
             {%- for source in sources if source.get('relation') %}
-            select province_code from {{ provinces_in(source['relation']) }} as found_{{ loop.index }}
+            select province_code
+            from {{ provinces_in(source.get('provinces', source['relation'])) }} as found_{{ loop.index }}
             {{ "union" if not loop.last }}
             {%- endfor %}
         ),

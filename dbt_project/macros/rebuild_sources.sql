@@ -45,7 +45,8 @@
         {'stream': 'dossiers', 'relation': ref('stg_onestop__dossiers'), 'key': 'dossier_code'}] -%}
     {%- if open is string -%}
         {%- do sources.append({'stream': 'dossiers', 'relation': open_dossier_events(open),
-            'key': 'dossier_code', 'event': 'updated_at'}) -%}
+            'key': 'dossier_code', 'event': 'updated_at',
+            'provinces': ref('stg_onestop__dossiers')}) -%}
     {%- elif open -%}
         {%- do sources.append({'stream': 'dossiers', 'relation': ref('stg_onestop__dossiers'),
             'key': 'dossier_code', 'open_until': dossier_open_until()}) -%}

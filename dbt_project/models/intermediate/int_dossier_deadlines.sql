@@ -1,20 +1,21 @@
 {#- Every received dossier with its deadline in working days and its handling time with the
     supplement waiting time subtracted (rule in _intermediate.yml). Incremental: the
-    dossiers changed since the run before and those still open at its as-of (a waiting
-    supplement request runs to the as-of) are deleted and inserted again; a change of the
-    province's procedure catalogue rebuilds the whole province. -#}
+    dossiers changed since the run before, and the open ones with a supplement request
+    still waiting once the as-of has moved (their waiting time runs to the as-of: nothing
+    else here depends on it, open_dossier_events), are deleted and inserted again; a change
+    of the province's procedure catalogue rebuilds the whole province. -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_rebuilt_rows(dossier_rebuild_sources(open=true, catalogue=true), 'dossier_code') }}",
+        pre_hook="{{ delete_rebuilt_rows(dossier_rebuild_sources(open='deadlines', catalogue=true), 'dossier_code') }}",
         post_hook="{{ save_dossier_watermarks(catalogue=true) }}",
         indexes=[{'columns': ['province_code', 'dossier_code'], 'unique': true}],
     )
 }}
 {%- set tz = var('local_timezone') %}
-{%- set rebuilt = rebuilt_dossiers(open=true, catalogue=true) %}
+{%- set rebuilt = rebuilt_dossiers(open='deadlines', catalogue=true) %}
 
 with
 
