@@ -261,8 +261,9 @@ def _add_version(conn: psycopg.Connection, province: str, key: str, payload: dic
 def test_the_causes_mart_built_night_by_night_equals_a_full_recount(quarter_warehouse):
     """Two dossiers changed in July: one of April only stamped again (our scores do not move,
     the mart's count of dossiers edited after the snapshot does), one whose receipt moves
-    from May to June. The nightly build counts again the months of all their versions (not
-    July's), and the mart is then exactly what a full rebuild gives."""
+    from May to June. The nightly build counts again those two records (their contributions)
+    and sums again the months their rows left or entered (not July's), and the mart is then
+    exactly what a full recount of the contributions and the mart gives."""
     database, province = quarter_warehouse
     april = date(2025, 4, 1)
     with psycopg.connect(database.url()) as conn:
@@ -306,7 +307,8 @@ def test_the_causes_mart_built_night_by_night_equals_a_full_recount(quarter_ware
     with psycopg.connect(database.url()) as conn:
         nightly = _causes_rows(conn)
         (edited_after,) = conn.execute(cell, cell_args).fetchone()
-    run_dbt(["run", "--full-refresh", "--select", "mart_qd766_reconciliation_causes"], database)
+    run_dbt(["run", "--full-refresh", "--select", "int_qd766_cause_contributions",
+             "mart_qd766_reconciliation_causes"], database)  # fmt: skip
     with psycopg.connect(database.url()) as conn:
         full = _causes_rows(conn)
     assert edited_after == edited_before + 1
