@@ -5,7 +5,9 @@
         it was first received in, and on the unit register; so a run rebuilds the records
         loaded since the run before (a rating gives the dossiers it rated, the old one too),
         the records first received in a month whose snapshot day moved (a publication earlier
-        than the 5th), and the whole province when the unit register changed. It logs the
+        than the 5th: the month in progress, whose figures the portal publishes again every
+        night) that have a version stamped between the old and the new day (the whole month
+        if a unit ended between them), and the whole province when the unit register changed. It logs the
         months whose rows changed (log_changed_periods).
       mart_qd766_reconciliation_causes: re-sums those months, and those the score marts
         logged, from the contributions (an index on (province_code, period_start)). -#}
@@ -88,7 +90,8 @@
 {#- The records a run of int_qd766_cause_contributions rebuilds: {'dossier': …, 'petition': …}
     as rebuild_keys returns them (none outside an incremental run), the records loaded since
     the run before plus, read from the contributions themselves, those first received in a
-    month whose snapshot day changed since. -#}
+    month whose snapshot day changed since and that have a version stamped between the two
+    days (only those versions change sides between "then" and "now"). -#}
 {% macro causes_rebuild() -%}
     {%- set dossiers = rebuild_keys(causes_rebuild_sources('dossier')) -%}
     {%- if dossiers is none -%}{{ return(none) }}{%- endif -%}
@@ -107,17 +110,77 @@
             where saved.model = '{{ this.identifier }}' and saved.stream = 'snapshots'
         ),
 
+        stamps as (
+            -- a month not listed is taken on the 5th of the next month
+            select province_code, snapshot_month,
+                coalesce(max(stamp) filter (where side = 'now'), fifth) as now_stamp,
+                coalesce(max(stamp) filter (where side = 'saved'), fifth) as saved_stamp
+            from (
+                select side, province_code, split_part(item, '=', 1)::date as snapshot_month,
+                    split_part(item, '=', 2) as stamp
+                from items
+            ) as listed
+            cross join lateral (
+                select to_char((snapshot_month + interval '1 month 4 days')::timestamp,
+                    'YYYYMMDDHH24MISS') as fifth
+            ) as default_day
+            group by province_code, snapshot_month, fifth
+        ),
+
         moved as (
-            select distinct province_code, split_part(item, '=', 1)::date as snapshot_month
-            from items
-            group by province_code, item
-            having min(side) = max(side)
+            select province_code, snapshot_month,
+                least(now_stamp, saved_stamp) as low_stamp,
+                greatest(now_stamp, saved_stamp) as high_stamp
+            from stamps
+            where now_stamp <> saved_stamp
+        ),
+
+        {#- a version counts "then" when its stamp is before the snapshot's: only the versions
+            stamped between the old and the new snapshot day change sides (record_updated_at
+            is NgayCapNhat read as local time: a margin of two days for the time zone) -#}
+        shifted as (
+            {%- for relation, family, key in [
+                (source('onestop', 'dossiers'), 'dossier', 'raw.record_key'),
+                (source('portal', 'dossier_syncs'), 'dossier', 'raw.record_key'),
+                (source('portal', 'ratings'), 'dossier', "raw.payload ->> 'MaHoSo'"),
+                (source('portal', 'petitions'), 'petition', 'raw.record_key')] %}
+            select moved.province_code, '{{ family }}' as family, {{ key }} as record_code
+            from {{ raw_or_empty(relation) }} as raw
+            inner join moved on raw.province_code = moved.province_code
+            where raw.record_updated_at
+                    >= to_timestamp(moved.low_stamp, 'YYYYMMDDHH24MISS') - interval '2 days'
+                and raw.record_updated_at
+                    < to_timestamp(moved.high_stamp, 'YYYYMMDDHH24MISS') + interval '2 days'
+                and raw.payload ->> 'NgayCapNhat' >= moved.low_stamp
+                and raw.payload ->> 'NgayCapNhat' < moved.high_stamp
+            {{ 'union' if not loop.last }}
+            {%- endfor %}
+        ),
+
+        {#- a unit that ended between the two days maps differently on portal_units: the
+            whole month -#}
+        whole_months as (
+            select moved.province_code, moved.snapshot_month
+            from moved
+            where exists (
+                select 1
+                from {{ raw_or_empty(source('onestop', 'administrative_units')) }} as raw
+                where raw.province_code = moved.province_code
+                    and to_date(left(nullif(raw.payload ->> 'NgayHetHieuLuc', ''), 8), 'YYYYMMDD')
+                        >= to_date(left(moved.low_stamp, 8), 'YYYYMMDD')
+                    and to_date(left(nullif(raw.payload ->> 'NgayHetHieuLuc', ''), 8), 'YYYYMMDD')
+                        <= to_date(left(moved.high_stamp, 8), 'YYYYMMDD')
+            )
         )
 
         select contributions.province_code, contributions.family,
             array_agg(distinct contributions.record_code)::text
         from {{ this }} as contributions
         inner join moved using (province_code, snapshot_month)
+        where (contributions.province_code, contributions.snapshot_month)
+                in (select province_code, snapshot_month from whole_months)
+            or (contributions.province_code, contributions.family, contributions.record_code)
+                in (select province_code, family, record_code from shifted)
         group by 1, 2
     {%- endset -%}
     {%- for row in run_query(query).rows -%}
