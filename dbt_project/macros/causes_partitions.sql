@@ -1,145 +1,19 @@
-{#- Which (province, month) partitions a run of mart_qd766_reconciliation_causes counts again.
-    A cell of month M depends on our scores and the official ones of M, on every version of
-    the records (dossiers in both systems, their ratings, petitions) that has a version
-    received in M, on the portal's publication moment of the month each such record was first
-    received in, and on the unit register. So a run rebuilds:
-      - the months mart_qd766_scores or mart_qd766_official logged as changed;
-      - for a record changed since the run before (a new version, a new rating), the months
-        of receipt of all its versions: a record changed in April may belong to January, and
-        one whose receipt date was edited leaves its old month too;
-      - for a month whose official figures changed (its publication moment with them), the
-        months of every version of the records having a version received in that month;
-      - the whole province when its unit register changed (a merger maps the units of any
-        snapshot day). -#}
+{#- What a nightly run of the 766 causes counts again. The counting is in two parts:
+      int_qd766_cause_contributions: per record (a dossier in both systems with its ratings,
+        or a petition), its row in each step of the chain (its unit and month, its flags).
+        A record depends only on its own versions, on the portal's snapshot day of the month
+        it was first received in, and on the unit register; so a run rebuilds the records
+        loaded since the run before (a rating gives the dossiers it rated, the old one too),
+        the records first received in a month whose snapshot day moved (a publication earlier
+        than the 5th: the month in progress, whose figures the portal publishes again every
+        night) that have a version stamped between the old and the new day (the whole month
+        if a unit ended between them), and the whole province when the unit register changed. It logs the
+        months whose rows changed (log_changed_periods).
+      mart_qd766_reconciliation_causes: re-sums those months, and those the score marts
+        logged, from the contributions (an index on (province_code, period_start)). -#}
 
-{#- Per version, the month (yyyy-mm-dd) of receipt it states. -#}
-{% macro causes_version_months(relation, code_field) -%}
-    (
-        select raw_versions.province_code, raw_versions.record_key,
-            raw_versions.payload ->> '{{ code_field }}' as record_code,
-            to_char(date_trunc('month', to_date(left(nullif(
-                raw_versions.payload ->> 'NgayTiepNhan', ''), 8), 'YYYYMMDD')), 'YYYY-MM-DD')
-                as period_key
-        from {{ raw_or_empty(relation) }} as raw_versions
-    )
-{%- endmacro %}
-
-
-{% macro causes_dossier_months() -%}
-    (
-        select * from {{ causes_version_months(source('onestop', 'dossiers'), 'MaHoSo') }} as onestop
-        union all
-        select * from {{ causes_version_months(source('portal', 'dossier_syncs'), 'MaHoSo') }} as copies
-    )
-{%- endmacro %}
-
-
-{#- The months of receipt of every version of the records loaded since the run before (a
-    record changed in April may belong to January, and one whose receipt date was edited
-    leaves its old month too), as rebuild_keys returns them ({'province', 'whole', 'keys':
-    a text[] literal of months}), or none outside an incremental run. Proportionate to the
-    night: the changed keys come from raw's index on (province_code, extracted_at)
-    (rebuild_keys), and only their versions are read, through raw's index on
-    (province_code, record_key), never every version's receipt date. A rating's versions
-    give the dossiers they rate (a rating that now rates another dossier counts the old one
-    again too), whose versions give the months. -#}
-{% macro causes_changed_months() -%}
-    {%- set changed = {
-        'dossiers': rebuild_keys([
-            {'stream': 'dossiers', 'relation': raw_changes(source('onestop', 'dossiers')), 'key': 'record_key'},
-            {'stream': 'syncs', 'relation': raw_changes(source('portal', 'dossier_syncs')), 'key': 'record_key'}]),
-        'ratings': rebuild_keys([
-            {'stream': 'ratings', 'relation': raw_changes(source('portal', 'ratings')), 'key': 'record_key'}]),
-        'petitions': rebuild_keys([
-            {'stream': 'petitions', 'relation': raw_changes(source('portal', 'petitions')), 'key': 'record_key'}]),
-    } -%}
-    {%- if changed['dossiers'] is none -%}{{ return(none) }}{%- endif -%}
-    {%- set keys = {} -%}
-    {%- for family, parts in changed.items() -%}
-        {%- for part in parts if part['keys'] != '{}' -%}
-            {%- do keys.setdefault(part['province'], {}).update({family: part['keys']}) -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    {%- if not keys -%}{{ return([]) }}{%- endif -%}
-    {%- set rows = [] -%}
-    {%- for province, families in keys.items() -%}
-        {%- do rows.append("('" ~ (province | replace("'", "''")) ~ "', '"
-            ~ (families.get('dossiers', '{}') | replace("'", "''")) ~ "'::text[], '"
-            ~ (families.get('ratings', '{}') | replace("'", "''")) ~ "'::text[], '"
-            ~ (families.get('petitions', '{}') | replace("'", "''")) ~ "'::text[])") -%}
-    {%- endfor -%}
-    {%- set query -%}
-        with changed (province_code, dossier_keys, rating_keys, petition_keys) as (
-            values {{ rows | join(', ') }}
-        ),
-
-        dossier_keys as (
-            select changed.province_code, dossier.record_key
-            from changed
-            cross join unnest(changed.dossier_keys) as dossier (record_key)
-            union
-            select changed.province_code, rated.dossier_code
-            from changed
-            cross join unnest(changed.rating_keys) as rating (record_key)
-            cross join lateral (
-                select ratings.payload ->> 'MaHoSo' as dossier_code
-                from {{ raw_or_empty(source('portal', 'ratings')) }} as ratings
-                where ratings.province_code = changed.province_code
-                    and ratings.record_key = rating.record_key
-            ) as rated
-        ),
-
-        months as (
-            select dossier_keys.province_code, versions.period_key
-            from dossier_keys
-            cross join lateral (
-                select onestop.period_key
-                from {{ causes_version_months(source('onestop', 'dossiers'), 'MaHoSo') }} as onestop
-                where onestop.province_code = dossier_keys.province_code
-                    and onestop.record_key = dossier_keys.record_key
-                union all
-                select copies.period_key
-                from {{ causes_version_months(source('portal', 'dossier_syncs'), 'MaHoSo') }} as copies
-                where copies.province_code = dossier_keys.province_code
-                    and copies.record_key = dossier_keys.record_key
-            ) as versions
-            union all
-            select changed.province_code, petitions.period_key
-            from changed
-            cross join unnest(changed.petition_keys) as petition (record_key)
-            cross join lateral (
-                select petitions.period_key
-                from {{ causes_version_months(source('portal', 'petitions'), 'MaPAKN') }} as petitions
-                where petitions.province_code = changed.province_code
-                    and petitions.record_key = petition.record_key
-            ) as petitions
-        )
-
-        select province_code, coalesce(array_agg(distinct period_key)
-            filter (where period_key is not null), '{}')::text
-        from months
-        group by province_code
-        order by province_code
-    {%- endset -%}
-    {%- set result = [] -%}
-    {%- for row in run_query(query).rows -%}
-        {%- do result.append({'province': row[0], 'whole': false, 'keys': row[1]}) -%}
-    {%- endfor -%}
-    {{ return(result) }}
-{%- endmacro %}
-
-
-{% macro save_causes_watermarks() -%}
-    {{ return(save_watermarks({
-        'dossiers': raw_changes(source('onestop', 'dossiers')),
-        'syncs': raw_changes(source('portal', 'dossier_syncs')),
-        'ratings': raw_changes(source('portal', 'ratings')),
-        'petitions': raw_changes(source('portal', 'petitions'))})) }}
-{%- endmacro %}
-
-
-{#- Per province, the unit register as the mart reads it: each unit's latest successor and
-    end. -#}
+{#- Per province, the unit register as the contributions read it: each unit's latest
+    successor and end. -#}
 {% macro causes_unit_fingerprints() -%}
     (
         select province_code, md5(string_agg(unit_code || '>' || coalesce(successor, '') || '@'
@@ -161,101 +35,205 @@
 {%- endmacro %}
 
 
-{#- The months of every version of the records having a version received in one of
-    `periods` (a list of (province, 'yyyy-mm-dd')), as a list of (province, 'yyyy-mm-dd'). -#}
-{% macro causes_linked_months(periods) -%}
-    {%- if not periods -%}{{ return([]) }}{%- endif -%}
-    {%- set pairs = [] -%}
-    {%- for province, start in periods -%}
-        {%- do pairs.append("('" ~ (province | replace("'", "''")) ~ "', '" ~ start ~ "')") -%}
-    {%- endfor -%}
-    {%- set query -%}
-        with touched (province_code, period_key) as (values {{ pairs | join(', ') }}),
-        versions as (
-            select province_code, 'dossier' as family, record_code, period_key
-            from {{ causes_dossier_months() }} as dossiers
-            union all
-            select province_code, 'petition', record_code, period_key
-            from {{ causes_version_months(source('portal', 'petitions'), 'MaPAKN') }} as petitions
-        ),
-        linked as (
-            select distinct versions.province_code, versions.family, versions.record_code
-            from versions
-            inner join touched using (province_code, period_key)
-        )
-        select distinct versions.province_code, versions.period_key
-        from versions
-        inner join linked using (province_code, family, record_code)
-        where versions.period_key is not null
-    {%- endset -%}
-    {%- set result = [] -%}
-    {%- for row in run_query(query).rows -%}
-        {%- do result.append((row[0], row[1])) -%}
-    {%- endfor -%}
-    {{ return(result) }}
+{#- Per province and month of the portal's figures, when it took them: 00:00 on the 5th of
+    the next month, or its publication (local time) if earlier. -#}
+{% macro causes_snapshot_days() -%}
+    (
+        select province_code, period_start,
+            least((period_start + interval '1 month 4 days')::timestamp, published_at)
+                as snapshot_at
+        from (
+            select province_code, period_start,
+                min((published_at at time zone '{{ var('local_timezone') }}')::timestamp)
+                    as published_at
+            from {{ ref('mart_qd766_official') }}
+            where scope_kind = 'agency' and not is_group_total
+            group by province_code, period_start
+        ) as published
+    )
 {%- endmacro %}
 
 
-{#- The partitions as touched_partitions returns them (list of {'province', 'whole',
-    'periods'}), or none outside an incremental run. -#}
-{% macro causes_touched() -%}
-    {%- set marts = touched_partitions(['mart_qd766_scores', 'mart_qd766_official'], ['month'],
-        fingerprints={'units': causes_unit_fingerprints()}) -%}
-    {%- if marts is none -%}{{ return(none) }}{%- endif -%}
-    {%- set official = touched_partitions(['mart_qd766_official'], ['month']) -%}
-    {%- set records = causes_changed_months() or [] -%}
-    {%- set whole = [] -%}
-    {%- set months = {} -%}
-    {%- for part in marts + records -%}
-        {%- if part['whole'] and part['province'] not in whole -%}
-            {%- do whole.append(part['province']) -%}
+{#- Per province, the months whose snapshot day is a publication before the 5th, as
+    'yyyy-mm-dd=yyyymmddhh24miss,…' (a month not listed is taken on the 5th). -#}
+{% macro causes_snapshot_fingerprints() -%}
+    (
+        select province_code, string_agg(to_char(period_start, 'YYYY-MM-DD') || '='
+            || to_char(snapshot_at, 'YYYYMMDDHH24MISS'), ',' order by period_start) as fingerprint
+        from {{ causes_snapshot_days() }} as days
+        where snapshot_at < (period_start + interval '1 month 4 days')::timestamp
+        group by province_code
+    )
+{%- endmacro %}
+
+
+{#- The rebuild_keys sources of one family of records ('dossier': MaHoSo, the record key of
+    the one-stop dossiers and of the portal copies; 'petition': MaPAKN). -#}
+{% macro causes_rebuild_sources(family) -%}
+    {%- set units = {'stream': 'units', 'fingerprint': causes_unit_fingerprints(), 'whole_province': true} -%}
+    {%- if family == 'dossier' -%}
+        {{ return([
+            {'stream': 'dossiers', 'relation': raw_changes(source('onestop', 'dossiers')), 'key': 'record_key'},
+            {'stream': 'syncs', 'relation': raw_changes(source('portal', 'dossier_syncs')), 'key': 'record_key'},
+            {'stream': 'ratings', 'relation': raw_changes(source('portal', 'ratings')), 'key': 'record_key',
+             'via': {'relation': raw_or_empty(source('portal', 'ratings')), 'from': 'record_key',
+                     'key': "payload ->> 'MaHoSo'"}},
+            units]) }}
+    {%- else -%}
+        {{ return([
+            {'stream': 'petitions', 'relation': raw_changes(source('portal', 'petitions')), 'key': 'record_key'},
+            units]) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The records a run of int_qd766_cause_contributions rebuilds: {'dossier': …, 'petition': …}
+    as rebuild_keys returns them (none outside an incremental run), the records loaded since
+    the run before plus, read from the contributions themselves, those first received in a
+    month whose snapshot day changed since and that have a version stamped between the two
+    days (only those versions change sides between "then" and "now"). -#}
+{% macro causes_rebuild() -%}
+    {%- set dossiers = rebuild_keys(causes_rebuild_sources('dossier')) -%}
+    {%- if dossiers is none -%}{{ return(none) }}{%- endif -%}
+    {%- set rebuild = {'dossier': dossiers, 'petition': rebuild_keys(causes_rebuild_sources('petition'))} -%}
+    {%- set query -%}
+        with
+
+        items as (
+            select 'now' as side, province_code, item
+            from {{ causes_snapshot_fingerprints() }} as current_state
+            cross join lateral unnest(string_to_array(current_state.fingerprint, ',')) as item
+            union all
+            select 'saved', province_code, item
+            from {{ incremental_state_relation() }} as saved
+            cross join lateral unnest(string_to_array(saved.fingerprint, ',')) as item
+            where saved.model = '{{ this.identifier }}' and saved.stream = 'snapshots'
+        ),
+
+        stamps as (
+            -- a month not listed is taken on the 5th of the next month
+            select province_code, snapshot_month,
+                coalesce(max(stamp) filter (where side = 'now'), fifth) as now_stamp,
+                coalesce(max(stamp) filter (where side = 'saved'), fifth) as saved_stamp
+            from (
+                select side, province_code, split_part(item, '=', 1)::date as snapshot_month,
+                    split_part(item, '=', 2) as stamp
+                from items
+            ) as listed
+            cross join lateral (
+                select to_char((snapshot_month + interval '1 month 4 days')::timestamp,
+                    'YYYYMMDDHH24MISS') as fifth
+            ) as default_day
+            group by province_code, snapshot_month, fifth
+        ),
+
+        moved as (
+            select province_code, snapshot_month,
+                least(now_stamp, saved_stamp) as low_stamp,
+                greatest(now_stamp, saved_stamp) as high_stamp
+            from stamps
+            where now_stamp <> saved_stamp
+        ),
+
+        {#- a version counts "then" when its stamp is before the snapshot's: only the versions
+            stamped between the old and the new snapshot day change sides (record_updated_at
+            is NgayCapNhat read as local time: a margin of two days for the time zone) -#}
+        shifted as (
+            {%- for relation, family, key in [
+                (source('onestop', 'dossiers'), 'dossier', 'raw.record_key'),
+                (source('portal', 'dossier_syncs'), 'dossier', 'raw.record_key'),
+                (source('portal', 'ratings'), 'dossier', "raw.payload ->> 'MaHoSo'"),
+                (source('portal', 'petitions'), 'petition', 'raw.record_key')] %}
+            select moved.province_code, '{{ family }}' as family, {{ key }} as record_code
+            from {{ raw_or_empty(relation) }} as raw
+            inner join moved on raw.province_code = moved.province_code
+            where raw.record_updated_at
+                    >= to_timestamp(moved.low_stamp, 'YYYYMMDDHH24MISS') - interval '2 days'
+                and raw.record_updated_at
+                    < to_timestamp(moved.high_stamp, 'YYYYMMDDHH24MISS') + interval '2 days'
+                and raw.payload ->> 'NgayCapNhat' >= moved.low_stamp
+                and raw.payload ->> 'NgayCapNhat' < moved.high_stamp
+            {{ 'union' if not loop.last }}
+            {%- endfor %}
+        ),
+
+        {#- a unit that ended between the two days maps differently on portal_units: the
+            whole month -#}
+        whole_months as (
+            select moved.province_code, moved.snapshot_month
+            from moved
+            where exists (
+                select 1
+                from {{ raw_or_empty(source('onestop', 'administrative_units')) }} as raw
+                where raw.province_code = moved.province_code
+                    and to_date(left(nullif(raw.payload ->> 'NgayHetHieuLuc', ''), 8), 'YYYYMMDD')
+                        >= to_date(left(moved.low_stamp, 8), 'YYYYMMDD')
+                    and to_date(left(nullif(raw.payload ->> 'NgayHetHieuLuc', ''), 8), 'YYYYMMDD')
+                        <= to_date(left(moved.high_stamp, 8), 'YYYYMMDD')
+            )
+        )
+
+        select contributions.province_code, contributions.family,
+            array_agg(distinct contributions.record_code)::text
+        from {{ this }} as contributions
+        inner join moved using (province_code, snapshot_month)
+        where (contributions.province_code, contributions.snapshot_month)
+                in (select province_code, snapshot_month from whole_months)
+            or (contributions.province_code, contributions.family, contributions.record_code)
+                in (select province_code, family, record_code from shifted)
+        group by 1, 2
+    {%- endset -%}
+    {%- for row in run_query(query).rows -%}
+        {%- set parts = rebuild[row[1]] -%}
+        {%- set found = [] -%}
+        {%- for part in parts if part['province'] == row[0] -%}
+            {%- do found.append(part) -%}
+            {%- if not part['whole'] -%}
+                {%- set keys = (part['keys'].strip('{}') ~ ',' ~ row[2].strip('{}')).strip(',') -%}
+                {%- do part.update({'keys': '{' ~ keys ~ '}'}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if not found -%}
+            {%- do parts.append({'province': row[0], 'whole': false, 'keys': row[2]}) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- for part in marts if part['province'] not in whole -%}
-        {%- for grain, start in part['periods'] -%}
-            {%- do months.setdefault(part['province'], []).append(start) -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    {%- for part in records if part['province'] not in whole -%}
-        {%- for start in part['keys'].strip('{}').split(',') if start and start != 'NULL' -%}
-            {%- do months.setdefault(part['province'], []).append(start.strip('"')) -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    {%- set published = [] -%}
-    {%- for part in official if part['province'] not in whole -%}
-        {%- for grain, start in part['periods'] -%}
-            {%- do published.append((part['province'], start)) -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    {%- for province, start in causes_linked_months(published) -%}
-        {%- do months.setdefault(province, []).append(start) -%}
-    {%- endfor -%}
-    {%- set result = [] -%}
-    {%- for province in whole -%}
-        {%- do result.append({'province': province, 'whole': true, 'periods': []}) -%}
-    {%- endfor -%}
-    {%- for province, starts in months.items() -%}
-        {%- set periods = [] -%}
-        {%- for start in starts | unique | sort -%}
-            {%- do periods.append(['month', start]) -%}
-        {%- endfor -%}
-        {%- do result.append({'province': province, 'whole': false, 'periods': periods}) -%}
-    {%- endfor -%}
-    {{ return(result) }}
+    {{ return(rebuild) }}
 {%- endmacro %}
 
 
-{#- The filter on a month column (a date) of the partitions a run counts again. -#}
+{#- The filter of the contributions' rows (family, record_code) a run rebuilds. -#}
+{% macro causes_rebuilt_rows(rebuild=none) -%}
+    {%- set rebuild = rebuild if rebuild is not none else causes_rebuild() -%}
+    {%- if rebuild is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {{ return("((family = 'dossier' and " ~ rebuild_filter(rebuild['dossier'], 'record_code')
+        ~ ") or (family = 'petition' and " ~ rebuild_filter(rebuild['petition'], 'record_code')
+        ~ '))') }}
+{%- endmacro %}
+
+
+{#- Post-hook of the contributions: the load clock of the streams they read, the unit
+    register and the snapshot days. -#}
+{% macro save_causes_watermarks() -%}
+    {{ return(save_watermarks({
+        'dossiers': raw_changes(source('onestop', 'dossiers')),
+        'syncs': raw_changes(source('portal', 'dossier_syncs')),
+        'ratings': raw_changes(source('portal', 'ratings')),
+        'petitions': raw_changes(source('portal', 'petitions'))},
+        {'units': causes_unit_fingerprints(), 'snapshots': causes_snapshot_fingerprints()})) }}
+{%- endmacro %}
+
+
+{#- The months a run of the mart re-sums: those its producers logged, as touched_partitions
+    returns them (none outside an incremental run). -#}
+{% macro causes_touched() -%}
+    {{ return(touched_partitions(
+        ['mart_qd766_scores', 'mart_qd766_official', 'int_qd766_cause_contributions'], ['month'])) }}
+{%- endmacro %}
+
+
+{#- The filter on a month column (a date) of the partitions a run of the mart counts again. -#}
 {% macro causes_partitions(start_column='period_start') -%}
     {{ return(partition_filter(causes_touched(), none, start_column)) }}
-{%- endmacro %}
-
-
-{#- In the mart, the filter of a CTE of record versions `alias` (province_code, dossier_code)
-    to the records counted again: nothing outside an incremental run. -#}
-{% macro causes_touched_records(alias, family, touched) -%}
-    {%- if touched is not none -%}
-    where ({{ alias }}.province_code, {{ alias }}.dossier_code) in (
-        select province_code, record_code from touched_records where family = '{{ family }}')
-    {%- endif -%}
 {%- endmacro %}

@@ -12,8 +12,10 @@
 
 
 {#- Every version of a dossier in one system (the one-stop system, or the portal's copies),
-    with the fields the portal's rule reads (mart_qd766_reconciliation_causes). -#}
-{% macro qd766_dossier_versions(relation, kind) -%}
+    with the fields the portal's rule reads (int_qd766_cause_contributions); `rebuild`
+    (rebuild_keys of the dossier codes, their record key): only those records' versions,
+    read through raw's index on (province_code, record_key). -#}
+{% macro qd766_dossier_versions(relation, kind, rebuild=none) -%}
     select
         raw.province_code,
         '{{ kind }}' as kind,
@@ -39,4 +41,5 @@
         "NgayHenTra" text, "NgayKetThucXuLy" text, "KenhThucHien" text
     )
     where fields."MaHoSo" is not null
+        and {{ rebuild_filter(rebuild, 'raw.record_key', 'raw.province_code') }}
 {%- endmacro %}

@@ -261,8 +261,9 @@ def _add_version(conn: psycopg.Connection, province: str, key: str, payload: dic
 def test_the_causes_mart_built_night_by_night_equals_a_full_recount(quarter_warehouse):
     """Two dossiers changed in July: one of April only stamped again (our scores do not move,
     the mart's count of dossiers edited after the snapshot does), one whose receipt moves
-    from May to June. The nightly build counts again the months of all their versions (not
-    July's), and the mart is then exactly what a full rebuild gives."""
+    from May to June. The nightly build counts again those two records (their contributions)
+    and sums again the months their rows left or entered (not July's), and the mart is then
+    exactly what a full recount of the contributions and the mart gives."""
     database, province = quarter_warehouse
     april = date(2025, 4, 1)
     with psycopg.connect(database.url()) as conn:
@@ -306,9 +307,89 @@ def test_the_causes_mart_built_night_by_night_equals_a_full_recount(quarter_ware
     with psycopg.connect(database.url()) as conn:
         nightly = _causes_rows(conn)
         (edited_after,) = conn.execute(cell, cell_args).fetchone()
-    run_dbt(["run", "--full-refresh", "--select", "mart_qd766_reconciliation_causes"], database)
+    run_dbt(["run", "--full-refresh", "--select", "int_qd766_cause_contributions",
+             "mart_qd766_reconciliation_causes"], database)  # fmt: skip
     with psycopg.connect(database.url()) as conn:
         full = _causes_rows(conn)
     assert edited_after == edited_before + 1
     assert nightly != before
+    assert nightly == full
+
+
+def _contribution(conn: psycopg.Connection, province: str, key: str, step: str) -> str | None:
+    row = conn.execute(
+        "select t::text from intermediate.int_qd766_cause_contributions as t"
+        " where province_code = %s and family = 'dossier' and record_code = %s and step = %s",
+        (province, key, step),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def test_a_republished_month_recounts_the_records_stamped_between_its_two_snapshot_days(
+    quarter_warehouse,
+):
+    """The portal publishes a month's figures again later, before the 5th: its snapshot day
+    moves. A dossier of that month loaded on an earlier night with a version stamped between
+    the old and the new day (its unit changed) now counts that version "then": the nightly
+    build recounts it, though nothing of it was loaded since, and equals a full recount."""
+    database, province = quarter_warehouse
+    with psycopg.connect(database.url()) as conn:
+        listed = conn.execute(
+            "select period_start, min((published_at at time zone 'Asia/Ho_Chi_Minh')::timestamp)"
+            " from marts.mart_qd766_official where province_code = %s"
+            " and scope_kind = 'agency' and not is_group_total group by period_start"
+            " having min((published_at at time zone 'Asia/Ho_Chi_Minh')::timestamp)"
+            "  < period_start + interval '1 month 4 days'"
+            " order by period_start desc limit 1",
+            (province,),
+        ).fetchone()
+        assert listed, "no month published before the 5th"
+        month, published = listed
+        key, payload = conn.execute(
+            "select c.record_code, (select raw.payload from raw.onestop__dossiers as raw"
+            "  where raw.province_code = c.province_code and raw.record_key = c.record_code"
+            "  order by raw.record_updated_at desc limit 1)"
+            " from intermediate.int_qd766_cause_contributions as c"
+            " where c.province_code = %s and c.family = 'dossier' and c.snapshot_month = %s"
+            " and c.step = 'at_snapshot' and c.is_counted order by c.record_code limit 1",
+            (province, month),
+        ).fetchone()
+        other_unit = conn.execute(
+            "select payload ->> 'DonViXuLy' from raw.onestop__dossiers where province_code = %s"
+            " and payload ->> 'DonViXuLy' <> %s limit 1",
+            (province, payload["DonViXuLy"]),
+        ).fetchone()[0]
+        stamped = published + timedelta(minutes=30)
+        _add_version(conn, province, key, {**payload, "DonViXuLy": other_unit,
+                     "NgayCapNhat": stamped.strftime("%Y%m%d%H%M%S")},
+                     stamped.replace(tzinfo=TZ))  # fmt: skip
+        conn.commit()
+    dbt_build(database)
+    with psycopg.connect(database.url()) as conn:
+        then_before = _contribution(conn, province, key, "at_snapshot")
+        # the month's figures published again an hour later
+        later = published + timedelta(hours=1)
+        conn.execute(
+            "insert into raw.portal__evaluations select batch_id || '-again', province_code,"
+            " source, entity, window_start, window_end, clock_timestamp(), record_key, %s,"
+            " md5((payload || jsonb_build_object('NgayCapNhat', %s::text))::text),"
+            " payload || jsonb_build_object('NgayCapNhat', %s::text)"
+            " from (select distinct on (record_key) * from raw.portal__evaluations"
+            "  where province_code = %s and record_key like %s"
+            "  order by record_key, record_updated_at desc, extracted_at desc) as latest",
+            (later.replace(tzinfo=TZ), later.strftime("%Y%m%d%H%M%S"),
+             later.strftime("%Y%m%d%H%M%S"), province, f"%:{month:%Y-%m}"),
+        )  # fmt: skip
+        conn.commit()
+    dbt_build(database)
+    with psycopg.connect(database.url()) as conn:
+        then_after = _contribution(conn, province, key, "at_snapshot")
+        nightly = _causes_rows(conn)
+    run_dbt(["run", "--full-refresh", "--select", "int_qd766_cause_contributions",
+             "mart_qd766_reconciliation_causes"], database)  # fmt: skip
+    with psycopg.connect(database.url()) as conn:
+        full = _causes_rows(conn)
+        then_full = _contribution(conn, province, key, "at_snapshot")
+    assert then_after != then_before
+    assert then_after == then_full
     assert nightly == full
