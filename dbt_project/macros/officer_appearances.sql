@@ -46,6 +46,7 @@
     cross join lateral (
         select * from {{ this }} as t where {{ matches | join(' and ') }}
     ) as t;
+    analyze pg_temp.rows_before_changes;
     delete from {{ this }} as t
     using pg_temp.rows_before_changes as touched
     where {{ matches | join(' and ') }};

@@ -63,13 +63,17 @@
     from both_sides
     inner join changed on both_sides.row_hash = changed.row_hash
     cross join unnest(array[{{ names }}]) as consumers (name);
-    drop table pg_temp.rows_before_rebuild
+    drop table pg_temp.rows_before_rebuild;
+    -- its consumers empty it every night: statistics of an empty log would plan their joins
+    -- of tens of thousands of rows as nested loops
+    analyze {{ log }}
     {%- else %}
     delete from {{ log }} where consumer in ({{ names }});
     insert into {{ log }} (province_code, consumer, sign)
     select provinces.province_code, consumers.name, 0
     from {{ provinces_in(this) }} as provinces
-    cross join unnest(array[{{ names }}]) as consumers (name)
+    cross join unnest(array[{{ names }}]) as consumers (name);
+    analyze {{ log }}
     {%- endif %}
 {%- endmacro %}
 

@@ -22,6 +22,10 @@
 {%- set applies = applies_row_changes('officer_appearances') %}
 {%- set whole = row_changes_whole('officer_appearances') %}
 {%- set group = ['province_code', 'month_start', 'agency_code', 'officer_key'] %}
+{#- Grouped with the officer before the agency (compared null-safe, though never null beside
+    an officer key, which hashes it), so the joins of the groups can merge on three columns:
+    on (province, month) alone they filtered 17 million pairs. -#}
+{%- set group_order = ['province_code', 'month_start', 'officer_key', 'agency_code'] %}
 
 {%- if not applies %}
 
@@ -54,7 +58,7 @@ titles as (
         sum(sign) as net
     from changes
     where officer_title is not null
-    group by {{ group | join(', ') }}, officer_title
+    group by {{ group_order | join(', ') }}, officer_title
 
 ),
 
@@ -73,9 +77,9 @@ title_moves as (
     inner join before
         on titles.province_code = before.province_code
         and titles.month_start = before.month_start
-        and titles.agency_code is not distinct from before.agency_code
+        and coalesce(titles.agency_code, chr(1)) = coalesce(before.agency_code, chr(1))
         and titles.officer_key = before.officer_key
-    group by {% for column in group %}titles.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+    group by {% for column in group_order %}titles.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
 
 ),
 
@@ -91,7 +95,7 @@ delta as (
         mode() within group (order by changes.officer_title)
             filter (where changes.sign = 1) as added_title
     from changes
-    group by {% for column in group %}changes.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+    group by {% for column in group_order %}changes.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
 
 ),
 
@@ -113,12 +117,12 @@ updated as (
     left join before
         on delta.province_code = before.province_code
         and delta.month_start = before.month_start
-        and delta.agency_code is not distinct from before.agency_code
+        and coalesce(delta.agency_code, chr(1)) = coalesce(before.agency_code, chr(1))
         and delta.officer_key = before.officer_key
     left join title_moves
         on delta.province_code = title_moves.province_code
         and delta.month_start = title_moves.month_start
-        and delta.agency_code is not distinct from title_moves.agency_code
+        and coalesce(delta.agency_code, chr(1)) = coalesce(title_moves.agency_code, chr(1))
         and delta.officer_key = title_moves.officer_key
 
 ),
@@ -176,7 +180,7 @@ from updated
 left join late_dossiers
     on updated.province_code = late_dossiers.province_code
     and updated.month_start = late_dossiers.month_start
-    and updated.agency_code is not distinct from late_dossiers.agency_code
+    and coalesce(updated.agency_code, chr(1)) = coalesce(late_dossiers.agency_code, chr(1))
     and updated.officer_key = late_dossiers.officer_key
 where not updated.is_recounted and updated.step_count > 0
 
@@ -190,7 +194,7 @@ where exists (
     where updated.is_recounted
         and updated.province_code = recounted.province_code
         and updated.month_start = recounted.month_start
-        and updated.agency_code is not distinct from recounted.agency_code
+        and coalesce(updated.agency_code, chr(1)) = coalesce(recounted.agency_code, chr(1))
         and updated.officer_key = recounted.officer_key)
 
 union all
