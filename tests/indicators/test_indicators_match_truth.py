@@ -261,9 +261,16 @@ def _province(name: str, settings, make_database, clean: bool) -> dict:
         # A night that loaded only a version written late at the source, days before the
         # data's latest update: the nightly build must pick it up.
         late = {"version": _load_late_version(pg)}
+        late["reassigned"] = _reassign_latest_step(pg, other_than=late["version"]["key"])
         run_dbt(["build", "--exclude", "test_type:unit"], pg)
         incremental = _checksums(pg)
         late["staged"] = _staged_update(pg, late["version"]["key"])
+        with psycopg.connect(pg.url()) as conn:
+            late["reassigned"]["handler"] = conn.execute(
+                "select officer_key from restricted.officer_handling_steps"
+                " where dossier_code = %(dossier)s and step_number = %(step)s",
+                late["reassigned"],
+            ).fetchone()[0]
         dbt_build(pg, full_refresh=True)
         full_refresh = _checksums(pg)
     with psycopg.connect(pg.url()) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
@@ -328,6 +335,42 @@ def _load_late_version(pg) -> dict:
         )
         conn.commit()
     return {"key": key, "updated_at": stamped, "newest": newest}
+
+
+def _reassign_latest_step(pg, other_than: str) -> dict:
+    """A new version of a dossier whose step is its officer's latest appearance, the step now
+    handled by another officer with another title: the officer loses the step that gave
+    them their last seen time and title, which the officer aggregates cannot update by
+    difference (they read that officer again). Returns the officer and the dossier."""
+    with psycopg.connect(pg.url()) as conn:
+        officer, dossier, step = conn.execute(
+            """
+            select distinct on (officer_key) officer_key, dossier_code, step_number
+            from restricted.officer_handling_steps
+            where handled_at is not null and dossier_code <> %s
+            order by officer_key, handled_at desc, dossier_code desc, step_number desc
+            limit 1
+            """,
+            [other_than],
+        ).fetchone()
+        conn.execute(
+            """
+            insert into raw.onestop__dossiers
+            select batch_id || '-reassigned', province_code, source, entity, window_start,
+                window_end, clock_timestamp(), record_key,
+                record_updated_at + interval '1 second', md5(payload::text || 'reassigned'),
+                jsonb_set(jsonb_set(payload, array['QuaTrinhXuLy', %(index)s, 'NguoiXuLy'],
+                    '"Cán bộ kiểm thử"'), array['QuaTrinhXuLy', %(index)s, 'ChucDanh'],
+                    '"Chuyên viên kiểm thử"')
+            from raw.onestop__dossiers
+            where record_key = %(dossier)s
+            order by record_updated_at desc, extracted_at desc
+            limit 1
+            """,
+            {"dossier": dossier, "index": str(step - 1)},
+        )
+        conn.commit()
+    return {"officer": officer, "dossier": dossier, "step": step}
 
 
 def _staged_update(pg, key: str):
@@ -440,6 +483,14 @@ def test_a_version_loaded_late_with_an_old_update_time_is_picked_up(clean_provin
     late = clean_province["late"]
     assert late["version"]["updated_at"] < late["version"]["newest"] - timedelta(days=4)
     assert late["staged"] == late["version"]["updated_at"]
+
+
+def test_an_officer_losing_their_latest_step_is_counted_again(clean_province):
+    """The step that was an officer's latest appearance went to another officer: the officer
+    aggregates, updated by difference, then still equal a full refresh
+    (test_incremental_build_equals_a_full_refresh), and the step is the other officer's."""
+    reassigned = clean_province["late"]["reassigned"]
+    assert reassigned["handler"] != reassigned["officer"]
 
 
 def test_clean_province_quarters_and_province_add_up(clean_province):

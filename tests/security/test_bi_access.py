@@ -35,6 +35,8 @@ FORBIDDEN_READS = {
     "restricted officers": "select * from restricted.dim_officers",
     "restricted officer lateness": "select * from restricted.mart_officer_lateness_monthly",
     "restricted officer steps": "select officer_key from restricted.officer_handling_steps",
+    "restricted officer appearances": "select officer_key from restricted.officer_appearances",
+    "restricted officer changes": "select * from restricted.officer_appearances__changes",
     "salt": f"select salt from {PRIVATE_SCHEMA}.pii_salt",
     "hash function": f"select {PRIVATE_SCHEMA}.pii_hash('040090001234')",
 }

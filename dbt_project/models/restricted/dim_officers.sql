@@ -2,76 +2,144 @@
     documents, per province, by pseudonymous key only (salted hash of agency and name, made
     in staging): no name leaves staging. With agency and title, many officers are the only
     one of their kind, so this is personal data: schema `restricted`, for the officer
-    reviewer only, never BI (docs/personal-data.md). Incremental: the officers whose steps or
-    signatures changed since the run before (any version of a changed dossier or document
-    names them) are deleted and aggregated again. -#}
+    reviewer only, never BI (docs/personal-data.md).
+    Incremental: the totals of the officers whose appearances changed are updated from the
+    changes officer_appearances logged (macros/row_changes.sql): counts add the rows that
+    came and subtract those that went; first and last seen, agency and latest title take the
+    new rows into account, and an officer is read again (from officer_appearances, by key)
+    only when a row that went may have held one of them (a first or last appearance, the
+    latest title) and no new row holds it as well. -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_rebuilt_rows(officer_rebuild_sources(), 'officer_key') }}",
-        post_hook="{{ save_watermarks({
-            'dossiers': raw_changes(source('onestop', 'dossiers')),
-            'outgoing_documents': raw_changes(source('ioffice', 'outgoing_documents'))}) }}",
+        pre_hook="{{ take_rows_changed(['officer_key']) }}",
+        post_hook="{{ consume_row_changes('officer_appearances') }}",
         indexes=[{'columns': ['province_code', 'officer_key'], 'unique': true}],
     )
 }}
-{%- set rebuild = rebuild_keys(officer_rebuild_sources()) %}
+{%- set applies = applies_row_changes('officer_appearances') %}
+{%- set whole = row_changes_whole('officer_appearances') %}
+
+
+
+{%- if not applies %}
+
+{{ officer_totals('true') }}
+
+{%- else %}
 
 with
 
-step_officers as (
+changes as (
 
-    select
-        province_code,
-        officer_key,
-        agency_code,
-        officer_title,
-        handled_at as seen_at,
-        1 as is_step
-    from {{ ref('officer_handling_steps') }}
-    where officer_key is not null and {{ rebuild_filter(rebuild, 'officer_key') }}
+    select * from {{ row_changes('officer_appearances') }} as changes
 
 ),
 
-signers as (
+before as (
 
-    select
-        province_code,
-        signer_officer_key as officer_key,
-        issuing_agency_code as agency_code,
-        signer_position as officer_title,
-        issued_at as seen_at,
-        0 as is_step
-    from {{ ref('stg_ioffice__outgoing_documents') }}
-    where signer_officer_key is not null
-        and {{ rebuild_filter(rebuild, 'signer_officer_key') }}
+    select * from pg_temp.rows_before_changes
 
 ),
 
-appearances as (
+delta as (
 
-    select * from step_officers
+    select
+        changes.province_code,
+        changes.officer_key,
+        coalesce(sum(changes.sign) filter (where changes.record_kind = 'step'), 0) as step_delta,
+        coalesce(sum(changes.sign) filter (where changes.record_kind = 'document'), 0) as document_delta,
+        min(changes.seen_at) filter (where changes.sign = 1) as added_first,
+        max(changes.seen_at) filter (where changes.sign = 1) as added_last,
+        min(changes.seen_at) filter (where changes.sign = -1) as removed_first,
+        max(changes.seen_at) filter (where changes.sign = -1) as removed_last,
+        max(changes.agency_code) filter (where changes.sign = 1) as added_agency,
+        max(changes.agency_code) filter (where changes.sign = -1) as removed_agency,
+        (array_agg(changes.officer_title
+            order by changes.seen_at desc nulls last, changes.officer_title desc nulls last)
+            filter (where changes.sign = 1))[1] as added_title,
+        bool_or(changes.sign = -1) as has_removed,
+        -- a row holding the latest (time, title) went / came
+        coalesce(bool_or(changes.sign = -1
+            and changes.seen_at is not distinct from before.last_seen_at
+            and changes.officer_title is not distinct from before.officer_title), false)
+            as removed_latest,
+        coalesce(bool_or(changes.sign = 1
+            and changes.seen_at is not distinct from before.last_seen_at
+            and changes.officer_title is not distinct from before.officer_title), false)
+            as added_latest
+    from changes
+    left join before
+        on changes.province_code = before.province_code
+        and changes.officer_key = before.officer_key
+    where changes.sign <> 0
+        and changes.province_code not in ({{ whole }})
+    group by changes.province_code, changes.officer_key
+
+),
+
+updated as (
+
+    select
+        delta.province_code,
+        delta.officer_key,
+        -- read again: a row that went may have held an extreme no new row holds
+        (delta.has_removed and before.officer_key is null)
+            or (delta.removed_first is not null
+                and (delta.added_first is null or delta.added_first > delta.removed_first))
+            or (delta.removed_last is not null
+                and (delta.added_last is null or delta.added_last < delta.removed_last))
+            or (delta.removed_agency is not null
+                and (delta.added_agency is null or delta.added_agency < delta.removed_agency))
+            or (delta.removed_latest and not delta.added_latest) as is_recounted,
+        greatest(before.agency_code, delta.added_agency) as agency_code,
+        case
+            when delta.added_last > before.last_seen_at
+                or (before.last_seen_at is null and delta.added_last is not null)
+                then delta.added_title
+            when delta.added_last is not distinct from before.last_seen_at
+                then greatest(before.officer_title, delta.added_title)
+            else before.officer_title
+        end as officer_title,
+        least(before.first_seen_at, delta.added_first) as first_seen_at,
+        greatest(before.last_seen_at, delta.added_last) as last_seen_at,
+        (coalesce(before.handling_step_count, 0) + delta.step_delta)::int as handling_step_count,
+        (coalesce(before.documents_signed, 0) + delta.document_delta)::int as documents_signed
+    from delta
+    left join before
+        on delta.province_code = before.province_code
+        and delta.officer_key = before.officer_key
+
+),
+
+recounted as (
+
+    -- each officer read again through the index on (province_code, officer_key)
+    select totals.*
+    from updated
+    cross join lateral (
+        {{ officer_totals(
+            "appearances.province_code = updated.province_code"
+            ~ " and appearances.officer_key = updated.officer_key") }}
+    ) as totals
+    where updated.is_recounted
+
     union all
-    select * from signers
 
-),
-
-final as (
-
-    select
-        province_code,
-        officer_key,
-        max(agency_code) as agency_code,
-        (array_agg(officer_title order by seen_at desc nulls last))[1] as officer_title,
-        min(seen_at) as first_seen_at,
-        max(seen_at) as last_seen_at,
-        count(*) filter (where is_step = 1)::int as handling_step_count,
-        count(*) filter (where is_step = 0)::int as documents_signed
-    from appearances
-    group by province_code, officer_key
+    {{ officer_totals("province_code in (" ~ whole ~ ")") }}
 
 )
 
-select * from final
+select
+    province_code, officer_key, agency_code, officer_title, first_seen_at, last_seen_at,
+    handling_step_count, documents_signed
+from updated
+where not is_recounted and handling_step_count + documents_signed > 0
+
+union all
+
+select * from recounted
+
+{%- endif %}
