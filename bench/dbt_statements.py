@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-STATEMENT = re.compile(r"\[(Thread-\d+|MainThread)[^\]]*\]: On (\S+): ")
+STATEMENT = re.compile(r"\[(Thread-\d+|MainThread)[^\]]*\]: On (\S+?):")
 STATUS = re.compile(r"\[(Thread-\d+|MainThread)[^\]]*\]: SQL status: (.+) in ([\d.]+) seconds")
 
 
