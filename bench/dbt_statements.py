@@ -48,15 +48,19 @@ def _log_files(paths: list[Path]) -> list[Path]:
     return [*rotated, logs / "dbt.log"]
 
 
+def _lines(paths: list[Path]):
+    for path in paths:
+        with path.open(errors="replace") as handle:
+            yield from handle
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("logs", nargs="*", type=Path)
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
-    found = []
-    for path in _log_files(args.logs):
-        with path.open(errors="replace") as handle:
-            found += statements(handle)
+    # one stream: a statement and its status may fall on either side of a log rotation
+    found = statements(_lines(_log_files(args.logs)))
     per_node = Counter()
     for seconds, node, _ in found:
         per_node[node] += seconds
