@@ -165,6 +165,32 @@
             select province_code from {{ query }} as current_state
             {%- endfor %}
         ),
+        {%- for name, query in keyed_fingerprints.items() %}
+
+        saved_{{ name }} as materialized (
+            select saved.province_code, saved_item.item
+            from {{ state }} as saved
+            cross join lateral unnest(string_to_array(saved.fingerprint, ',')) as saved_item (item)
+            where saved.model = '{{ this.identifier }}' and saved.stream = '{{ name }}'
+        ),
+
+        changed_{{ name }} as (
+            -- the items that differ from the saved ones, of a key saved before: set operations
+            -- (hashed), not a join of the two lists on the key, which the planner ran as a
+            -- nested loop over every pair of items (a province's procedures squared: 1.4 s)
+            select province_code, split_part(item, '=', 1) as item_key
+            from (
+                select current_state.province_code, current_item.item
+                from {{ query }} as current_state
+                cross join lateral unnest(string_to_array(current_state.fingerprint, ','))
+                    as current_item (item)
+                except
+                select province_code, item from saved_{{ name }}
+            ) as differing
+            intersect
+            select province_code, split_part(item, '=', 1) from saved_{{ name }}
+        ),
+        {%- endfor %}
 
         whole as (
             -- no position saved (state lost), a producer rebuilt in full, or a changed input
@@ -187,20 +213,7 @@
                 )
             {%- endfor %}
             {%- for name, query in keyed_fingerprints.items() %}
-                or exists (
-                    select 1
-                    from {{ query }} as current_state
-                    cross join lateral unnest(string_to_array(current_state.fingerprint, ','))
-                        as current_item (item)
-                    inner join {{ state }} as saved
-                        on saved.model = '{{ this.identifier }}' and saved.stream = '{{ name }}'
-                        and saved.province_code = current_state.province_code
-                    cross join lateral unnest(string_to_array(saved.fingerprint, ','))
-                        as saved_item (item)
-                    where current_state.province_code = provinces.province_code
-                        and split_part(current_item.item, '=', 1) = split_part(saved_item.item, '=', 1)
-                        and current_item.item <> saved_item.item
-                )
+                or provinces.province_code in (select province_code from changed_{{ name }})
             {%- endfor %}
         ),
 

@@ -262,8 +262,10 @@ def _province(name: str, settings, make_database, clean: bool) -> dict:
         # data's latest update: the nightly build must pick it up.
         late = {"version": _load_late_version(pg)}
         late["reassigned"] = _reassign_latest_step(pg, other_than=late["version"]["key"])
+        late["renamed"] = _rename_agency(pg)
         run_dbt(["build", "--exclude", "test_type:unit"], pg)
         incremental = _checksums(pg)
+        late["renamed"]["names"] = _indicator_names(pg, late["renamed"]["unit"])
         late["staged"] = _staged_update(pg, late["version"]["key"])
         with psycopg.connect(pg.url()) as conn:
             late["reassigned"]["handler"] = conn.execute(
@@ -371,6 +373,53 @@ def _reassign_latest_step(pg, other_than: str) -> dict:
         )
         conn.commit()
     return {"officer": officer, "dossier": dossier, "step": step}
+
+
+def _rename_agency(pg) -> dict:
+    """A new version of an administrative unit with indicator rows, under a new name: the
+    period marts take the name from dim_agencies, whose change rebuilds the province (a keyed
+    fingerprint compared with the one saved by the run before). Returns the unit and its new
+    name."""
+    with psycopg.connect(pg.url()) as conn:
+        unit, name, staged_name = conn.execute(
+            """
+            select units.record_key, (units.payload ->> 'TenDonVi') || ' (tên mới)',
+                normalize((units.payload ->> 'TenDonVi') || ' (tên mới)', nfc)
+            from raw.onestop__administrative_units as units
+            where exists (
+                select 1 from marts.mart_cchc_indicators as indicators
+                where indicators.scope_kind = 'agency' and indicators.scope_code = units.record_key
+                    and indicators.period_grain = 'year')
+            order by units.record_key, units.record_updated_at desc, units.extracted_at desc
+            limit 1
+            """
+        ).fetchone()
+        conn.execute(
+            """
+            insert into raw.onestop__administrative_units
+            select batch_id || '-renamed', province_code, source, entity, window_start,
+                window_end, clock_timestamp(), record_key,
+                record_updated_at + interval '1 second', md5(payload::text || 'renamed'),
+                jsonb_set(payload, '{TenDonVi}', to_jsonb(%(name)s::text))
+            from raw.onestop__administrative_units
+            where record_key = %(unit)s
+            order by record_updated_at desc, extracted_at desc
+            limit 1
+            """,
+            {"unit": unit, "name": name},
+        )
+        conn.commit()
+    return {"unit": unit, "name": staged_name}
+
+
+def _indicator_names(pg, unit: str) -> set[str]:
+    with psycopg.connect(pg.url()) as conn:
+        rows = conn.execute(
+            "select distinct scope_name from marts.mart_cchc_indicators"
+            " where scope_kind = 'agency' and scope_code = %s",
+            [unit],
+        ).fetchall()
+    return {name for (name,) in rows}
 
 
 def _staged_update(pg, key: str):
@@ -491,6 +540,15 @@ def test_an_officer_losing_their_latest_step_is_counted_again(clean_province):
     (test_incremental_build_equals_a_full_refresh), and the step is the other officer's."""
     reassigned = clean_province["late"]["reassigned"]
     assert reassigned["handler"] != reassigned["officer"]
+
+
+def test_a_renamed_agency_is_renamed_in_every_period(clean_province):
+    """An agency renamed by a new version of its unit: the nightly build gives its indicator
+    rows of every period the new name, also the periods none of its records changed in (the
+    whole province is computed again), and still equals a full refresh
+    (test_incremental_build_equals_a_full_refresh)."""
+    renamed = clean_province["late"]["renamed"]
+    assert renamed["names"] == {renamed["name"]}
 
 
 def test_clean_province_quarters_and_province_add_up(clean_province):

@@ -138,7 +138,7 @@ dossiers_judged as (
 
 ),
 
-dossier_counts as (
+dossier_counts as materialized (
 
     select
         province_code,
@@ -171,7 +171,7 @@ dossier_counts as (
 
 ),
 
-petition_counts as (
+petition_counts as materialized (
 
     select
         petitions.province_code,
@@ -187,7 +187,7 @@ petition_counts as (
 
 ),
 
-document_counts as (
+document_counts as materialized (
 
     select
         documents.province_code,
@@ -212,53 +212,60 @@ document_counts as (
 
 ),
 
-agency_periods as (
-
-    -- the periods this run computes (all of them on a full build)
-    select * from (
-        select province_code, agency_code, period_grain, period_start from dossier_counts
-        union
-        select province_code, agency_code, period_grain, period_start from petition_counts
-        union
-        select province_code, agency_code, period_grain, period_start from document_counts
-    ) as all_periods
-    where {{ partition_filter(touched) }}
-
-),
+{%- set dossier_columns = [
+    'dossiers_received', 'online_received', 'direct_received', 'postal_received',
+    'saturday_received', 'synced_dossiers', 'full_online_dossiers', 'fee_dossiers',
+    'paid_online_dossiers', 'digitized_dossiers', 'e_result_dossiers', 'reused_dossiers',
+    'ended_by_period_end', 'on_time_at_period_end', 'overdue_at_period_end',
+    'handled_dossiers', 'ended_late', 'late_with_apology', 'multiple_supplement_dossiers',
+    'rated_dossiers', 'rated_dissatisfied'] %}
+{%- set document_columns = [
+    'incoming_documents', 'incoming_on_time', 'incoming_overdue', 'outgoing_documents',
+    'outgoing_signed', 'outgoing_unsigned'] %}
+{%- set count_columns = dossier_columns + ['petitions', 'petitions_on_time'] + document_columns %}
+{%- set sources = [
+    ('dossier_counts', dossier_columns),
+    ('petition_counts', ['petitions', 'petitions_on_time']),
+    ('document_counts', document_columns)] %}
 
 agency_counts as (
 
+    -- the three counts stacked and summed per agency and period, in the periods this run
+    -- computes (all of them on a full build): one aggregate, not a union of the keys left
+    -- joined to each count, whose estimate under the partition filter (a few rows) made
+    -- the planner join them by nested loops over every pair. The counts are materialized
+    -- so the filter stays here: pushed down to the dossiers, its estimate made the
+    -- planner probe the matches' index once per dossier and period. A null agency code
+    -- counts zero, as no join matched it.
     select
-        agency_periods.province_code,
-        agency_periods.agency_code,
-        agency_periods.period_grain,
-        agency_periods.period_start,
-        {%- set dossier_columns = [
-            'dossiers_received', 'online_received', 'direct_received', 'postal_received',
-            'saturday_received', 'synced_dossiers', 'full_online_dossiers', 'fee_dossiers',
-            'paid_online_dossiers', 'digitized_dossiers', 'e_result_dossiers', 'reused_dossiers',
-            'ended_by_period_end', 'on_time_at_period_end', 'overdue_at_period_end',
-            'handled_dossiers', 'ended_late', 'late_with_apology', 'multiple_supplement_dossiers',
-            'rated_dossiers', 'rated_dissatisfied'] %}
-        {%- for column in dossier_columns %}
-        coalesce(dossier_counts.{{ column }}, 0) as {{ column }},
+        province_code,
+        agency_code,
+        period_grain,
+        period_start,
+        {%- for column in count_columns %}
+        case when agency_code is null then 0 else coalesce(sum({{ column }}), 0) end::bigint
+            as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
-        coalesce(petition_counts.petitions, 0) as petitions,
-        coalesce(petition_counts.petitions_on_time, 0) as petitions_on_time,
-        {%- set document_columns = [
-            'incoming_documents', 'incoming_on_time', 'incoming_overdue', 'outgoing_documents',
-            'outgoing_signed', 'outgoing_unsigned'] %}
-        {%- for column in document_columns %}
-        coalesce(document_counts.{{ column }}, 0) as {{ column }}{{ "," if not loop.last }}
+    from (
+        {%- for relation, columns in sources %}
+        select
+            province_code,
+            agency_code,
+            period_grain,
+            period_start,
+            {%- for column in count_columns %}
+            {{ column if column in columns else 'null::bigint' }} as {{ column }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from {{ relation }}
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
         {%- endfor %}
-    from agency_periods
-    left join dossier_counts using (province_code, agency_code, period_grain, period_start)
-    left join petition_counts using (province_code, agency_code, period_grain, period_start)
-    left join document_counts using (province_code, agency_code, period_grain, period_start)
+    ) as counts
+    where {{ partition_filter(touched) }}
+    group by province_code, agency_code, period_grain, period_start
 
 ),
-
-{%- set count_columns = dossier_columns + ['petitions', 'petitions_on_time'] + document_columns %}
 
 scoped as (
 

@@ -190,47 +190,87 @@ progress_by_period as (
 
 ),
 
+{%- set indicator_columns = [
+    ('dossiers_received', 'received'), ('online_received', 'online_received'),
+    ('digitized_dossiers', 'digitized'), ('reused_dossiers', 'reused'),
+    ('e_result_dossiers', 'e_result'), ('fee_dossiers', 'fee_dossiers'),
+    ('paid_online_dossiers', 'paid_online'), ('synced_dossiers', 'synced'),
+    ('overdue_at_period_end', 'overdue_at_period_end'), ('rated_dissatisfied', 'rated_dissatisfied'),
+    ('petitions', 'petitions'), ('petitions_on_time', 'petitions_on_time')] %}
+{%- set measures = {
+    'satisfied_petitions': ['petitions_satisfied'],
+    'portal_by_period': ['portal_received'],
+    'progress_by_period': ['in_scope', 'on_time'],
+    'procedure_use': ['services_with_online_dossiers', 'fee_procedures_paid_online']} %}
+{%- set measure_columns = ['petitions_satisfied', 'portal_received', 'in_scope', 'on_time',
+                           'services_with_online_dossiers', 'fee_procedures_paid_online'] %}
+{%- set keys = ['province_code', 'scope_kind', 'scope_code', 'period_grain', 'period_start'] %}
+
+measures_stacked as (
+
+    -- the indicators' rows and the measures of the same cells, stacked, then one row per
+    -- cell: no joins of the aggregates, whose estimates under the partition filter (tens of
+    -- rows) made the planner join them by nested loops over every pair (millions)
+    select
+        {{ keys | join(', ') }},
+        true as is_indicator,
+        scope_name,
+        {%- for column, name in indicator_columns %}
+        {{ column }} as {{ name }},
+        {%- endfor %}
+        {%- for column in measure_columns %}
+        null::bigint as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from indicators
+    {%- for relation, columns in measures.items() %}
+
+    union all
+
+    select
+        {{ keys | join(', ') }},
+        false,
+        null,
+        {%- for column, name in indicator_columns %}
+        null,
+        {%- endfor %}
+        {%- for column in measure_columns %}
+        {{ column if column in columns else 'null' }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    {%- endfor %}
+
+),
+
+cells as (
+
+    -- a measure counts only in a cell of the indicators with the same scope code (a null
+    -- code never matched)
+    select
+        {{ keys | join(', ') }},
+        max(scope_name) as scope_name,
+        {%- for column, name in indicator_columns %}
+        max({{ name }}) as {{ name }},
+        {%- endfor %}
+        {%- for column in measure_columns %}
+        case when scope_code is null then 0 else coalesce(sum({{ column }}), 0) end::bigint
+            as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from measures_stacked
+    group by {{ keys | join(', ') }}
+    having bool_or(is_indicator)
+
+),
+
 scoped_measures as (
 
     select
-        indicators.province_code,
-        indicators.scope_kind,
-        indicators.scope_code,
-        indicators.scope_name,
-        indicators.period_grain,
-        indicators.period_start,
-        indicators.dossiers_received as received,
-        indicators.online_received,
-        indicators.digitized_dossiers as digitized,
-        indicators.reused_dossiers as reused,
-        indicators.e_result_dossiers as e_result,
-        indicators.fee_dossiers,
-        indicators.paid_online_dossiers as paid_online,
-        indicators.synced_dossiers as synced,
-        indicators.overdue_at_period_end,
-        indicators.rated_dissatisfied,
-        indicators.petitions,
-        indicators.petitions_on_time,
-        coalesce(satisfied_petitions.petitions_satisfied, 0) as petitions_satisfied,
-        coalesce(portal.portal_received, 0) as portal_received,
-        coalesce(progress.in_scope, 0) as in_scope,
-        coalesce(progress.on_time, 0) as on_time,
-        coalesce(procedure_use.services_with_online_dossiers, 0) as services_with_online_dossiers,
-        coalesce(procedure_use.fee_procedures_paid_online, 0) as fee_procedures_paid_online,
+        cells.*,
         {%- for column in ['procedures', 'announced_on_time', 'published_on_time', 'content_complete',
                            'online_services', 'fee_procedures', 'fee_procedures_with_fee_data'] %}
         coalesce(catalogue.{{ column }}, 0) as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
-    from indicators
-    left join portal_by_period as portal
-        using (province_code, scope_kind, scope_code, period_grain, period_start)
-    left join progress_by_period as progress
-        using (province_code, scope_kind, scope_code, period_grain, period_start)
-    left join procedure_use
-        using (province_code, scope_kind, scope_code, period_grain, period_start)
-    left join satisfied_petitions
-        using (province_code, scope_kind, scope_code, period_grain, period_start)
-    left join catalogue on indicators.province_code = catalogue.province_code
+    from cells
+    left join catalogue on cells.province_code = catalogue.province_code
 
 ),
 
