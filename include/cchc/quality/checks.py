@@ -283,6 +283,7 @@ def run_checks(
         now = time.perf_counter()
         phases[phase] = round(now - clock, 3)
         clock = now
+        log.info("checkpoint %s run %s: %s in %.2fs", checkpoint, run_id, phase, phases[phase])
 
     context = _gx_context(pg, project_dir)
     from great_expectations.core.run_identifier import RunIdentifier
@@ -307,7 +308,9 @@ def run_checks(
     lap("night_scope")
     scopes = {p.table: p.scope for p in plans.values() if p.scope is not None}
     try:
-        with collect_keys() as collected, night_scopes(scopes):
+        latest = _derive_latest(pg, run_id, plans)
+        lap("latest_versions")
+        with collect_keys() as collected, night_scopes(scopes, latest):
             outcome = cp.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
         lap("validate")
         summary = _record(
@@ -315,9 +318,11 @@ def run_checks(
             phases, lap, project_dir,
         )  # fmt: skip
     finally:
-        if scopes:
+        derived = [p.latest for p in plans.values() if p.latest]
+        if scopes or derived:
             with psycopg.connect(pg.url(), autocommit=True) as conn:
                 night.drop_scope(conn, run_id)
+                night.drop_latest(conn, derived)
     return _raise_on_failures(summary)
 
 
@@ -330,6 +335,9 @@ class _SuitePlan:
     scope: night.NightScope | None
     watermarks: night.Watermarks | None
     full_reason: str | None
+    # The table `{batch:latest}` reads (`night.prepare_latest`); None: derived inline by each query.
+    latest: str | None = None
+    uses_latest: bool = False
 
 
 def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str, _SuitePlan]:
@@ -337,7 +345,9 @@ def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str,
     tracked = [vd for vd in definitions if (vd.suite.meta or {}).get("night_scope_query")]
     if not tracked:
         return {
-            vd.suite.name: _SuitePlan(_table_of(vd), vd.suite.meta or {}, None, None, None)
+            vd.suite.name: _SuitePlan(
+                _table_of(vd), vd.suite.meta or {}, None, None, None, uses_latest=_uses_latest(vd)
+            )
             for vd in definitions
         }
     with psycopg.connect(pg.url(), autocommit=True) as conn:
@@ -353,7 +363,9 @@ def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str,
         for vd in definitions:
             meta, table = vd.suite.meta or {}, _table_of(vd)
             if not meta.get("night_scope_query"):
-                plans[vd.suite.name] = _SuitePlan(table, meta, None, None, "no night scope")
+                plans[vd.suite.name] = _SuitePlan(
+                    table, meta, None, None, "no night scope", uses_latest=_uses_latest(vd)
+                )
                 continue
             queries = [meta.get("night_scope_query"), meta.get("scope_query"),
                        meta.get("pending_query"), *meta.get("full_check_if_changed", ()),
@@ -370,8 +382,30 @@ def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str,
                     night.unescape(meta["night_scope_query"]), vd.suite.name, table, current, saved
                 )
                 scope = night.prepare_scope(conn, run_id, vd.suite.name, table, query)
-            plans[vd.suite.name] = _SuitePlan(table, meta, scope, current, reason)
+            plans[vd.suite.name] = _SuitePlan(
+                table, meta, scope, current, reason, uses_latest=_uses_latest(vd)
+            )
     return plans
+
+
+def _uses_latest(vd) -> bool:
+    meta = vd.suite.meta or {}
+    queries = [meta.get("scope_query"), meta.get("pending_query"),
+               *(getattr(e, "unexpected_rows_query", None) for e in vd.suite.expectations)]  # fmt: skip
+    return any("{batch:latest}" in q for q in queries if q)
+
+
+def _derive_latest(pg: PgParams, run_id: str, plans: dict[str, _SuitePlan]) -> dict[str, str]:
+    """Each suite's latest versions, derived once for all its queries (`{batch:latest}`): the table
+    name by suite table, for the rules GX runs."""
+    users = [p for p in plans.values() if p.uses_latest]
+    if not users:
+        return {}
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        for name, plan in plans.items():
+            if plan.uses_latest:
+                plan.latest = night.prepare_latest(conn, run_id, name, plan.table, plan.scope)
+    return {p.table: p.latest for p in users if p.latest}
 
 
 def _table_of(vd) -> str:
@@ -454,7 +488,9 @@ def _record(pg, context, outcome, definitions, plans, collected, run_id, checkpo
 
 
 def _rendered(query: str | None, plan: _SuitePlan) -> str | None:
-    return night.unescape(night.render(query, plan.table, plan.scope)) if query else None
+    return (
+        night.unescape(night.render(query, plan.table, plan.scope, plan.latest)) if query else None
+    )
 
 
 def _with_carried(rule: RuleResult, carried: tuple[FlaggedRecord, ...]) -> RuleResult:

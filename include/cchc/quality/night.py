@@ -7,6 +7,10 @@ is every suite on its first check (no watermark yet). Placeholders, in rule, sco
 queries alike (`render`):
 
 - `{batch}`: the suite's table; on a night check, only the rows of the records in scope;
+- `{batch:latest}`: the latest version of each record of `{batch}` (every column): derived once per
+  check into a table of its own (`prepare_latest`, analyzed) that every rule, scope and pending
+  query of the suite reads, instead of each query sorting the versions again; outside a check
+  (plain SQL, benchmarks) the same derivation inline. It carries its alias, `latest`;
 - `{scoped:raw.x}`: another table keyed like the suite's records (the sync suite's dossiers),
   restricted to the scope the same way on a night check;
 - `{all}`: the suite's whole table, never restricted (the as-of time of the data: its newest
@@ -28,6 +32,7 @@ the suite's previous run, so the latest run of every suite is still the complete
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -120,9 +125,28 @@ def _restricted(table: str, scope: NightScope) -> str:
     )
 
 
-def render(query: str, table: str, scope: NightScope | None = None) -> str:
+# The latest version of a record: the newest update, then the newest extraction (a version
+# loaded again), then the payload hash (two versions at the same times: a structural finding).
+LATEST_ORDER = (
+    "province_code, record_key, record_updated_at desc nulls last, extracted_at desc,"
+    " payload_hash desc"
+)
+
+
+def latest_query(source: str) -> str:
+    """The latest version of each record of `source` (a table or an aliased subquery)."""
+    return f"select distinct on (province_code, record_key) * from {source} order by {LATEST_ORDER}"
+
+
+def render(
+    query: str, table: str, scope: NightScope | None = None, latest: str | None = None
+) -> str:
     """A rule's, scope's or pending query with the suite's `table`; restricted to the night's
-    records when `scope` is given (the rows it returns are then those of records in scope)."""
+    records when `scope` is given (the rows it returns are then those of records in scope).
+    `latest`: the table `prepare_latest` derived the suite's latest versions into; without it,
+    `{batch:latest}` is derived inline."""
+    inline = f"({latest_query('{batch}')})"
+    query = query.replace("{batch:latest}", f"{latest or inline} as latest")
     query = query.replace("{all}", table)
     if scope is None:
         return _SCOPED.sub(r"\1", query).replace("{batch}", table)
@@ -290,6 +314,31 @@ def prepare_scope(
 
 def drop_scope(conn: psycopg.Connection, run_id: str) -> None:
     conn.execute(f"delete from {KEYS_TABLE} where run_id = %s", [run_id])
+
+
+def latest_table(run_id: str, suite: str) -> str:
+    """Where a check's run derives a suite's latest versions: one table per run and suite, so
+    that two provinces' checks running at once never share one."""
+    digest = hashlib.sha1(run_id.encode()).hexdigest()[:12]
+    return f"dq.latest__{suite}__{digest}"
+
+
+def prepare_latest(
+    conn: psycopg.Connection, run_id: str, suite: str, table: str, scope: NightScope | None
+) -> str:
+    """Derive the latest version of each record the suite examines (its scope on a night check,
+    else every record) once, into an unlogged table, analyzed; returns its name (`{batch:latest}`)."""
+    name = latest_table(run_id, suite)
+    source = _restricted(table, scope) if scope is not None else table
+    conn.execute(f"drop table if exists {name}")
+    conn.execute(f"create unlogged table {name} as {latest_query(source)}")
+    conn.execute(f"analyze {name}")  # the rules' plans depend on how many there are
+    return name
+
+
+def drop_latest(conn: psycopg.Connection, names: list[str]) -> None:
+    for name in names:
+        conn.execute(f"drop table if exists {name}")
 
 
 def extraction_index(table: str) -> str:
