@@ -308,8 +308,9 @@ def run_checks(
     lap("night_scope")
     scopes = {p.table: p.scope for p in plans.values() if p.scope is not None}
     try:
-        latest = _derive_latest(pg, run_id, plans)
-        lap("latest_versions")
+        latest = _materialise(pg, run_id, plans)
+        scopes = {p.table: p.scope for p in plans.values() if p.scope is not None}
+        lap("materialise")
         with collect_keys() as collected, night_scopes(scopes, latest):
             outcome = cp.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
         lap("validate")
@@ -318,11 +319,13 @@ def run_checks(
             phases, lap, project_dir,
         )  # fmt: skip
     finally:
-        derived = [p.latest for p in plans.values() if p.latest]
+        derived = [p.latest for p in plans.values() if p.latest] + [
+            t for p in plans.values() if p.scope is not None for t in p.scope.tables.values()
+        ]
         if scopes or derived:
             with psycopg.connect(pg.url(), autocommit=True) as conn:
                 night.drop_scope(conn, run_id)
-                night.drop_latest(conn, derived)
+                night.drop_tables(conn, derived)
     return _raise_on_failures(summary)
 
 
@@ -338,6 +341,8 @@ class _SuitePlan:
     # The table `{batch:latest}` reads (`night.prepare_latest`); None: derived inline by each query.
     latest: str | None = None
     uses_latest: bool = False
+    # The raw tables the suite's queries read restricted to its scope on a night check.
+    scoped_tables: tuple[str, ...] = ()
 
 
 def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str, _SuitePlan]:
@@ -382,8 +387,15 @@ def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str,
                     night.unescape(meta["night_scope_query"]), vd.suite.name, table, current, saved
                 )
                 scope = night.prepare_scope(conn, run_id, vd.suite.name, table, query)
+            scoped = sorted({table, *(t for q in queries if q for t in night.scoped_tables(q))})
             plans[vd.suite.name] = _SuitePlan(
-                table, meta, scope, current, reason, uses_latest=_uses_latest(vd)
+                table,
+                meta,
+                scope,
+                current,
+                reason,
+                uses_latest=_uses_latest(vd),
+                scoped_tables=tuple(scoped),
             )
     return plans
 
@@ -395,17 +407,19 @@ def _uses_latest(vd) -> bool:
     return any("{batch:latest}" in q for q in queries if q)
 
 
-def _derive_latest(pg: PgParams, run_id: str, plans: dict[str, _SuitePlan]) -> dict[str, str]:
-    """Each suite's latest versions, derived once for all its queries (`{batch:latest}`): the table
-    name by suite table, for the rules GX runs."""
-    users = [p for p in plans.values() if p.uses_latest]
-    if not users:
+def _materialise(pg: PgParams, run_id: str, plans: dict[str, _SuitePlan]) -> dict[str, str]:
+    """What every query of a suite reads, derived once per check: on a night check the rows of
+    its records in scope, and its latest versions (`{batch:latest}`); returns the latest
+    versions' table by suite table, for the rules GX runs."""
+    if not any(p.uses_latest or p.scope is not None for p in plans.values()):
         return {}
     with psycopg.connect(pg.url(), autocommit=True) as conn:
         for name, plan in plans.items():
+            if plan.scope is not None and plan.scope.records:
+                plan.scope = night.prepare_tables(conn, plan.scope, list(plan.scoped_tables))
             if plan.uses_latest:
                 plan.latest = night.prepare_latest(conn, run_id, name, plan.table, plan.scope)
-    return {p.table: p.latest for p in users if p.latest}
+    return {p.table: p.latest for p in plans.values() if p.latest}
 
 
 def _table_of(vd) -> str:

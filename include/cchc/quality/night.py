@@ -32,6 +32,7 @@ the suite's previous run, so the latest run of every suite is still the complete
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -105,6 +106,9 @@ class NightScope:
     run_id: str
     suite: str
     records: int
+    # By raw table (the suite's, those of its `{scoped:raw.x}`): the rows of the records in
+    # scope, copied once into a table of the run (`prepare_tables`) that every query reads.
+    tables: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def keys(self) -> str:
         return (
@@ -118,6 +122,8 @@ def _literal(text: str) -> str:
 
 
 def _restricted(table: str, scope: NightScope) -> str:
+    if table in scope.tables:
+        return f"{scope.tables[table]} as scoped_batch"
     # The scope's keys drive an index scan of (province_code, record_key, payload_hash).
     return (
         f"(select * from {table} as scoped_rows where (scoped_rows.province_code,"
@@ -316,27 +322,51 @@ def drop_scope(conn: psycopg.Connection, run_id: str) -> None:
     conn.execute(f"delete from {KEYS_TABLE} where run_id = %s", [run_id])
 
 
-def latest_table(run_id: str, suite: str) -> str:
-    """Where a check's run derives a suite's latest versions: one table per run and suite, so
-    that two provinces' checks running at once never share one."""
-    digest = hashlib.sha1(run_id.encode()).hexdigest()[:12]
-    return f"dq.latest__{suite}__{digest}"
+def run_table(kind: str, run_id: str, suite: str, table: str) -> str:
+    """A table of one check's run: per run, suite and source table, so that two provinces'
+    checks running at once never share one."""
+    digest = hashlib.sha1(f"{run_id}|{suite}|{table}".encode()).hexdigest()[:16]
+    return f"dq.{kind}__{digest}"
+
+
+def _materialise(conn: psycopg.Connection, name: str, query: str) -> str:
+    conn.execute(f"drop table if exists {name}")
+    conn.execute(f"create unlogged table {name} as {query}")
+    conn.execute(f"analyze {name}")  # the rules' plans depend on how many rows there are
+    return name
+
+
+def prepare_tables(conn: psycopg.Connection, scope: NightScope, tables: list[str]) -> NightScope:
+    """Copy the rows of the records in scope of each raw table (`{batch}`, `{scoped:raw.x}`)
+    once into a table of the run: every rule then reads those few rows instead of looking the
+    night's keys up in the whole history again. Returns the scope naming them."""
+    copies = {
+        table: _materialise(
+            conn,
+            run_table("scoped", scope.run_id, scope.suite, table),
+            f"select * from {_restricted(table, scope)}",
+        )
+        for table in tables
+    }
+    return dataclasses.replace(scope, tables={**scope.tables, **copies})
+
+
+def scoped_tables(query: str) -> list[str]:
+    """The tables a query names as `{scoped:raw.x}`."""
+    return _SCOPED.findall(query)
 
 
 def prepare_latest(
     conn: psycopg.Connection, run_id: str, suite: str, table: str, scope: NightScope | None
 ) -> str:
     """Derive the latest version of each record the suite examines (its scope on a night check,
-    else every record) once, into an unlogged table, analyzed; returns its name (`{batch:latest}`)."""
-    name = latest_table(run_id, suite)
+    else every record) once, into an unlogged table, analyzed; returns its name
+    (`{batch:latest}`)."""
     source = _restricted(table, scope) if scope is not None else table
-    conn.execute(f"drop table if exists {name}")
-    conn.execute(f"create unlogged table {name} as {latest_query(source)}")
-    conn.execute(f"analyze {name}")  # the rules' plans depend on how many there are
-    return name
+    return _materialise(conn, run_table("latest", run_id, suite, table), latest_query(source))
 
 
-def drop_latest(conn: psycopg.Connection, names: list[str]) -> None:
+def drop_tables(conn: psycopg.Connection, names: list[str]) -> None:
     for name in names:
         conn.execute(f"drop table if exists {name}")
 
