@@ -114,7 +114,8 @@ class CheckSummary:
     # why the other suites were checked in full.
     examined: dict[str, int] = field(default_factory=dict, compare=False)
     full_reasons: dict[str, str] = field(default_factory=dict, compare=False)
-    # GX context and checkpoint load, validation, Data Docs, dq writes (timing, for benchmarks).
+    # GX context and checkpoint load, night scope, the tables derived once per check
+    # (materialise), validation, Data Docs, dq writes (timing, for benchmarks; logged per phase).
     phase_seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
