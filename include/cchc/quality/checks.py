@@ -114,7 +114,8 @@ class CheckSummary:
     # why the other suites were checked in full.
     examined: dict[str, int] = field(default_factory=dict, compare=False)
     full_reasons: dict[str, str] = field(default_factory=dict, compare=False)
-    # GX context and checkpoint load, validation, Data Docs, dq writes (timing, for benchmarks).
+    # GX context and checkpoint load, night scope, the tables derived once per check
+    # (materialise), validation, Data Docs, dq writes (timing, for benchmarks; logged per phase).
     phase_seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
@@ -283,6 +284,7 @@ def run_checks(
         now = time.perf_counter()
         phases[phase] = round(now - clock, 3)
         clock = now
+        log.info("checkpoint %s run %s: %s in %.2fs", checkpoint, run_id, phase, phases[phase])
 
     context = _gx_context(pg, project_dir)
     from great_expectations.core.run_identifier import RunIdentifier
@@ -307,7 +309,10 @@ def run_checks(
     lap("night_scope")
     scopes = {p.table: p.scope for p in plans.values() if p.scope is not None}
     try:
-        with collect_keys() as collected, night_scopes(scopes):
+        latest = _materialise(pg, run_id, plans)
+        scopes = {p.table: p.scope for p in plans.values() if p.scope is not None}
+        lap("materialise")
+        with collect_keys() as collected, night_scopes(scopes, latest):
             outcome = cp.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
         lap("validate")
         summary = _record(
@@ -315,9 +320,13 @@ def run_checks(
             phases, lap, project_dir,
         )  # fmt: skip
     finally:
-        if scopes:
+        derived = [p.latest for p in plans.values() if p.latest] + [
+            t for p in plans.values() if p.scope is not None for t in p.scope.tables.values()
+        ]
+        if scopes or derived:
             with psycopg.connect(pg.url(), autocommit=True) as conn:
                 night.drop_scope(conn, run_id)
+                night.drop_tables(conn, derived)
     return _raise_on_failures(summary)
 
 
@@ -330,6 +339,11 @@ class _SuitePlan:
     scope: night.NightScope | None
     watermarks: night.Watermarks | None
     full_reason: str | None
+    # The table `{batch:latest}` reads (`night.prepare_latest`); None: derived inline by each query.
+    latest: str | None = None
+    uses_latest: bool = False
+    # The raw tables the suite's queries read restricted to its scope on a night check.
+    scoped_tables: tuple[str, ...] = ()
 
 
 def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str, _SuitePlan]:
@@ -337,7 +351,9 @@ def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str,
     tracked = [vd for vd in definitions if (vd.suite.meta or {}).get("night_scope_query")]
     if not tracked:
         return {
-            vd.suite.name: _SuitePlan(_table_of(vd), vd.suite.meta or {}, None, None, None)
+            vd.suite.name: _SuitePlan(
+                _table_of(vd), vd.suite.meta or {}, None, None, None, uses_latest=_uses_latest(vd)
+            )
             for vd in definitions
         }
     with psycopg.connect(pg.url(), autocommit=True) as conn:
@@ -353,7 +369,9 @@ def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str,
         for vd in definitions:
             meta, table = vd.suite.meta or {}, _table_of(vd)
             if not meta.get("night_scope_query"):
-                plans[vd.suite.name] = _SuitePlan(table, meta, None, None, "no night scope")
+                plans[vd.suite.name] = _SuitePlan(
+                    table, meta, None, None, "no night scope", uses_latest=_uses_latest(vd)
+                )
                 continue
             queries = [meta.get("night_scope_query"), meta.get("scope_query"),
                        meta.get("pending_query"), *meta.get("full_check_if_changed", ()),
@@ -370,8 +388,39 @@ def _plan_suites(pg: PgParams, run_id: str, definitions, mode: str) -> dict[str,
                     night.unescape(meta["night_scope_query"]), vd.suite.name, table, current, saved
                 )
                 scope = night.prepare_scope(conn, run_id, vd.suite.name, table, query)
-            plans[vd.suite.name] = _SuitePlan(table, meta, scope, current, reason)
+            scoped = sorted({table, *(t for q in queries if q for t in night.scoped_tables(q))})
+            plans[vd.suite.name] = _SuitePlan(
+                table,
+                meta,
+                scope,
+                current,
+                reason,
+                uses_latest=_uses_latest(vd),
+                scoped_tables=tuple(scoped),
+            )
     return plans
+
+
+def _uses_latest(vd) -> bool:
+    meta = vd.suite.meta or {}
+    queries = [meta.get("scope_query"), meta.get("pending_query"),
+               *(getattr(e, "unexpected_rows_query", None) for e in vd.suite.expectations)]  # fmt: skip
+    return any("{batch:latest}" in q for q in queries if q)
+
+
+def _materialise(pg: PgParams, run_id: str, plans: dict[str, _SuitePlan]) -> dict[str, str]:
+    """What every query of a suite reads, derived once per check: on a night check the rows of
+    its records in scope, and its latest versions (`{batch:latest}`); returns the latest
+    versions' table by suite table, for the rules GX runs."""
+    if not any(p.uses_latest or p.scope is not None for p in plans.values()):
+        return {}
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        for name, plan in plans.items():
+            if plan.scope is not None and plan.scope.records:
+                plan.scope = night.prepare_tables(conn, plan.scope, list(plan.scoped_tables))
+            if plan.uses_latest:
+                plan.latest = night.prepare_latest(conn, run_id, name, plan.table, plan.scope)
+    return {p.table: p.latest for p in plans.values() if p.latest}
 
 
 def _table_of(vd) -> str:
@@ -454,7 +503,9 @@ def _record(pg, context, outcome, definitions, plans, collected, run_id, checkpo
 
 
 def _rendered(query: str | None, plan: _SuitePlan) -> str | None:
-    return night.unescape(night.render(query, plan.table, plan.scope)) if query else None
+    return (
+        night.unescape(night.render(query, plan.table, plan.scope, plan.latest)) if query else None
+    )
 
 
 def _with_carried(rule: RuleResult, carried: tuple[FlaggedRecord, ...]) -> RuleResult:

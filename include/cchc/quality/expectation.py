@@ -83,11 +83,16 @@ class UnexpectedRowsQueryFailingKeys(QueryMetricProvider):
         # rule reads only the records in scope.
         table = substituted("{batch}")
         names = set(re.findall(r"\b[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\b", table.lower()))
-        scope = next((s for name, s in _night_scopes.items() if name in names), None)
-        if scope is not None:
-            table = next(name for name in _night_scopes if name in names)
+        known = next((name for name in (*_night_scopes, *_latest) if name in names), None)
+        if known is not None:
+            table = known
         query = substituted(
-            night.render(cls._get_query_from_metric_value_kwargs(metric_value_kwargs), table, scope)
+            night.render(
+                cls._get_query_from_metric_value_kwargs(metric_value_kwargs),
+                table,
+                _night_scopes.get(table),
+                _latest.get(table),
+            )
         )
         result = execution_engine.execute_query(sa.text(query))
         columns = list(result.keys())
@@ -124,18 +129,25 @@ def collect_keys() -> Iterator[_Collected]:
 # A module global, not a ContextVar: GX may resolve metrics on other threads, which do not see
 # the caller's context. One checkpoint runs at a time in a process.
 _night_scopes: dict[str, night.NightScope] = {}
+_latest: dict[str, str] = {}
 
 
 @contextlib.contextmanager
-def night_scopes(scopes: dict[str, night.NightScope]) -> Iterator[None]:
+def night_scopes(
+    scopes: dict[str, night.NightScope], latest: dict[str, str] | None = None
+) -> Iterator[None]:
     """Inside the block, the rules of the tables in `scopes` (by qualified name) read only the
-    records in each one's scope (a night check); every other table is read whole."""
+    records in each one's scope (a night check); every other table is read whole. `latest`:
+    by table, where its latest versions were derived for this check (`{latest}`)."""
     _night_scopes.clear()
     _night_scopes.update(scopes)
+    _latest.clear()
+    _latest.update(latest or {})
     try:
         yield
     finally:
         _night_scopes.clear()
+        _latest.clear()
 
 
 def collected_key(config: Any) -> tuple[str | None, str | None]:

@@ -7,6 +7,10 @@ is every suite on its first check (no watermark yet). Placeholders, in rule, sco
 queries alike (`render`):
 
 - `{batch}`: the suite's table; on a night check, only the rows of the records in scope;
+- `{batch:latest}`: the latest version of each record of `{batch}` (every column): derived once per
+  check into a table of its own (`prepare_latest`, analyzed) that every rule, scope and pending
+  query of the suite reads, instead of each query sorting the versions again; outside a check
+  (plain SQL, benchmarks) the same derivation inline. It carries its alias, `latest`;
 - `{scoped:raw.x}`: another table keyed like the suite's records (the sync suite's dossiers),
   restricted to the scope the same way on a night check;
 - `{all}`: the suite's whole table, never restricted (the as-of time of the data: its newest
@@ -28,6 +32,8 @@ the suite's previous run, so the latest run of every suite is still the complete
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import os
 import re
@@ -100,6 +106,9 @@ class NightScope:
     run_id: str
     suite: str
     records: int
+    # By raw table (the suite's, those of its `{scoped:raw.x}`): the rows of the records in
+    # scope, copied once into a table of the run (`prepare_tables`) that every query reads.
+    tables: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def keys(self) -> str:
         return (
@@ -113,6 +122,8 @@ def _literal(text: str) -> str:
 
 
 def _restricted(table: str, scope: NightScope) -> str:
+    if table in scope.tables:
+        return f"{scope.tables[table]} as scoped_batch"
     # The scope's keys drive an index scan of (province_code, record_key, payload_hash).
     return (
         f"(select * from {table} as scoped_rows where (scoped_rows.province_code,"
@@ -120,9 +131,28 @@ def _restricted(table: str, scope: NightScope) -> str:
     )
 
 
-def render(query: str, table: str, scope: NightScope | None = None) -> str:
+# The latest version of a record: the newest update, then the newest extraction (a version
+# loaded again), then the payload hash (two versions at the same times: a structural finding).
+LATEST_ORDER = (
+    "province_code, record_key, record_updated_at desc nulls last, extracted_at desc,"
+    " payload_hash desc"
+)
+
+
+def latest_query(source: str) -> str:
+    """The latest version of each record of `source` (a table or an aliased subquery)."""
+    return f"select distinct on (province_code, record_key) * from {source} order by {LATEST_ORDER}"
+
+
+def render(
+    query: str, table: str, scope: NightScope | None = None, latest: str | None = None
+) -> str:
     """A rule's, scope's or pending query with the suite's `table`; restricted to the night's
-    records when `scope` is given (the rows it returns are then those of records in scope)."""
+    records when `scope` is given (the rows it returns are then those of records in scope).
+    `latest`: the table `prepare_latest` derived the suite's latest versions into; without it,
+    `{batch:latest}` is derived inline."""
+    inline = f"({latest_query('{batch}')})"
+    query = query.replace("{batch:latest}", f"{latest or inline} as latest")
     query = query.replace("{all}", table)
     if scope is None:
         return _SCOPED.sub(r"\1", query).replace("{batch}", table)
@@ -290,6 +320,55 @@ def prepare_scope(
 
 def drop_scope(conn: psycopg.Connection, run_id: str) -> None:
     conn.execute(f"delete from {KEYS_TABLE} where run_id = %s", [run_id])
+
+
+def run_table(kind: str, run_id: str, suite: str, table: str) -> str:
+    """A table of one check's run: per run, suite and source table, so that two provinces'
+    checks running at once never share one."""
+    digest = hashlib.sha1(f"{run_id}|{suite}|{table}".encode()).hexdigest()[:16]
+    return f"dq.{kind}__{digest}"
+
+
+def _materialise(conn: psycopg.Connection, name: str, query: str) -> str:
+    conn.execute(f"drop table if exists {name}")
+    conn.execute(f"create unlogged table {name} as {query}")
+    conn.execute(f"analyze {name}")  # the rules' plans depend on how many rows there are
+    return name
+
+
+def prepare_tables(conn: psycopg.Connection, scope: NightScope, tables: list[str]) -> NightScope:
+    """Copy the rows of the records in scope of each raw table (`{batch}`, `{scoped:raw.x}`)
+    once into a table of the run: every rule then reads those few rows instead of looking the
+    night's keys up in the whole history again. Returns the scope naming them."""
+    copies = {
+        table: _materialise(
+            conn,
+            run_table("scoped", scope.run_id, scope.suite, table),
+            f"select * from {_restricted(table, scope)}",
+        )
+        for table in tables
+    }
+    return dataclasses.replace(scope, tables={**scope.tables, **copies})
+
+
+def scoped_tables(query: str) -> list[str]:
+    """The tables a query names as `{scoped:raw.x}`."""
+    return _SCOPED.findall(query)
+
+
+def prepare_latest(
+    conn: psycopg.Connection, run_id: str, suite: str, table: str, scope: NightScope | None
+) -> str:
+    """Derive the latest version of each record the suite examines (its scope on a night check,
+    else every record) once, into an unlogged table, analyzed; returns its name
+    (`{batch:latest}`)."""
+    source = _restricted(table, scope) if scope is not None else table
+    return _materialise(conn, run_table("latest", run_id, suite, table), latest_query(source))
+
+
+def drop_tables(conn: psycopg.Connection, names: list[str]) -> None:
+    for name in names:
+        conn.execute(f"drop table if exists {name}")
 
 
 def extraction_index(table: str) -> str:
