@@ -148,11 +148,15 @@ class SimStore:
             after = self._page_ends.get((window, page_size, page - 1)) if page > 1 else None
             if page == 1 or after is not None:
                 keyset = "" if after is None else " AND (r.version_at, r.record_key) > (:at, :key)"
+                # SQLite does not seek the index on the row value: the scan would start at the
+                # window's start on every page (each one slower than the last, 0.3 s a page
+                # deep in six weeks of dossiers). It starts at the last page's end instead.
+                start = params if after is None else {**params, "from": after[0]}
                 rows = conn.execute(
                     f"SELECT r.version_at, r.record_key, r.payload {_WINDOW_WHERE}{keyset}"
                     " ORDER BY r.version_at, r.record_key LIMIT :limit",
                     {
-                        **params,
+                        **start,
                         "limit": page_size,
                         "at": after and after[0],
                         "key": after and after[1],
