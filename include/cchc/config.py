@@ -100,6 +100,9 @@ class Settings:
     # A night that finds an entity covered only until before its interval catches up in
     # windows of at most this many hours, each its own batch.
     extract_chunk_hours: int = 24
+    # Entities extracted at once by a night run outside Airflow and by the initial load, each
+    # on its own connections: one entity's pages arrive while another's batch is published.
+    extract_workers: int = 2
     pg_durability: str = "durable"  # one of PG_DURABILITY_MODES (embedded server only)
 
     @property
@@ -187,5 +190,6 @@ def load_settings() -> Settings:
         provinces=tuple(dict.fromkeys([province_code, *others])),
         dbt_tasks=dbt_tasks,
         extract_chunk_hours=int(_env("CCHC_EXTRACT_CHUNK_HOURS", "24")),
+        extract_workers=max(1, int(_env("CCHC_EXTRACT_WORKERS", "2"))),
         pg_durability=pg_durability,
     )

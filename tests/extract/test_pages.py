@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import time
 import unicodedata
 from datetime import datetime
 
@@ -205,3 +206,66 @@ def test_a_batch_that_grows_its_table_enough_refreshes_the_statistics(conn, monk
     monkeypatch.setattr(loader, "ANALYZE_SHARE", 0.01)
     load(conn, {1: page([dossier("A-1"), dossier("A-3")], 1, 1)})  # the window again: +1 row
     assert planned_rows() == 3
+
+
+def test_pages_are_fetched_one_ahead_in_order_and_a_fetch_error_comes_at_its_page():
+    from cchc.extract.loader import one_ahead
+
+    fetched: list[int] = []
+
+    def pages():
+        for number in range(1, 5):
+            fetched.append(number)
+            if number == 4:
+                raise SourceError("page 4 unreadable")
+            yield number
+
+    seen = []
+    with pytest.raises(SourceError, match="page 4"):
+        for number in one_ahead(pages()):
+            # the next page is fetched while this one is loaded, never one further
+            deadline = time.monotonic() + 10
+            while len(fetched) == number and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen.append((number, list(fetched)))
+    # page 4's error comes after page 3, as without fetching ahead
+    assert seen == [(1, [1, 2]), (2, [1, 2, 3]), (3, [1, 2, 3, 4])]
+
+
+def test_leaving_the_pages_early_waits_for_the_fetch_under_way_and_closes_them():
+    from cchc.extract.loader import one_ahead
+
+    closed = []
+
+    def pages():
+        try:
+            yield from range(1, 100)
+        finally:
+            closed.append(True)
+
+    ahead = one_ahead(pages())
+    assert next(ahead) == 1
+    ahead.close()
+    assert closed == [True]
+
+
+def test_concurrent_jobs_keep_their_order_and_the_first_failure_is_raised():
+    import threading
+
+    from cchc.extract.run import concurrently
+
+    threads = set()
+
+    def job(n):
+        def run():
+            threads.add(threading.get_ident())
+            if n in (3, 5):
+                raise ValueError(f"job {n}")
+            return n
+
+        return run
+
+    assert concurrently([job(n) for n in (0, 1, 2, 4)], 2) == [0, 1, 2, 4]
+    with pytest.raises(ValueError, match="job 3"):
+        concurrently([job(n) for n in range(7)], 2)
+    assert concurrently([job(n) for n in (0, 1)], 1) == [0, 1]

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from cchc.simulators import corruption
 from cchc.simulators.app import create_app
 from cchc.simulators.faults import FaultConfig
 from cchc.simulators.server import SimulatorProcess
@@ -89,6 +90,24 @@ def test_pages_are_complete_and_stable(client: TestClient, store_path: Path, ent
         PATHS[entity], params={**WEEK, "page": 2, "pageSize": page_size}, headers=AUTH
     )
     assert again.json()["data"]["items"] == expected[page_size : 2 * page_size]
+
+
+@pytest.mark.parametrize("entity", list(PATHS))
+def test_a_page_is_served_as_json_dumps_writes_its_records(
+    client: TestClient, store_path: Path, entity: str
+) -> None:
+    """The stored records' own text joined: byte for byte what serialising them would give."""
+    window = (datetime(2025, 3, 3), datetime(2025, 3, 10))
+    total = len(SimStore(store_path).list(entity, *window))
+    for page in (1, 2, 3, 99):  # the last one past the end: an empty list
+        params = {**WEEK, "page": page, "pageSize": 7}
+        response = client.get(PATHS[entity], params=params, headers=AUTH)
+        items = SimStore(store_path).page(entity, *window, page, 7).items
+        pagination = {"total": total, "currentPage": page, "pageSize": 7,
+                      "totalPages": -(-total // 7)}  # fmt: skip
+        body = {"code": "OK", "message": "OK", "data": {"items": items, "pagination": pagination}}
+        assert response.content == corruption.to_json(body).encode()
+        assert response.headers["content-type"] == "application/json"
 
 
 def test_default_page_size_is_500(client: TestClient) -> None:

@@ -127,3 +127,6 @@ def test_a_window_read_page_after_page_is_counted_once_and_never_skips_rows(
     page_reads = [s for s in statements if "r.payload" in s]
     assert len(page_reads) == pages
     assert not any("OFFSET" in s for s in page_reads)  # each page starts where the last ended
+    # and its index range too, not at the window's start (SQLite seeks on no row value)
+    assert "r.version_at >= '20250303000000'" in page_reads[0]
+    assert not any("r.version_at >= '20250303000000'" in s for s in page_reads[1:])

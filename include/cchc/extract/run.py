@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from cchc import warehouse
 from cchc.config import SOURCES, Settings, connection_id, load_settings
@@ -80,7 +83,34 @@ def extract(
     """Extract every matching entity for [start, end), widened by the configured overlap."""
     settings = settings or load_settings()
     window = Window.for_interval(start, end, settings.extract_overlap_minutes if overlap else 0)
-    return [extract_entity(e, window, settings, lookup=lookup) for e in entities_of(source, entity)]
+    return concurrently(
+        [
+            functools.partial(extract_entity, e, window, settings, lookup=lookup)
+            for e in entities_of(source, entity)
+        ],
+        settings.extract_workers,
+    )
+
+
+T = TypeVar("T")
+
+
+def concurrently(jobs: list[Callable[[], T]], workers: int) -> list[T]:
+    """The jobs' results in the jobs' order, at most `workers` running at once (each job opens
+    its own connections: psycopg's and httpx's are not shared between threads). The first
+    failure, in the jobs' order, is raised once the jobs already started have finished; jobs
+    not yet started are not started. Nothing a job loaded is undone by another's failure,
+    as when one entity after another was extracted, except that later jobs may have run."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="cchc-extract") as pool:
+        futures = [pool.submit(job) for job in jobs]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def extract_night(
@@ -140,27 +170,30 @@ def load_history(
     settings = settings or load_settings()
     windows = history_windows(first_night, since)
     everything = history_windows(first_night, BEGINNING) if from_beginning else windows
-    results = []
-    # One connection and one client per source for the ~35 windows of each entity.
     with warehouse.connect_as("loader", settings) as conn:
         ensure_raw_tables(conn, settings.province_code)
-        for source in SOURCES:
-            with SourceClient(source, connection_for(source, settings)) as client:
-                for entity in (e for e in ENTITIES if e.source == source):
-                    chosen = everything if entity.name in from_beginning else windows
-                    for window in chosen if entity.kind == "window" else chosen[-1:]:
-                        results.append(
-                            load_window(
-                                conn,
-                                client,
-                                entity,
-                                window,
-                                settings.page_size,
-                                ensure=False,
-                                province=settings.province_code,
-                            )
-                        )
-    return results
+    jobs = []
+    for entity in sorted(ENTITIES, key=lambda e: SOURCES.index(e.source)):
+        chosen = everything if entity.name in from_beginning else windows
+        chosen = chosen if entity.kind == "window" else chosen[-1:]
+        jobs.append(functools.partial(_load_windows, entity, chosen, settings))
+    return [
+        result for results in concurrently(jobs, settings.extract_workers) for result in results
+    ]
+
+
+def _load_windows(entity: Entity, windows: list[Window], settings: Settings) -> list[BatchResult]:
+    """`windows` of `entity` in order, on one connection and one client (for the ~35 windows
+    of reference data)."""
+    with (
+        warehouse.connect_as("loader", settings) as conn,
+        SourceClient(entity.source, connection_for(entity.source, settings)) as client,
+    ):
+        return [
+            load_window(conn, client, entity, window, settings.page_size, ensure=False,
+                        province=settings.province_code)
+            for window in windows
+        ]  # fmt: skip
 
 
 def history_windows(first_night: date, since: date = BEGINNING) -> list[Window]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import closing
@@ -119,6 +120,24 @@ class SimStore:
         self, entity: str, updated_from: datetime, updated_to: datetime, page: int, page_size: int
     ) -> Page:
         """One page (1-based) of the window, plus the window's total."""
+        rows, total = self._page_rows(entity, updated_from, updated_to, page, page_size)
+        return Page(items=[decode_payload(payload) for payload in rows], total=total)
+
+    def page_json(
+        self, entity: str, updated_from: datetime, updated_to: datetime, page: int, page_size: int
+    ) -> tuple[bytes, int]:
+        """The same page as a JSON array (UTF-8), plus the window's total: the stored records'
+        own text joined, the bytes `json.dumps` of `page(...).items` would give. A source
+        keeps its records serialised, or serialises them in compiled code; parsing each one
+        and writing it again in Python would make the simulator, not the client, the cost
+        of paging."""
+        rows, total = self._page_rows(entity, updated_from, updated_to, page, page_size)
+        return b"[" + b",".join(zlib.decompress(payload) for payload in rows) + b"]", total
+
+    def _page_rows(
+        self, entity: str, updated_from: datetime, updated_to: datetime, page: int, page_size: int
+    ) -> tuple[list[bytes], int]:
+        """The page's compressed payloads, in serving order, and the window's total."""
         params = self._params(entity, updated_from, updated_to)
         window = (self._generation(), entity, params["from"], params["to"])
         with self._connect() as conn:
@@ -129,11 +148,15 @@ class SimStore:
             after = self._page_ends.get((window, page_size, page - 1)) if page > 1 else None
             if page == 1 or after is not None:
                 keyset = "" if after is None else " AND (r.version_at, r.record_key) > (:at, :key)"
+                # SQLite does not seek the index on the row value: the scan would start at the
+                # window's start on every page (each one slower than the last, 0.3 s a page
+                # deep in six weeks of dossiers). It starts at the last page's end instead.
+                start = params if after is None else {**params, "from": after[0]}
                 rows = conn.execute(
                     f"SELECT r.version_at, r.record_key, r.payload {_WINDOW_WHERE}{keyset}"
                     " ORDER BY r.version_at, r.record_key LIMIT :limit",
                     {
-                        **params,
+                        **start,
                         "limit": page_size,
                         "at": after and after[0],
                         "key": after and after[1],
@@ -147,7 +170,7 @@ class SimStore:
                 ).fetchall()
         if rows:
             self._page_ends.put((window, page_size, page), rows[-1][:2])
-        return Page(items=[decode_payload(payload) for _, _, payload in rows], total=total)
+        return [payload for _, _, payload in rows], total
 
     def list(self, entity: str, updated_from: datetime, updated_to: datetime) -> list[dict]:
         """The whole window, in serving order: what a complete extraction must have loaded."""
