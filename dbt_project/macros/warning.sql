@@ -3,7 +3,6 @@
     night's as-of date.
 
     nights:   SQL giving (province_code, as_of_date): the nights to judge.
-    one_night: `nights` holds one night per province (the nightly mart), not a replay's many.
     training: SQL giving (province_code, trained_through): the history the model learns from
               is the dossiers received in the `warning_history_days` before that date (less
               the last `warning_settle_days`, whose slow dossiers have not ended yet) and
@@ -29,7 +28,7 @@
     open dossiers, plus one pass over the history window per run.
     L counts to the due date in force that night: in a replay, a supplement requested later
     moved it afterwards, which that night did not know yet. -#}
-{% macro warning_rows(nights, training, one_night=false) -%}
+{% macro warning_rows(nights, training) -%}
 {%- set tz = var('local_timezone') %}
 {%- set history_days = var('warning_history_days', 240) %}
 {%- set settle_days = var('warning_settle_days', 45) %}
@@ -234,25 +233,6 @@ open_dossiers as (
 states as (
 
     -- the last step recorded by the night: the state the dossier waits in, and since when
-    {%- if one_night %}
-    -- (one night: each open dossier's last step read backwards through the steps' unique
-    -- index, rather than every step of the province hashed for a few thousand dossiers)
-    select
-        open_dossiers.*,
-        last_step.action as state,
-        coalesce(last_step.agency_code, open_dossiers.agency_code) as holding_agency_code,
-        (last_step.handled_at at time zone '{{ tz }}')::date as state_date
-    from open_dossiers
-    left join lateral (
-        select steps.action, steps.agency_code, steps.handled_at
-        from {{ ref('fct_handling_steps') }} as steps
-        where steps.province_code = open_dossiers.province_code
-            and steps.dossier_code = open_dossiers.dossier_code
-            and (steps.handled_at at time zone '{{ tz }}')::date <= open_dossiers.as_of_date
-        order by steps.step_number desc
-        limit 1
-    ) as last_step on true
-    {%- else %}
     select distinct on (open_dossiers.as_of_date, open_dossiers.province_code, open_dossiers.dossier_code)
         open_dossiers.*,
         steps.action as state,
@@ -268,7 +248,6 @@ states as (
         open_dossiers.province_code,
         open_dossiers.dossier_code,
         steps.step_number desc nulls last
-    {%- endif %}
 
 ),
 

@@ -21,7 +21,7 @@
 
 with
 
-{{ warning_rows(as_of_sql, training_sql, one_night=true) }},
+{{ warning_rows(as_of_sql, training_sql) }},
 
 apologies as (
 
