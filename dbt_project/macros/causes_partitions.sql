@@ -137,22 +137,30 @@
 
         {#- a version counts "then" when its stamp is before the snapshot's: only the versions
             stamped between the old and the new snapshot day change sides (record_updated_at
-            is NgayCapNhat read as local time: a margin of two days for the time zone) -#}
+            is NgayCapNhat read as local time: a margin of two days for the time zone). Read
+            per moved month through raw's index on (province_code, record_updated_at): the
+            lateral subquery (OFFSET 0 keeps it from being flattened) is probed once per
+            moved month, where a join would read every version of the province. -#}
         shifted as (
             {%- for relation, family, key in [
                 (source('onestop', 'dossiers'), 'dossier', 'raw.record_key'),
                 (source('portal', 'dossier_syncs'), 'dossier', 'raw.record_key'),
                 (source('portal', 'ratings'), 'dossier', "raw.payload ->> 'MaHoSo'"),
                 (source('portal', 'petitions'), 'petition', 'raw.record_key')] %}
-            select moved.province_code, '{{ family }}' as family, {{ key }} as record_code
-            from {{ raw_or_empty(relation) }} as raw
-            inner join moved on raw.province_code = moved.province_code
-            where raw.record_updated_at
-                    >= to_timestamp(moved.low_stamp, 'YYYYMMDDHH24MISS') - interval '2 days'
-                and raw.record_updated_at
-                    < to_timestamp(moved.high_stamp, 'YYYYMMDDHH24MISS') + interval '2 days'
-                and raw.payload ->> 'NgayCapNhat' >= moved.low_stamp
-                and raw.payload ->> 'NgayCapNhat' < moved.high_stamp
+            select moved.province_code, '{{ family }}' as family, raw.record_code
+            from moved
+            cross join lateral (
+                select {{ key }} as record_code
+                from {{ raw_or_empty(relation) }} as raw
+                where raw.province_code = moved.province_code
+                    and raw.record_updated_at
+                        >= to_timestamp(moved.low_stamp, 'YYYYMMDDHH24MISS') - interval '2 days'
+                    and raw.record_updated_at
+                        < to_timestamp(moved.high_stamp, 'YYYYMMDDHH24MISS') + interval '2 days'
+                    and raw.payload ->> 'NgayCapNhat' >= moved.low_stamp
+                    and raw.payload ->> 'NgayCapNhat' < moved.high_stamp
+                offset 0
+            ) as raw
             {{ 'union' if not loop.last }}
             {%- endfor %}
         ),
@@ -171,16 +179,36 @@
                     and to_date(left(nullif(raw.payload ->> 'NgayHetHieuLuc', ''), 8), 'YYYYMMDD')
                         <= to_date(left(moved.high_stamp, 8), 'YYYYMMDD')
             )
+        ),
+
+        {#- the shifted records the contributions hold in a moved month, each looked up
+            through their unique index (province_code, family, record_code, step) rather than
+            by reading the whole table; the whole moved months only when a unit ended -#}
+        rebuilt as (
+            select shifted.province_code, shifted.family, shifted.record_code
+            from (select distinct province_code, family, record_code from shifted) as shifted
+            cross join lateral (
+                select 1
+                from {{ this }} as contributions
+                where contributions.province_code = shifted.province_code
+                    and contributions.family = shifted.family
+                    and contributions.record_code = shifted.record_code
+                    and contributions.snapshot_month in (
+                        select moved.snapshot_month from moved
+                        where moved.province_code = shifted.province_code
+                    )
+                limit 1
+            ) as held
+            union all
+            select contributions.province_code, contributions.family, contributions.record_code
+            from {{ this }} as contributions
+            where exists (select from whole_months)
+                and (contributions.province_code, contributions.snapshot_month)
+                    in (select province_code, snapshot_month from whole_months)
         )
 
-        select contributions.province_code, contributions.family,
-            array_agg(distinct contributions.record_code)::text
-        from {{ this }} as contributions
-        inner join moved using (province_code, snapshot_month)
-        where (contributions.province_code, contributions.snapshot_month)
-                in (select province_code, snapshot_month from whole_months)
-            or (contributions.province_code, contributions.family, contributions.record_code)
-                in (select province_code, family, record_code from shifted)
+        select province_code, family, array_agg(distinct record_code)::text
+        from rebuilt
         group by 1, 2
     {%- endset -%}
     {%- for row in run_query(query).rows -%}
@@ -210,6 +238,29 @@
     {{ return("((family = 'dossier' and " ~ rebuild_filter(rebuild['dossier'], 'record_code')
         ~ ") or (family = 'petition' and " ~ rebuild_filter(rebuild['petition'], 'record_code')
         ~ '))') }}
+{%- endmacro %}
+
+
+{#- Pre-hook of the contributions: the filter of the rows the run rebuilds, counted once
+    (causes_rebuilt_rows runs the queries of rebuild_keys and causes_rebuild, seconds on a
+    large province) and kept in a temporary table for the post-hook, whose rows must be the
+    same ones; then the rows are snapshotted for log_changed_periods and deleted. -#}
+{% macro causes_prepare_rebuild() -%}
+    {%- set rebuilt = causes_rebuilt_rows() -%}
+    drop table if exists pg_temp.causes_rebuilt_filter;
+    create temporary table causes_rebuilt_filter as
+    select '{{ rebuilt | replace("'", "''") }}'::text as rebuilt;
+    {{ snapshot_rebuilt_rows(rebuilt, periods_by_month('period_start')) }};
+    {{ delete_partitions(rebuilt) }}
+{%- endmacro %}
+
+
+{#- The filter causes_prepare_rebuild kept (in a post-hook of the same run). -#}
+{% macro causes_saved_rebuilt_rows() -%}
+    {%- if not execute -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {{ return(run_query('select rebuilt from pg_temp.causes_rebuilt_filter').rows[0][0]) }}
 {%- endmacro %}
 
 

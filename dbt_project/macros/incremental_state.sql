@@ -237,7 +237,7 @@
     {%- for source in sources if source['stream'] not in streams and not source.get('fingerprint') -%}
         {%- do streams.append(source['stream']) -%}
     {%- endfor -%}
-    {%- set query -%}
+    {%- set since_query -%}
         with
 
         provinces as (
@@ -275,13 +275,37 @@
             {%- endif %}
         )
 
+        -- as JSON text: ISO times whatever the session's DateStyle, that agate leaves as text
         select
             since.province_code,
+            json_build_array(
+                {%- for stream in streams %}
+                since.since_{{ loop.index }}, since.asof_{{ loop.index }}{{ ',' if not loop.last }}
+                {%- endfor %}
+            )::text as times
+        from since
+        order by since.province_code
+    {%- endset -%}
+    {#- The times are then written into the query as literals: compared with a parameter, the
+        planner guesses a third of raw's versions and reads the whole table, where a literal
+        lets it read the night's few through the index on (province_code, extracted_at). -#}
+    {%- set query -%}
+        {%- for row in run_query(since_query).rows %}
+        {%- set province = "'" ~ (row[0] | replace("'", "''")) ~ "'::text" %}
+        {%- set row_times = fromjson(row[1]) %}
+        {%- set times = {} %}
+        {%- for stream in streams %}
+        {%- do times.update({
+            'since_' ~ loop.index: "'" ~ row_times[2 * loop.index - 2] ~ "'::timestamptz",
+            'asof_' ~ loop.index: "'" ~ row_times[2 * loop.index - 1] ~ "'::timestamptz"}) %}
+        {%- endfor %}
+        select
+            {{ province }} as province_code,
             false
             {%- for source in sources if source.get('whole_province') %}
             or (
                 select current_state.fingerprint from {{ source['fingerprint'] }} as current_state
-                where current_state.province_code = since.province_code
+                where current_state.province_code = {{ province }}
             ) is distinct from (
                 {%- if state is none %}
                 null::text
@@ -289,7 +313,7 @@
                 select saved.fingerprint from {{ state }} as saved
                 where saved.model = '{{ this.identifier }}'
                     and saved.stream = '{{ source['stream'] }}'
-                    and saved.province_code = since.province_code
+                    and saved.province_code = {{ province }}
                 {%- endif %}
             )
             {%- endfor %} as whole,
@@ -299,33 +323,33 @@
                     from (
                         select null::text as record_key where false
                         {%- for source in sources if not source.get('whole_province') %}
-                        {%- set since = 'since.since_' ~ (streams.index(source['stream']) + 1) %}
-                        {%- set asof = 'since.asof_' ~ (streams.index(source['stream']) + 1) %}
+                        {%- set since = times['since_' ~ (streams.index(source['stream']) + 1)] %}
+                        {%- set asof = times['asof_' ~ (streams.index(source['stream']) + 1)] %}
                         union all
                         {%- if source.get('via') %}
                         select mapped.{{ source['via']['key'] }}
                         from {{ source['via']['relation'] }} as mapped
-                        where mapped.province_code = since.province_code
+                        where mapped.province_code = {{ province }}
                             and mapped.{{ source['via']['from'] }} in (
                                 select {{ source.get('key_expr', 'changed.' ~ source.get('key')) }}
                                 from {{ source['relation'] }} as changed
-                                where changed.province_code = since.province_code
+                                where changed.province_code = {{ province }}
                                     and changed.extracted_at > {{ since }}
                             )
                         {%- elif source.get('event') %}
                         select {{ source.get('key_expr', 'changed.' ~ source.get('key')) }}
                         from {{ source['relation'] }} as changed
-                        where changed.province_code = since.province_code
+                        where changed.province_code = {{ province }}
                             and changed.{{ source['event'] }} > {{ asof }}
                         {%- elif source.get('open_until') %}
                         select {{ source.get('key_expr', 'changed.' ~ source.get('key')) }}
                         from {{ source['relation'] }} as changed
-                        where changed.province_code = since.province_code
+                        where changed.province_code = {{ province }}
                             and {{ source['open_until'] }} >= {{ asof }}
                         {%- else %}
                         select {{ source.get('key_expr', 'changed.' ~ source.get('key')) }}
                         from {{ source['relation'] }} as changed
-                        where changed.province_code = since.province_code
+                        where changed.province_code = {{ province }}
                             and changed.extracted_at > {{ since }}
                         {%- endif %}
                         {%- endfor %}
@@ -334,13 +358,15 @@
                 ),
                 '{}'
             )::text as record_keys
-        from since
-        order by since.province_code
+        {{ 'union all' if not loop.last }}
+        {%- endfor %}
     {%- endset -%}
     {%- set result = [] -%}
-    {%- for row in run_query(query).rows -%}
+    {%- if query | trim -%}
+    {%- for row in run_query(query).rows | sort(attribute=0) -%}
         {%- do result.append({'province': row[0], 'whole': row[1], 'keys': row[2]}) -%}
     {%- endfor -%}
+    {%- endif -%}
     {{ return(result) }}
 {%- endmacro %}
 

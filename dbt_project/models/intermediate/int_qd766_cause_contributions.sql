@@ -17,11 +17,10 @@
         on_schema_change='fail',
         pre_hook=[
             "set local enable_nestloop = off",
-            "{{ snapshot_rebuilt_rows(causes_rebuilt_rows(), periods_by_month('period_start')) }}",
-            "{{ delete_partitions(causes_rebuilt_rows()) }}",
+            "{{ causes_prepare_rebuild() }}",
         ],
         post_hook=[
-            "{{ log_changed_periods(causes_rebuilt_rows(), periods_by_month('period_start')) }}",
+            "{{ log_changed_periods(causes_saved_rebuilt_rows(), periods_by_month('period_start')) }}",
             "{{ save_causes_watermarks() }}",
         ],
         indexes=[
